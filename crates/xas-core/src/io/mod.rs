@@ -1,0 +1,1 @@
+//! Readers and writers of spectrum files (in progress).

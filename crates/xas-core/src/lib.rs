@@ -1,0 +1,28 @@
+//! # xas-core
+//!
+//! The foundation of the workspace: spectra, collections of spectra on a shared axis,
+//! spectral images, processing (resampling, normalisation, alignment, smoothing,
+//! convolution, noise) and file formats (XDI, column text/CSV, Athena projects, EMSA).
+//!
+//! Energies are in eV throughout; names carry the unit where it matters
+//! (`energy_ev`, `fwhm_ev`). Widths always say whether they are HWHM or FWHM.
+//! Library code never panics on user input: problems come back as [`Error`] naming
+//! the file, line, field or parameter.
+
+pub mod align;
+pub mod convolve;
+pub mod edge_step;
+pub mod error;
+pub mod grid;
+pub mod image;
+pub mod io;
+pub mod matrix;
+pub mod noise;
+pub mod normalize;
+pub mod poly;
+pub mod resample;
+pub mod smooth;
+pub mod spectrum;
+
+pub use error::{Error, Result};
+pub use spectrum::{Metadata, Spectrum};
