@@ -1,1 +1,49 @@
-fn main() {}
+//! `xas`: the command-line front end of the workspace. Every computation lives in a
+//! library crate; this binary parses arguments, reports progress and draws figures.
+
+mod demo;
+mod info;
+mod load;
+mod normalize;
+mod plot;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
+#[derive(Debug, Parser)]
+#[command(name = "xas", version, about, long_about = None)]
+struct Cli {
+    /// Print machine-readable JSON on standard output instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show format, element, edge, points, energy range, E0 and edge step of files.
+    Info(info::InfoArgs),
+    /// Normalise the spectra of a file and write CSV (and optionally a plot).
+    Normalize(normalize::NormalizeArgs),
+    /// Run every stage on embedded sample data and write a report folder.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Info(args) => info::run(args, cli.json),
+        Command::Normalize(args) => normalize::run(args, cli.json),
+        Command::Demo(args) => demo::run(args, cli.json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
