@@ -7,7 +7,10 @@
 mod larch;
 
 fn main() {
-    let rows: Vec<larch::Row> = larch::reference_files().iter().map(|f| larch::compare(f)).collect();
+    let rows: Vec<larch::Row> = larch::reference_files()
+        .iter()
+        .map(|f| larch::compare(f))
+        .collect();
     if rows.is_empty() {
         eprintln!("../shared/data/xas not found next to the workspace");
         std::process::exit(1);

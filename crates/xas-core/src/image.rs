@@ -342,7 +342,12 @@ impl RawImageFile {
         let mut magic = [0u8; 8];
         reader.read_exact(&mut magic).map_err(io)?;
         if &magic != RAW_IMAGE_MAGIC {
-            return Err(Error::parse(&path, 0, "magic", "not a raw spectral-image file"));
+            return Err(Error::parse(
+                &path,
+                0,
+                "magic",
+                "not a raw spectral-image file",
+            ));
         }
         let mut fields = [0u64; 4];
         for f in &mut fields {
@@ -355,7 +360,12 @@ impl RawImageFile {
             4 => RawSample::F32,
             8 => RawSample::F64,
             other => {
-                return Err(Error::parse(&path, 0, "sample bytes", format!("{other} is not 4 or 8")));
+                return Err(Error::parse(
+                    &path,
+                    0,
+                    "sample bytes",
+                    format!("{other} is not 4 or 8"),
+                ));
             }
         };
         let expected = n_energies
@@ -373,7 +383,9 @@ impl RawImageFile {
                 &path,
                 0,
                 "height/width/n_energies",
-                format!("{height} x {width} x {n_energies} does not match the file size {file_len}"),
+                format!(
+                    "{height} x {width} x {n_energies} does not match the file size {file_len}"
+                ),
             ));
         }
         let to_usize = |v: u64, field: &str| {

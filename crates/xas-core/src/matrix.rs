@@ -50,7 +50,10 @@ impl SpectraMatrix {
         if data.len() % m != 0 {
             return Err(Error::data(
                 "data",
-                format!("length {} is not a multiple of the axis length {m}", data.len()),
+                format!(
+                    "length {} is not a multiple of the axis length {m}",
+                    data.len()
+                ),
             ));
         }
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
@@ -98,15 +101,24 @@ impl SpectraMatrix {
         if values.len() != self.n_points() {
             return Err(Error::data(
                 format!("row `{name}`"),
-                format!("has {} points, the axis has {}", values.len(), self.n_points()),
+                format!(
+                    "has {} points, the axis has {}",
+                    values.len(),
+                    self.n_points()
+                ),
             ));
         }
         if let Some(j) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::data(format!("row `{name}` point {j}"), "value is not finite"));
+            return Err(Error::data(
+                format!("row `{name}` point {j}"),
+                "value is not finite",
+            ));
         }
         self.data.extend_from_slice(values);
         self.names.push(name);
-        self.numeric_labels.values_mut().for_each(|v| v.push(f64::NAN));
+        self.numeric_labels
+            .values_mut()
+            .for_each(|v| v.push(f64::NAN));
         self.categorical_labels
             .values_mut()
             .for_each(|v| v.push(String::new()));
@@ -238,7 +250,8 @@ mod tests {
         .unwrap();
         assert_eq!(m.as_slice(), &[0.5, 1.5, 1.5, 0.5]);
         m.set_numeric_label("tendq_ev", vec![0.1, 0.2]).unwrap();
-        m.set_categorical_label("valence", vec!["2+".into(), "3+".into()]).unwrap();
+        m.set_categorical_label("valence", vec!["2+".into(), "3+".into()])
+            .unwrap();
         m.push_row("c", &[7.0, 8.0]).unwrap();
         assert_eq!(m.n_spectra(), 3);
         assert!(m.numeric_label("tendq_ev").unwrap()[2].is_nan());

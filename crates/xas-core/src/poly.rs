@@ -23,9 +23,15 @@ pub fn least_squares(a: &[f64], rows: usize, cols: usize, b: &[f64]) -> Result<V
     }
     let mut r = a.to_vec();
     let mut q_tb = b.to_vec();
-    let scale = r.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let scale = r
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
     for k in 0..cols {
-        let norm = (k..rows).map(|i| r[i * cols + k].powi(2)).sum::<f64>().sqrt();
+        let norm = (k..rows)
+            .map(|i| r[i * cols + k].powi(2))
+            .sum::<f64>()
+            .sqrt();
         if norm <= 1e-13 * scale * (rows as f64).sqrt() {
             return Err(Error::data(
                 "design matrix",
@@ -73,7 +79,10 @@ impl Polynomial {
     /// Evaluates the polynomial at `x` (Horner's rule).
     pub fn eval(&self, x: f64) -> f64 {
         let t = (x - self.x0) / self.dx;
-        self.coefficients.iter().rev().fold(0.0, |acc, c| acc * t + c)
+        self.coefficients
+            .iter()
+            .rev()
+            .fold(0.0, |acc, c| acc * t + c)
     }
 
     /// Least-squares fit of degree `degree` to the points `(x, y)`, optionally weighted
@@ -96,7 +105,9 @@ impl Polynomial {
         }
         let (lo, hi) = x
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         let x0 = 0.5 * (lo + hi);
         let dx = if hi > lo { 0.5 * (hi - lo) } else { 1.0 };
         let mut a = Vec::with_capacity(n * cols);

@@ -196,7 +196,11 @@ impl Spectrum {
     /// # Errors
     /// [`Error::InvalidData`] when the result is not finite (e.g. a zero divisor).
     pub fn affine(&self, offset: f64, scale: f64) -> Result<Self> {
-        let intensity: Vec<f64> = self.intensity.iter().map(|y| (y - offset) * scale).collect();
+        let intensity: Vec<f64> = self
+            .intensity
+            .iter()
+            .map(|y| (y - offset) * scale)
+            .collect();
         validate_values("intensity", &intensity, self.len())?;
         let sigma = match &self.sigma {
             Some(s) if scale != 0.0 => Some(s.iter().map(|v| v * scale.abs()).collect()),

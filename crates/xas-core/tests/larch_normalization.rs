@@ -17,8 +17,24 @@ fn edge_step_normalisation_matches_larch() {
     println!("{}", markdown(&rows));
     let n = rows.len() as f64;
     let frac = |f: fn(&Row) -> bool| rows.iter().filter(|r| f(r)).count() as f64 / n;
-    assert!(rows.len() >= 40, "expected the 45 reference files, found {}", rows.len());
-    assert!(frac(Row::e0_ok) >= 0.9, "E0 agreement {:.2}", frac(Row::e0_ok));
-    assert!(frac(Row::step_ok) >= 0.9, "step agreement {:.2}", frac(Row::step_ok));
-    assert!(frac(Row::norm_ok) >= 0.9, "norm agreement {:.2}", frac(Row::norm_ok));
+    assert!(
+        rows.len() >= 40,
+        "expected the 45 reference files, found {}",
+        rows.len()
+    );
+    assert!(
+        frac(Row::e0_ok) >= 0.9,
+        "E0 agreement {:.2}",
+        frac(Row::e0_ok)
+    );
+    assert!(
+        frac(Row::step_ok) >= 0.9,
+        "step agreement {:.2}",
+        frac(Row::step_ok)
+    );
+    assert!(
+        frac(Row::norm_ok) >= 0.9,
+        "norm agreement {:.2}",
+        frac(Row::norm_ok)
+    );
 }

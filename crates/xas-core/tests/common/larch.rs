@@ -100,7 +100,10 @@ pub fn compare(path: &Path) -> Row {
         .map(|(_, (a, b))| (a - b).abs())
         .fold(0.0, f64::max);
     Row {
-        file: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         e0_larch,
         e0: edge.e0_ev,
         step_larch: header_value(&mu, "larch_edge_step"),
