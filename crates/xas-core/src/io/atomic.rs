@@ -1,0 +1,85 @@
+//! [`write_atomic`]: replace a file without ever leaving a half-written one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, Result};
+
+/// Distinguishes temporary files of concurrent writes within one process.
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `path` atomically: the data go to a new temporary file in the same
+/// directory, which is flushed to disk and then renamed over `path`. Readers see either
+/// the old file or the complete new one; on failure the temporary file is removed and
+/// `path` is untouched.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] when `path` has no file name; [`Error::Io`] naming the
+/// temporary file or `path` when creating, writing, syncing or renaming fails.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let temp = temp_path(path)?;
+    let result = write_synced(&temp, bytes)
+        .and_then(|()| fs::rename(&temp, path).map_err(|e| Error::io(path, e)));
+    if result.is_err() {
+        // Best effort: the temporary file may not even exist.
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// `dir/.name.<pid>.<n>.tmp` next to `path`.
+fn temp_path(path: &Path) -> Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| {
+        Error::param("path", format!("`{}` does not name a file", path.display()))
+    })?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+    Ok(dir.join(format!(
+        ".{}.{}.{unique}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    )))
+}
+
+/// Creates `temp` (failing if it exists), writes and syncs it.
+fn write_synced(temp: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file: File = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(|e| Error::io(temp, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(temp, e))?;
+    file.sync_all().map_err(|e| Error::io(temp, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn replaces_content_and_leaves_no_temp_files() {
+        let dir = std::env::temp_dir().join(format!("xas-core-atomic-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.txt");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        let leftovers: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+        let missing = dir.join("no-such-dir").join("x.txt");
+        let err = write_atomic(&missing, b"x").unwrap_err();
+        assert!(err.to_string().contains("no-such-dir"), "{err}");
+        assert!(write_atomic(Path::new("/"), b"x").is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
