@@ -69,6 +69,9 @@ pub fn linspace(start: f64, stop: f64, n: usize) -> Result<Vec<f64>> {
         return Err(Error::param("stop", "must differ from start"));
     }
     let span = stop - start;
+    if !span.is_finite() {
+        return Err(Error::param("stop", "stop - start overflows"));
+    }
     let last = (n - 1) as f64;
     let mut values: Vec<f64> = (0..n).map(|k| start + span * (k as f64 / last)).collect();
     values[n - 1] = stop;
@@ -82,7 +85,7 @@ pub fn linspace(start: f64, stop: f64, n: usize) -> Result<Vec<f64>> {
 /// the returned step follows the direction of the grid.
 pub fn is_uniform(grid: &[f64], rel_tol: f64) -> Option<f64> {
     let n = grid.len();
-    if n < 2 || grid.iter().any(|v| !v.is_finite()) || !(rel_tol >= 0.0) {
+    if n < 2 || grid.iter().any(|v| !v.is_finite()) || rel_tol.is_nan() || rel_tol < 0.0 {
         return None;
     }
     let step = (grid[n - 1] - grid[0]) / (n - 1) as f64;
