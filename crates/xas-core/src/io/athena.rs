@@ -10,7 +10,8 @@
 //! * label = the `label` argument (else the group name), `e0_ev` = `bkg_e0`, element =
 //!   `bkg_z` (when alphabetic), edge = `bkg_edge` or `fft_edge` (upper-cased), every
 //!   argument in `meta.extra` as `athena.<key>` (lists joined by newlines) and the group
-//!   name as `athena.old_group`.
+//!   name (`$old_group`) as `athena.group` (an `old_group` argument, when present, is
+//!   an earlier name and stays `athena.old_group`).
 //!
 //! Groups that are not mu(E) (`is_chi`, `is_rsp`, `is_qsp` or `is_bkg` true, or `is_xmu`
 //! present and false) and groups without `@x`/`@y` are skipped; the skipped groups are
@@ -351,8 +352,7 @@ fn metadata(group: &Group, source: &Source<'_>) -> Result<Metadata> {
         .or_else(|| group.arg("fft_edge"))
         .map(|e| e.trim().to_ascii_uppercase())
         .filter(|e| !e.is_empty());
-    meta.extra
-        .insert("athena.old_group".into(), group.name.clone());
+    meta.extra.insert("athena.group".into(), group.name.clone());
     for (key, value) in &group.args {
         meta.extra.insert(format!("athena.{key}"), value.clone());
     }
