@@ -1,9 +1,8 @@
 //! Line charts written as SVG or PNG (chosen by the file extension) with `plotters`.
 //!
 //! A [`Figure`] is one or more panels stacked vertically, each a [`Panel`] of named
-//! [`Series`]. PNG output needs a TrueType font for its labels; it is loaded once from
-//! the usual system locations (DejaVu Sans, Liberation Sans, ...). SVG output needs no
-//! font.
+//! [`Series`]. Text layout needs a TrueType font; it is loaded once from the usual
+//! system locations (DejaVu Sans, Liberation Sans, ...).
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -79,24 +78,29 @@ impl Figure {
             .map(str::to_ascii_lowercase);
         let size = (PANEL_SIZE.0, PANEL_SIZE.1 * self.panels.len().max(1) as u32);
         let tmp = path.with_extension(format!("tmp.{}", ext.as_deref().unwrap_or("")));
-        match ext.as_deref() {
-            Some("svg") => {
+        let written = match ext.as_deref() {
+            Some("svg") => ensure_font().and_then(|()| {
                 let root = SVGBackend::new(&tmp, size).into_drawing_area();
                 self.draw(&root)?;
-                root.present().map_err(|e| anyhow!("{e}"))?;
-            }
-            Some("png") => {
-                ensure_font()?;
+                root.present().map_err(|e| anyhow!("{e}"))
+            }),
+            Some("png") => ensure_font().and_then(|()| {
                 let root = BitMapBackend::new(&tmp, size).into_drawing_area();
                 self.draw(&root)?;
-                root.present().map_err(|e| anyhow!("{e}"))?;
-            }
+                root.present().map_err(|e| anyhow!("{e}"))
+            }),
             _ => bail!(
                 "{}: unsupported plot format (use .svg or .png)",
                 path.display()
             ),
+        };
+        let result = written
+            .and_then(|()| std::fs::rename(&tmp, path).map_err(anyhow::Error::from))
+            .with_context(|| format!("writing {}", path.display()));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
         }
-        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+        result
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
@@ -182,7 +186,7 @@ const FONT_CANDIDATES: &[&str] = &[
     "C:\\Windows\\Fonts\\arial.ttf",
 ];
 
-/// Registers a system font as "sans-serif" once; PNG labels need it.
+/// Registers a system font as "sans-serif" once; text layout needs it.
 fn ensure_font() -> Result<()> {
     static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     FONT.get_or_init(|| {
@@ -195,7 +199,7 @@ fn ensure_font() -> Result<()> {
             }
         }
         Err(format!(
-            "PNG plots need a TrueType font and none was found (tried {}); write .svg instead",
+            "plots need a TrueType font for their labels and none was found (tried {}); install one, e.g. Debian's fonts-dejavu-core",
             FONT_CANDIDATES.join(", ")
         ))
     })

@@ -103,7 +103,8 @@ pub fn run(report: &mut Report) -> Result<()> {
 fn write_normalized(report: &Report, file: &str, s: &Spectrum, edge: &EdgeStep) -> Result<()> {
     let stem = Path::new(file).file_stem().map_or(file.into(), |s| s.to_string_lossy().into_owned());
     let label = s.meta.label.as_deref().unwrap_or("spectrum");
-    let name = format!("{stem}_{}.csv", crate::load::file_stem_for(label));
+    let label = crate::load::file_stem_for(label);
+    let name = if label == stem { format!("{stem}.csv") } else { format!("{stem}_{label}.csv") };
     write_columns(
         &report.file(&name)?,
         &[format!("source: {file} (embedded)"), format!("e0_eV: {}", edge.e0_ev), format!("edge_step: {}", edge.edge_step)],
