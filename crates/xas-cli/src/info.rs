@@ -69,7 +69,16 @@ pub fn run(args: &InfoArgs, json: bool) -> Result<()> {
 fn print_table(rows: &[InfoRow]) {
     println!(
         "{:<28} {:<16} {:<24} {:>4} {:>4} {:>6} {:>10} {:>10} {:>10} {:>11}",
-        "file", "format", "label", "elem", "edge", "points", "E_min/eV", "E_max/eV", "E0/eV", "edge step"
+        "file",
+        "format",
+        "label",
+        "elem",
+        "edge",
+        "points",
+        "E_min/eV",
+        "E_max/eV",
+        "E0/eV",
+        "edge step"
     );
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     for r in rows {

@@ -19,8 +19,10 @@ pub struct ColumnArgs {
 }
 
 fn selector(text: &str) -> ColumnSelector {
-    text.parse::<usize>()
-        .map_or_else(|_| ColumnSelector::Name(text.to_string()), ColumnSelector::Index)
+    text.parse::<usize>().map_or_else(
+        |_| ColumnSelector::Name(text.to_string()),
+        ColumnSelector::Index,
+    )
 }
 
 impl ColumnArgs {
@@ -50,7 +52,13 @@ pub fn read_spectra(path: &Path, columns: &ColumnArgs) -> Result<(Format, Vec<Sp
 pub fn file_stem_for(label: &str) -> String {
     let s: String = label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() { "spectrum".into() } else { s }
 }

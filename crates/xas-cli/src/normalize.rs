@@ -107,9 +107,16 @@ pub fn run(args: &NormalizeArgs, json: bool) -> Result<()> {
     let several = spectra.len() > 1;
     let mut written = Vec::new();
     for (i, s) in spectra.iter().enumerate() {
-        let label = s.meta.label.clone().unwrap_or_else(|| format!("spectrum{i}"));
+        let label = s
+            .meta
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("spectrum{i}"));
         let csv = suffixed(&args.output, several.then_some(&label));
-        let plot = args.plot.as_ref().map(|p| suffixed(p, several.then_some(&label)));
+        let plot = args
+            .plot
+            .as_ref()
+            .map(|p| suffixed(p, several.then_some(&label)));
         let edge = match args.method {
             Method::Edge => Some(
                 normalize_edge_step(s, &args.edge.params())
@@ -122,7 +129,11 @@ pub fn run(args: &NormalizeArgs, json: bool) -> Result<()> {
             let figure = match &edge {
                 Some(edge) => edge_figure(s, edge, &label),
                 None => {
-                    let values = normalize_values(s.energy_ev(), s.intensity(), library_method(args.method)?)?;
+                    let values = normalize_values(
+                        s.energy_ev(),
+                        s.intensity(),
+                        library_method(args.method)?,
+                    )?;
                     simple_figure(s, &values, args.method, &label)
                 }
             };
@@ -182,7 +193,12 @@ fn library_method(method: Method) -> Result<Normalization> {
     })
 }
 
-fn write_result(s: &Spectrum, edge: Option<&EdgeStep>, args: &NormalizeArgs, csv: &Path) -> Result<()> {
+fn write_result(
+    s: &Spectrum,
+    edge: Option<&EdgeStep>,
+    args: &NormalizeArgs,
+    csv: &Path,
+) -> Result<()> {
     let e = s.energy_ev();
     let mu = s.intensity();
     let comments = vec![
@@ -195,10 +211,20 @@ fn write_result(s: &Spectrum, edge: Option<&EdgeStep>, args: &NormalizeArgs, csv
             let mut comments = comments;
             comments.push(format!("e0_eV: {}", edge.e0_ev));
             comments.push(format!("edge_step: {}", edge.edge_step));
-            comments.push(format!("pre_range_eV: {} {}", edge.pre_range_ev.0, edge.pre_range_ev.1));
-            comments.push(format!("norm_range_eV: {} {}", edge.norm_range_ev.0, edge.norm_range_ev.1));
+            comments.push(format!(
+                "pre_range_eV: {} {}",
+                edge.pre_range_ev.0, edge.pre_range_ev.1
+            ));
+            comments.push(format!(
+                "norm_range_eV: {} {}",
+                edge.norm_range_ev.0, edge.norm_range_ev.1
+            ));
             comments.push(format!("nnorm: {}", edge.nnorm));
-            let norm = if args.edge.flat { &edge.flat } else { &edge.norm };
+            let norm = if args.edge.flat {
+                &edge.flat
+            } else {
+                &edge.norm
+            };
             write_columns(
                 csv,
                 &comments,
@@ -209,7 +235,13 @@ fn write_result(s: &Spectrum, edge: Option<&EdgeStep>, args: &NormalizeArgs, csv
         }
         None => {
             let norm = normalize_values(e, mu, library_method(args.method)?)?;
-            write_columns(csv, &comments, &["energy_eV", "mu", "norm"], &[e, mu, &norm], Delimiter::Comma)?;
+            write_columns(
+                csv,
+                &comments,
+                &["energy_eV", "mu", "norm"],
+                &[e, mu, &norm],
+                Delimiter::Comma,
+            )?;
         }
     }
     Ok(())
@@ -230,17 +262,25 @@ fn raw_panel(s: &Spectrum, label: &str) -> Panel {
 pub fn edge_figure(s: &Spectrum, edge: &EdgeStep, label: &str) -> Figure {
     let e = s.energy_ev();
     let mut raw = raw_panel(s, label);
-    raw.series.push(Series::dashed("pre-edge line", e, &edge.pre_edge));
-    raw.series.push(Series::dashed("post-edge curve", e, &edge.post_edge));
-    raw.markers.push((edge.e0_ev, format!("E0 = {:.2} eV", edge.e0_ev)));
+    raw.series
+        .push(Series::dashed("pre-edge line", e, &edge.pre_edge));
+    raw.series
+        .push(Series::dashed("post-edge curve", e, &edge.post_edge));
+    raw.markers
+        .push((edge.e0_ev, format!("E0 = {:.2} eV", edge.e0_ev)));
     let norm = Panel {
         title: format!("{label}: edge-step normalised (step {:.4})", edge.edge_step),
         x_label: "energy (eV)".into(),
         y_label: "normalised mu".into(),
-        series: vec![Series::line("norm", e, &edge.norm), Series::line("flat", e, &edge.flat)],
+        series: vec![
+            Series::line("norm", e, &edge.norm),
+            Series::line("flat", e, &edge.flat),
+        ],
         markers: vec![(edge.e0_ev, "E0".into())],
     };
-    Figure { panels: vec![raw, norm] }
+    Figure {
+        panels: vec![raw, norm],
+    }
 }
 
 /// Raw and normalised spectrum for the simple methods.
@@ -252,5 +292,7 @@ fn simple_figure(s: &Spectrum, values: &[f64], method: Method, label: &str) -> F
         series: vec![Series::line("norm", s.energy_ev(), values)],
         markers: vec![],
     };
-    Figure { panels: vec![raw_panel(s, label), norm] }
+    Figure {
+        panels: vec![raw_panel(s, label), norm],
+    }
 }

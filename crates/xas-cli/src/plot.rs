@@ -156,9 +156,9 @@ fn draw_panel<DB: DrawingBackend>(
         } else {
             chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?
         };
-        legend
-            .label(s.name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        legend.label(s.name.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+        });
     }
     for (x, label) in &panel.markers {
         let style = BLACK.mix(0.5).stroke_width(1);

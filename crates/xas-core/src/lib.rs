@@ -24,5 +24,12 @@ pub mod resample;
 pub mod smooth;
 pub mod spectrum;
 
+pub use edge_step::{EdgeStep, EdgeStepParams, find_e0, normalize_edge_step};
 pub use error::{Error, Result};
+pub use image::{ImageShape, RawImageFile, SpectralImage, SpectralImageSource};
+pub use io::{
+    ColumnSelector, Delimiter, Format, ReadOptions, detect_format, read_bytes, read_file,
+    read_file_with, write_atomic, write_columns, write_xdi, xdi_string,
+};
+pub use matrix::SpectraMatrix;
 pub use spectrum::{Metadata, Spectrum};

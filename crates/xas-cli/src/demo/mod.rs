@@ -75,7 +75,9 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
     let mut report = Report {
         root: args.out.clone(),
         stage: String::new(),
-        markdown: String::from("# xas demo report\n\nEvery stage ran on data embedded in the `xas` binary.\n"),
+        markdown: String::from(
+            "# xas demo report\n\nEvery stage ran on data embedded in the `xas` binary.\n",
+        ),
         results: Map::new(),
     };
     let start = Instant::now();
@@ -84,15 +86,31 @@ pub fn run(args: &DemoArgs, json: bool) -> Result<()> {
         let t = Instant::now();
         report.stage = (*name).to_string();
         stage(&mut report).with_context(|| format!("demo stage `{name}`"))?;
-        eprintln!("[{}/{}] {name} done in {:.2} s", i + 1, STAGES.len(), t.elapsed().as_secs_f64());
+        eprintln!(
+            "[{}/{}] {name} done in {:.2} s",
+            i + 1,
+            STAGES.len(),
+            t.elapsed().as_secs_f64()
+        );
     }
-    report.md(format!("\nTotal time: {:.2} s.", start.elapsed().as_secs_f64()));
+    report.md(format!(
+        "\nTotal time: {:.2} s.",
+        start.elapsed().as_secs_f64()
+    ));
     write_atomic(&args.out.join("report.md"), report.markdown.as_bytes())?;
     let results = Value::Object(report.results);
-    write_atomic(&args.out.join("results.json"), serde_json::to_string_pretty(&results)?.as_bytes())?;
+    write_atomic(
+        &args.out.join("results.json"),
+        serde_json::to_string_pretty(&results)?.as_bytes(),
+    )?;
     let where_ = absolute(&args.out);
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"report": where_, "results": results}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"report": where_, "results": results})
+            )?
+        );
     } else {
         println!("report written to {}", where_.join("report.md").display());
     }

@@ -46,9 +46,12 @@ const XANES_WINDOW_EV: (f64, f64) = (7090.0, 7200.0);
 /// Runs the stage.
 pub fn run(report: &mut Report) -> Result<()> {
     report.md("\n## Edge-step normalisation (xas-core)\n");
-    report.md("Fe K-edge spectra read from XDI files and an Athena project; E0 from the derivative");
+    report
+        .md("Fe K-edge spectra read from XDI files and an Athena project; E0 from the derivative");
     report.md("maximum, pre-edge line, post-edge polynomial and edge step with Larch `pre_edge` semantics.\n");
-    report.md("| file | label | nominal Fe valence | points | E0 (eV) | edge step | post-edge degree |");
+    report.md(
+        "| file | label | nominal Fe valence | points | E0 (eV) | edge step | post-edge degree |",
+    );
     report.md("|---|---|---|---|---|---|---|");
     let mut overlay = Panel {
         title: "Fe K-edge XANES, edge-step normalised".into(),
@@ -58,8 +61,12 @@ pub fn run(report: &mut Report) -> Result<()> {
     };
     let mut rows = Vec::new();
     for sample in SAMPLES {
-        let spectra = read_bytes(sample.bytes, Path::new(sample.file), &ReadOptions::default())
-            .with_context(|| format!("reading embedded {}", sample.file))?;
+        let spectra = read_bytes(
+            sample.bytes,
+            Path::new(sample.file),
+            &ReadOptions::default(),
+        )
+        .with_context(|| format!("reading embedded {}", sample.file))?;
         for s in &spectra {
             let label = s.meta.label.clone().unwrap_or_else(|| sample.file.into());
             let edge = normalize_edge_step(s, &EdgeStepParams::default())
@@ -75,7 +82,11 @@ pub fn run(report: &mut Report) -> Result<()> {
                 edge.nnorm
             ));
             let (x, y) = window(s.energy_ev(), &edge.flat);
-            overlay.series.push(Series::line(format!("{label} ({})", sample.valence), &x, &y));
+            overlay.series.push(Series::line(
+                format!("{label} ({})", sample.valence),
+                &x,
+                &y,
+            ));
             if sample.file == "fe2o3_rt.xdi" {
                 let path = report.file("fe2o3_edge_step.svg")?;
                 edge_figure(s, &edge, &label).save(&path)?;
@@ -83,7 +94,9 @@ pub fn run(report: &mut Report) -> Result<()> {
             rows.push(json!({"file": sample.file, "label": label, "e0_ev": edge.e0_ev, "edge_step": edge.edge_step}));
         }
     }
-    let figure = Figure { panels: vec![overlay] };
+    let figure = Figure {
+        panels: vec![overlay],
+    };
     figure.save(&report.file("fe_k_xanes.svg")?)?;
     figure.save(&report.file("fe_k_xanes.png")?)?;
     report.md(format!(
@@ -101,13 +114,23 @@ pub fn run(report: &mut Report) -> Result<()> {
 
 /// Writes `<stem>_<label>.csv` with energy, raw mu, norm and flat.
 fn write_normalized(report: &Report, file: &str, s: &Spectrum, edge: &EdgeStep) -> Result<()> {
-    let stem = Path::new(file).file_stem().map_or(file.into(), |s| s.to_string_lossy().into_owned());
+    let stem = Path::new(file)
+        .file_stem()
+        .map_or(file.into(), |s| s.to_string_lossy().into_owned());
     let label = s.meta.label.as_deref().unwrap_or("spectrum");
     let label = crate::load::file_stem_for(label);
-    let name = if label == stem { format!("{stem}.csv") } else { format!("{stem}_{label}.csv") };
+    let name = if label == stem {
+        format!("{stem}.csv")
+    } else {
+        format!("{stem}_{label}.csv")
+    };
     write_columns(
         &report.file(&name)?,
-        &[format!("source: {file} (embedded)"), format!("e0_eV: {}", edge.e0_ev), format!("edge_step: {}", edge.edge_step)],
+        &[
+            format!("source: {file} (embedded)"),
+            format!("e0_eV: {}", edge.e0_ev),
+            format!("edge_step: {}", edge.edge_step),
+        ],
         &["energy_eV", "mu", "norm", "flat"],
         &[s.energy_ev(), s.intensity(), &edge.norm, &edge.flat],
         Delimiter::Comma,

@@ -1,0 +1,47 @@
+//! Shared helpers of the benchmark binaries: locating reference data and the Python
+//! peers' virtualenv, and running a peer script.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `../shared/data` next to the workspace, if present.
+pub fn shared_data() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    p.is_dir().then_some(p)
+}
+
+/// Python of the peers' virtualenv (`$PEERS_VENV` or `target/peers-venv`), if set up
+/// by `benches/peers/setup.sh`.
+pub fn peer_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("PEERS_VENV").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers-venv"),
+        PathBuf::from,
+    );
+    let python = venv.join("bin/python");
+    python.is_file().then_some(python)
+}
+
+/// Runs `benches/peers/<script>` with `args` in the peers' Python and parses the JSON
+/// it prints.
+///
+/// # Errors
+/// A message when the virtualenv is missing, the script fails or prints no JSON.
+pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, String> {
+    let python = peer_python().ok_or("peer virtualenv missing: run benches/peers/setup.sh")?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("peers")
+        .join(script);
+    let out = Command::new(python)
+        .arg(&script)
+        .args(args)
+        .output()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
+}
