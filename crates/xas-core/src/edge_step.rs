@@ -449,7 +449,11 @@ mod tests {
         assert!((r.e0_ev - 7112.0).abs() <= 0.5, "e0 {}", r.e0_ev);
         // The arctan tail still rises slowly after the edge; the fitted step sees the
         // tail's average over the post-edge range, within 2 % of the true height.
-        assert!((r.edge_step - 1.5).abs() / 1.5 < 0.02, "step {}", r.edge_step);
+        assert!(
+            (r.edge_step - 1.5).abs() / 1.5 < 0.02,
+            "step {}",
+            r.edge_step
+        );
         let pre = r.norm[s.energy_ev().iter().position(|&e| e >= 7000.0).unwrap()];
         let post = r.norm[s.energy_ev().iter().position(|&e| e >= 7200.0).unwrap()];
         assert!(pre.abs() < 0.01, "pre-edge norm {pre}");
