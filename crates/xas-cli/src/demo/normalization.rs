@@ -104,9 +104,20 @@ pub fn run(report: &mut Report) -> Result<()> {
         report.link("fe_k_xanes.svg"),
         report.link("fe2o3_edge_step.svg")
     ));
+    let e0_of = |file: &str| {
+        rows.iter()
+            .find(|r| r["file"] == file)
+            .and_then(|r| r["e0_ev"].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    let foil = e0_of("fe_metal_rt.xdi");
     report.md(format!(
-        "Result: {} spectra normalised; E0 rises with Fe oxidation state (see table).",
-        rows.len()
+        "Result: {} spectra normalised; E0 shift from the Fe foil: FeO (+2) {:+.1} eV, Fe2O3 (+3) {:+.1} eV. \
+         `feo_rt1.xdi` and `FeO.prj` hold the same measurement in two formats: their E0 differ by {:.3} eV.",
+        rows.len(),
+        e0_of("feo_rt1.xdi") - foil,
+        e0_of("fe2o3_rt.xdi") - foil,
+        (e0_of("feo_rt1.xdi") - e0_of("FeO.prj")).abs()
     ));
     report.result("spectra", json!(rows));
     Ok(())

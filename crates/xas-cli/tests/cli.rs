@@ -1,0 +1,193 @@
+//! End-to-end tests of the `xas` binary: outputs on real data and one-line errors with
+//! a non-zero exit status on bad input.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn xas(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xas"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn demo_file(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo-data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xas-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A failed run prints exactly one line on stderr, starting `error:` and containing
+/// `needle`, and nothing that looks like a panic.
+fn assert_one_line_error(out: &Output, needle: &str) {
+    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.starts_with("error: "), "stderr: {err}");
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+}
+
+#[test]
+fn info_json_reports_edge_of_real_files() {
+    let out = xas(&[
+        "info",
+        "--json",
+        &demo_file("fe_metal_rt.xdi"),
+        &demo_file("FeO.prj"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["format"], "XDI");
+    assert_eq!(rows[0]["element"], "Fe");
+    assert_eq!(rows[0]["edge"], "K");
+    assert_eq!(rows[0]["points"], 348);
+    // Fe foil: E0 at the first inflection of the K edge (tabulated 7112 eV).
+    let e0 = rows[0]["e0_ev"].as_f64().unwrap();
+    assert!((e0 - 7112.0).abs() < 1.5, "E0 {e0}");
+    assert_eq!(rows[1]["format"], "Athena project");
+    assert_eq!(rows[1]["label"], "FeO");
+    let step = rows[1]["edge_step"].as_f64().unwrap();
+    // Larch's edge step for this group (shared data header): 1.35436.
+    assert!((step - 1.35436).abs() < 1e-4, "step {step}");
+}
+
+#[test]
+fn normalize_writes_csv_and_plots() {
+    let csv = scratch("feo.csv");
+    let svg = scratch("feo.svg");
+    let png = scratch("feo.png");
+    for plot in [&svg, &png] {
+        let out = xas(&[
+            "normalize",
+            &demo_file("feo_rt1.xdi"),
+            "-o",
+            csv.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(std::fs::metadata(plot).unwrap().len() > 1000);
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header = text.lines().find(|l| !l.starts_with('#')).unwrap();
+    assert_eq!(header, "energy_eV,mu,norm,pre_edge,post_edge,flat");
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 412);
+    // Normalised: ~0 well below the edge, ~1 (flattened) 100 eV above it.
+    let at = |e: f64| rows.iter().find(|r| r[0] >= e).unwrap();
+    assert!(at(7000.0)[2].abs() < 0.05);
+    assert!((at(7225.0)[5] - 1.0).abs() < 0.1);
+
+    let out = xas(&[
+        "normalize",
+        &demo_file("feo_rt1.xdi"),
+        "-o",
+        csv.to_str().unwrap(),
+        "--method",
+        "area",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let written: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(written[0]["label"], "feo_rt1");
+}
+
+#[test]
+fn bad_input_gives_one_line_errors() {
+    assert_one_line_error(&xas(&["info", "/no/such/file.xdi"]), "/no/such/file.xdi");
+
+    let nan = scratch("nan.txt");
+    std::fs::write(&nan, "# energy mu\n1 0.1\n2 NaN\n3 0.3\n").unwrap();
+    assert_one_line_error(&xas(&["info", nan.to_str().unwrap()]), "nan.txt");
+
+    let backwards = scratch("backwards.xdi");
+    std::fs::write(
+        &backwards,
+        "# XDI/1.0\n# Column.1: energy eV\n# Column.2: mutrans\n# ///\n#----\n# energy mutrans\n1 0.1\n3 0.3\n2 0.2\n2 0.4\n",
+    )
+    .unwrap();
+    // Unsorted points are sorted and merged, not rejected (the spectrum's history says so).
+    let out = xas(&["info", "--json", backwards.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let garbage = scratch("garbage.bin");
+    std::fs::write(&garbage, [0u8, 159, 146, 150, 1, 2, 3]).unwrap();
+    assert_one_line_error(&xas(&["info", garbage.to_str().unwrap()]), "garbage.bin");
+
+    let csv = scratch("out.csv");
+    let out = xas(&[
+        "normalize",
+        &demo_file("feo_rt1.xdi"),
+        "-o",
+        csv.to_str().unwrap(),
+        "--plot",
+        "/tmp/x.gif",
+    ]);
+    assert_one_line_error(&out, "unsupported plot format");
+
+    let out = xas(&[
+        "normalize",
+        &demo_file("feo_rt1.xdi"),
+        "-o",
+        csv.to_str().unwrap(),
+        "--nnorm",
+        "9",
+    ]);
+    assert_one_line_error(&out, "nnorm");
+}
+
+#[test]
+fn demo_writes_report() {
+    let dir = scratch("demo");
+    let out = xas(&["demo", "--out", dir.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let spectra = summary["results"]["normalization"]["spectra"]
+        .as_array()
+        .unwrap();
+    assert_eq!(spectra.len(), 6);
+    let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(report.contains("Edge-step normalisation"));
+    for f in [
+        "fe_k_xanes.svg",
+        "fe_k_xanes.png",
+        "fe2o3_edge_step.svg",
+        "FeO.csv",
+    ] {
+        assert!(dir.join("normalization").join(f).is_file(), "{f} missing");
+    }
+}
