@@ -75,9 +75,16 @@ enum Site {
 pub struct Resampler {
     x: Vec<f64>,
     sites: Vec<Site>,
-    method: Interpolation,
+    scheme: Scheme,
     extrapolation: Extrapolation,
-    spline: Option<SplineSystem>,
+}
+
+/// The interpolation method with whatever it precomputes from `x`.
+#[derive(Debug, Clone, PartialEq)]
+enum Scheme {
+    Linear,
+    Spline(SplineSystem),
+    Pchip,
 }
 
 impl Resampler {
@@ -100,13 +107,16 @@ impl Resampler {
         if extrapolation == Extrapolation::Error {
             check_in_range(x, xi, &sites)?;
         }
-        let spline = (method == Interpolation::CubicSpline).then(|| SplineSystem::new(x));
+        let scheme = match method {
+            Interpolation::Linear => Scheme::Linear,
+            Interpolation::CubicSpline => Scheme::Spline(SplineSystem::new(x)),
+            Interpolation::Pchip => Scheme::Pchip,
+        };
         Ok(Resampler {
             x: x.to_vec(),
             sites,
-            method,
+            scheme,
             extrapolation,
-            spline,
         })
     }
 
@@ -133,16 +143,10 @@ impl Resampler {
                 format!("has {} slots, expected {}", out.len(), self.sites.len()),
             ));
         }
-        match self.method {
-            Interpolation::Linear => self.eval_linear(y, out),
-            Interpolation::CubicSpline => {
-                let slopes = self.spline.as_ref().map_or_else(
-                    || SplineSystem::new(&self.x).slopes(&self.x, y),
-                    |s| s.slopes(&self.x, y),
-                );
-                self.eval_hermite(y, &slopes, out);
-            }
-            Interpolation::Pchip => self.eval_hermite(y, &pchip_slopes(&self.x, y), out),
+        match &self.scheme {
+            Scheme::Linear => self.eval_linear(y, out),
+            Scheme::Spline(system) => self.eval_hermite(y, &system.slopes(&self.x, y), out),
+            Scheme::Pchip => self.eval_hermite(y, &pchip_slopes(&self.x, y), out),
         }
         Ok(())
     }
