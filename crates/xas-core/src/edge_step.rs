@@ -318,7 +318,7 @@ pub fn normalize_edge_step(spectrum: &Spectrum, params: &EdgeStepParams) -> Resu
         .collect();
 
     let edge_step = params.step.unwrap_or(post_minus_pre[ie0]).abs();
-    if !(edge_step > 1e-300) {
+    if edge_step.is_nan() || edge_step <= 1e-300 {
         return Err(Error::data(
             "edge step",
             format!("is {edge_step}: no edge between the pre- and post-edge ranges"),

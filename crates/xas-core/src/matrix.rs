@@ -47,7 +47,7 @@ impl SpectraMatrix {
     pub fn from_row_major(energy_ev: Vec<f64>, data: Vec<f64>) -> Result<Self> {
         let mut matrix = SpectraMatrix::new(energy_ev)?;
         let m = matrix.n_points();
-        if data.len() % m != 0 {
+        if !data.len().is_multiple_of(m) {
             return Err(Error::data(
                 "data",
                 format!(
