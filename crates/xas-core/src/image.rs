@@ -9,11 +9,12 @@
 //! (band-interleaved by pixel), so a block of rows is one contiguous read.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::io::write_atomic_with;
 use crate::spectrum::validate_axis;
 
 /// Image dimensions.
@@ -266,31 +267,20 @@ pub fn write_raw_image<S: SpectralImageSource + ?Sized>(
     sample: RawSample,
     rows_per_block: usize,
 ) -> Result<()> {
-    let path = path.as_ref();
-    let tmp = temporary_sibling(path);
-    let result = write_raw_to(source, &tmp, sample, rows_per_block)
-        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp{}", std::process::id()));
-    path.with_file_name(name)
+    write_atomic_with(path.as_ref(), |w, temp| {
+        write_raw_to(source, w, temp, sample, rows_per_block)
+    })
 }
 
 fn write_raw_to<S: SpectralImageSource + ?Sized>(
     source: &mut S,
+    w: &mut impl Write,
     path: &Path,
     sample: RawSample,
     rows_per_block: usize,
 ) -> Result<()> {
     let io = |e| Error::io(path, e);
     let shape = source.shape();
-    let mut w = BufWriter::new(File::create(path).map_err(io)?);
     w.write_all(RAW_IMAGE_MAGIC).map_err(io)?;
     for v in [
         shape.height as u64,
@@ -312,7 +302,7 @@ fn write_raw_to<S: SpectralImageSource + ?Sized>(
             .map_err(io)?;
         }
     }
-    w.flush().map_err(io)
+    Ok(())
 }
 
 /// A raw spectral-image file (see [`write_raw_image`] for the layout), read block by

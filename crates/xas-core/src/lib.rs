@@ -24,12 +24,19 @@ pub mod resample;
 pub mod smooth;
 pub mod spectrum;
 
+pub use align::{AlignOptions, Alignment, align};
+pub use convolve::{Kernel, broaden_spectrum, broaden_sticks};
 pub use edge_step::{EdgeStep, EdgeStepParams, find_e0, normalize_edge_step};
 pub use error::{Error, Result};
+pub use grid::{linspace, uniform_grid};
 pub use image::{ImageShape, RawImageFile, SpectralImage, SpectralImageSource};
 pub use io::{
     ColumnSelector, Delimiter, Format, ReadOptions, detect_format, read_bytes, read_file,
-    read_file_with, write_atomic, write_columns, write_xdi, xdi_string,
+    read_file_with, write_atomic, write_atomic_with, write_columns, write_xdi, xdi_string,
 };
 pub use matrix::SpectraMatrix;
+pub use noise::{NoiseModel, add_noise};
+pub use normalize::{Normalization, normalize};
+pub use resample::{Extrapolation, Interpolation, Resampler, interpolate, resample};
+pub use smooth::SavitzkyGolay;
 pub use spectrum::{Metadata, Spectrum};

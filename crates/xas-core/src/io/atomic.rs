@@ -1,7 +1,7 @@
 //! [`write_atomic`]: replace a file without ever leaving a half-written one.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,8 +19,24 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// [`Error::InvalidParameter`] when `path` has no file name; [`Error::Io`] naming the
 /// temporary file or `path` when creating, writing, syncing or renaming fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w, temp| {
+        w.write_all(bytes).map_err(|e| Error::io(temp, e))
+    })
+}
+
+/// Streams a file into place atomically, as [`write_atomic`] does for a byte slice:
+/// `write` receives a buffered writer on a temporary file next to `path` (and that
+/// file's path, for error messages); when it succeeds the file is flushed, synced and
+/// renamed over `path`, and when it fails the temporary file is removed.
+///
+/// # Errors
+/// The error of `write`; [`Error::Io`] when creating, syncing or renaming fails.
+pub fn write_atomic_with<F>(path: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut BufWriter<File>, &Path) -> Result<()>,
+{
     let temp = temp_path(path)?;
-    let result = write_synced(&temp, bytes)
+    let result = write_synced(&temp, write)
         .and_then(|()| fs::rename(&temp, path).map_err(|e| Error::io(path, e)));
     if result.is_err() {
         // Best effort: the temporary file may not even exist.
@@ -46,14 +62,21 @@ fn temp_path(path: &Path) -> Result<PathBuf> {
     )))
 }
 
-/// Creates `temp` (failing if it exists), writes and syncs it.
-fn write_synced(temp: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file: File = OpenOptions::new()
+/// Creates `temp` (failing if it exists), lets `write` fill it, flushes and syncs it.
+fn write_synced<F>(temp: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut BufWriter<File>, &Path) -> Result<()>,
+{
+    let file: File = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(temp)
         .map_err(|e| Error::io(temp, e))?;
-    file.write_all(bytes).map_err(|e| Error::io(temp, e))?;
+    let mut writer = BufWriter::new(file);
+    write(&mut writer, temp)?;
+    let file = writer
+        .into_inner()
+        .map_err(|e| Error::io(temp, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(temp, e))
 }
 

@@ -37,7 +37,7 @@ mod xdi_write;
 
 use std::path::Path;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_with};
 pub use columns_write::{Delimiter, write_columns};
 pub use detect::detect_format;
 pub use format::Format;
