@@ -1,0 +1,263 @@
+//! Second-quantised operators and their sparse matrices between Fock sectors.
+
+use crate::fock::{Det, Sector, annihilate, create};
+
+/// A sum of one-body terms `v c_i^dagger c_j` and two-body terms
+/// `v c_i^dagger c_j^dagger c_l c_k` over global spin-orbital indices.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Operator {
+    /// `(i, j, v)`: `v c_i^dagger c_j`.
+    pub one_body: Vec<(usize, usize, f64)>,
+    /// `(i, j, k, l, v)`: `v c_i^dagger c_j^dagger c_l c_k`.
+    pub two_body: Vec<(usize, usize, usize, usize, f64)>,
+    /// `(i, v)`: `v c_i` (annihilation; changes the electron count).
+    pub annihilators: Vec<(usize, f64)>,
+}
+
+impl Operator {
+    /// `sum_ij h[i][j] c_(offset_a + i)^dagger c_(offset_b + j)` for a one-particle matrix
+    /// between two shells (the same shell when `offset_a == offset_b`).
+    pub fn one_particle(h: &[Vec<f64>], offset_a: usize, offset_b: usize) -> Self {
+        let mut op = Operator::default();
+        for (i, row) in h.iter().enumerate() {
+            for (j, &v) in row.iter().enumerate() {
+                if v != 0.0 {
+                    op.one_body.push((offset_a + i, offset_b + j, v));
+                }
+            }
+        }
+        op
+    }
+
+    /// Adds `scale * other` to `self`.
+    pub fn add_scaled(&mut self, other: &Operator, scale: f64) {
+        self.one_body
+            .extend(other.one_body.iter().map(|&(i, j, v)| (i, j, scale * v)));
+        self.two_body.extend(
+            other
+                .two_body
+                .iter()
+                .map(|&(i, j, k, l, v)| (i, j, k, l, scale * v)),
+        );
+        self.annihilators
+            .extend(other.annihilators.iter().map(|&(i, v)| (i, scale * v)));
+    }
+
+    /// The Hermitian conjugate of the one-body part (`c_i^dagger c_j -> c_j^dagger c_i`);
+    /// used to make `V + V^dagger` hopping.
+    pub fn one_body_adjoint(&self) -> Operator {
+        Operator {
+            one_body: self.one_body.iter().map(|&(i, j, v)| (j, i, v)).collect(),
+            ..Operator::default()
+        }
+    }
+
+    /// Calls `f(new_det, amplitude)` for every determinant the operator produces from
+    /// `det` (amplitudes of equal determinants are not merged here).
+    pub fn apply(&self, det: Det, mut f: impl FnMut(Det, f64)) {
+        for &(i, j, v) in &self.one_body {
+            if let Some((d1, s1)) = annihilate(det, j)
+                && let Some((d2, s2)) = create(d1, i)
+            {
+                f(d2, v * s1 * s2);
+            }
+        }
+        for &(i, j, k, l, v) in &self.two_body {
+            let Some((d1, s1)) = annihilate(det, k) else {
+                continue;
+            };
+            let Some((d2, s2)) = annihilate(d1, l) else {
+                continue;
+            };
+            let Some((d3, s3)) = create(d2, j) else {
+                continue;
+            };
+            let Some((d4, s4)) = create(d3, i) else {
+                continue;
+            };
+            f(d4, v * s1 * s2 * s3 * s4);
+        }
+        for &(i, v) in &self.annihilators {
+            if let Some((d1, s1)) = annihilate(det, i) {
+                f(d1, v * s1);
+            }
+        }
+    }
+
+    /// The matrix `<to_i| O |from_j>` as sorted, merged triplets `(row, col, value)`.
+    /// Products that leave `to` are dropped (they are zero by construction for
+    /// operators that conserve the sector's counts).
+    pub fn triplets(&self, from: &Sector, to: &Sector) -> Vec<(usize, usize, f64)> {
+        let mut out = Vec::new();
+        let mut column: Vec<(usize, f64)> = Vec::new();
+        for (col, &det) in from.dets().iter().enumerate() {
+            column.clear();
+            self.apply(det, |d, v| {
+                if let Some(row) = to.index_of(d) {
+                    column.push((row, v));
+                }
+            });
+            column.sort_by_key(|&(r, _)| r);
+            let mut k = 0;
+            while k < column.len() {
+                let row = column[k].0;
+                let mut v = 0.0;
+                while k < column.len() && column[k].0 == row {
+                    v += column[k].1;
+                    k += 1;
+                }
+                if v.abs() > 1e-14 {
+                    out.push((row, col, v));
+                }
+            }
+        }
+        out.sort_by_key(|&(r, c, _)| (r, c));
+        out
+    }
+}
+
+/// A sparse matrix in compressed sparse row form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Csr {
+    /// Number of rows.
+    pub nrows: usize,
+    /// Number of columns.
+    pub ncols: usize,
+    /// Row start offsets into `cols`/`values` (length `nrows + 1`).
+    pub row_ptr: Vec<usize>,
+    /// Column indices.
+    pub cols: Vec<usize>,
+    /// Values.
+    pub values: Vec<f64>,
+}
+
+impl Csr {
+    /// From triplets sorted by (row, col) without duplicates.
+    pub fn from_sorted_triplets(nrows: usize, ncols: usize, t: &[(usize, usize, f64)]) -> Self {
+        let mut row_ptr = vec![0; nrows + 1];
+        for &(r, _, _) in t {
+            row_ptr[r + 1] += 1;
+        }
+        for r in 0..nrows {
+            row_ptr[r + 1] += row_ptr[r];
+        }
+        Csr {
+            nrows,
+            ncols,
+            row_ptr,
+            cols: t.iter().map(|&(_, c, _)| c).collect(),
+            values: t.iter().map(|&(_, _, v)| v).collect(),
+        }
+    }
+
+    /// `y = A x`.
+    pub fn matvec(&self, x: &[f64], y: &mut [f64]) {
+        matvec_with(&self.row_ptr, &self.cols, &self.values, x, y);
+    }
+}
+
+/// `y = A x` for a CSR pattern with separately stored values.
+pub fn matvec_with(row_ptr: &[usize], cols: &[usize], values: &[f64], x: &[f64], y: &mut [f64]) {
+    for (r, out) in y.iter_mut().enumerate() {
+        let range = row_ptr[r]..row_ptr[r + 1];
+        *out = cols[range.clone()]
+            .iter()
+            .zip(&values[range])
+            .map(|(&c, v)| v * x[c])
+            .sum();
+    }
+}
+
+/// The matrices of several Hermitian terms `H_k` on one sector sharing one sparsity
+/// pattern (the union of theirs), so that `H(theta) = sum_k theta_k H_k` is a weighted
+/// sum of value arrays, assembled without allocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermMatrices {
+    dim: usize,
+    row_ptr: Vec<usize>,
+    cols: Vec<usize>,
+    /// One value array per term, aligned with the pattern.
+    values: Vec<Vec<f64>>,
+}
+
+impl TermMatrices {
+    /// Builds the matrices of `terms` on `sector`.
+    pub fn new(terms: &[Operator], sector: &Sector) -> Self {
+        let per_term: Vec<Vec<(usize, usize, f64)>> =
+            terms.iter().map(|t| t.triplets(sector, sector)).collect();
+        let mut pattern: Vec<(usize, usize)> = per_term
+            .iter()
+            .flat_map(|t| t.iter().map(|&(r, c, _)| (r, c)))
+            .collect();
+        pattern.sort_unstable();
+        pattern.dedup();
+        let dim = sector.dim();
+        let mut row_ptr = vec![0; dim + 1];
+        for &(r, _) in &pattern {
+            row_ptr[r + 1] += 1;
+        }
+        for r in 0..dim {
+            row_ptr[r + 1] += row_ptr[r];
+        }
+        let cols: Vec<usize> = pattern.iter().map(|&(_, c)| c).collect();
+        let values = per_term
+            .iter()
+            .map(|t| {
+                let mut v = vec![0.0; pattern.len()];
+                for &(r, c, x) in t {
+                    let slot =
+                        row_ptr[r] + cols[row_ptr[r]..row_ptr[r + 1]].partition_point(|&k| k < c);
+                    v[slot] = x;
+                }
+                v
+            })
+            .collect();
+        TermMatrices {
+            dim,
+            row_ptr,
+            cols,
+            values,
+        }
+    }
+
+    /// Matrix dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of terms.
+    pub fn n_terms(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Number of stored entries of the shared pattern.
+    pub fn nnz(&self) -> usize {
+        self.cols.len()
+    }
+
+    /// `out = sum_k coefficients[k] H_k` on the shared pattern (`out` is resized once).
+    pub fn assemble(&self, coefficients: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(self.cols.len(), 0.0);
+        for (c, v) in coefficients.iter().zip(&self.values) {
+            if *c != 0.0 {
+                out.iter_mut().zip(v).for_each(|(o, x)| *o += c * x);
+            }
+        }
+    }
+
+    /// Writes assembled `values` into a dense column-major buffer of `dim * dim`.
+    pub fn scatter_dense(&self, values: &[f64], dense: &mut [f64]) {
+        dense.iter_mut().for_each(|x| *x = 0.0);
+        for r in 0..self.dim {
+            for k in self.row_ptr[r]..self.row_ptr[r + 1] {
+                dense[self.cols[k] * self.dim + r] = values[k];
+            }
+        }
+    }
+
+    /// `y = H x` with assembled `values`.
+    pub fn matvec(&self, values: &[f64], x: &[f64], y: &mut [f64]) {
+        matvec_with(&self.row_ptr, &self.cols, values, x, y);
+    }
+}
