@@ -98,12 +98,14 @@ mod tests {
 
     #[test]
     fn tabulated_values() {
-        // Values from standard tables (e.g. Edmonds, Rotenberg et al.).
+        // Exact values as given by standard tables (cross-checked with sympy.physics.wigner).
         assert!(close(wigner_3j(1, 1, 0, 0, 0, 0), -(1.0f64 / 3.0).sqrt()));
         assert!(close(wigner_3j(1, 1, 2, 0, 0, 0), (2.0f64 / 15.0).sqrt()));
         assert!(close(wigner_3j(2, 2, 2, 0, 0, 0), -(2.0f64 / 35.0).sqrt()));
         assert!(close(wigner_3j(2, 2, 4, 0, 0, 0), (2.0f64 / 35.0).sqrt()));
-        assert!(close(wigner_3j(1, 2, 1, 0, 0, 0), -(2.0f64 / 15.0).sqrt()));
+        assert!(close(wigner_3j(1, 2, 1, 0, 0, 0), (2.0f64 / 15.0).sqrt()));
+        assert!(close(wigner_3j(3, 2, 1, -2, 1, 1), -(2.0f64 / 21.0).sqrt()));
+        assert_eq!(wigner_3j(2, 3, 3, 0, -2, 2), 0.0);
         assert!(close(wigner_3j(2, 2, 2, 1, -1, 0), (1.0f64 / 70.0).sqrt()));
         assert!(close(wigner_3j(2, 1, 1, 2, -1, -1), (1.0f64 / 5.0).sqrt()));
         assert_eq!(wigner_3j(1, 1, 3, 0, 0, 0), 0.0);
