@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use cluster_model::model::SectorKind;
-use cluster_model::params::{AtomicValues, ChargeTransfer, ClusterParams};
+use cluster_model::params::{ChargeTransfer, ClusterParams};
 use cluster_model::spectra::{BOLTZMANN_EV_PER_K, Calculator, InitialStates, Polarization, Sticks};
 use xas_core::convolve::{Kernel, broaden_sticks};
 use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
@@ -35,37 +35,17 @@ struct Reference {
 }
 
 fn nio(tendq: f64, tendq_l: f64, v_eg: f64, v_t2g: f64, b_z: f64) -> ClusterParams {
-    // Slater integrals: edrixs Ni 3d8 / 2p5 3d9 atom data scaled by 0.8; zeta_3d of the
-    // initial state used in both states, as in edrixs example 3.
-    let v = AtomicValues {
-        f2_dd: 0.8 * 12.234,
-        f4_dd: 0.8 * 7.598,
-        zeta_3d: 0.083,
-        f2_pd: 0.8 * 7.721,
-        g1_pd: 0.8 * 5.787,
-        g3_pd: 0.8 * 3.291,
-        zeta_2p: 11.507,
-    };
-    ClusterParams {
-        n_d: 8,
-        initial: v,
-        core_hole: v,
-        u_dd: 7.3,
-        u_pd: 8.5,
-        tendq,
-        ds: 0.0,
-        dt: 0.0,
-        charge_transfer: Some(ChargeTransfer {
-            delta: 4.7,
-            v_eg,
-            v_t2g,
-            tendq_l,
-            max_ligand_holes: 2,
-        }),
-        spin_field_ev: [0.0, b_z],
-        orbital_field_ev: [0.0, 0.0],
-        edge_offset_ev: 857.6,
-    }
+    let mut p = ClusterParams::nio_seed_like();
+    p.tendq = tendq;
+    p.charge_transfer = Some(ChargeTransfer {
+        delta: 4.7,
+        v_eg,
+        v_t2g,
+        tendq_l,
+        max_ligand_holes: 2,
+    });
+    p.spin_field_ev = [0.0, b_z];
+    p
 }
 
 fn references() -> [Reference; 2] {
