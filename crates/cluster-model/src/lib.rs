@@ -16,6 +16,7 @@ pub mod orbitals;
 pub mod params;
 pub mod solve;
 pub mod spectra;
+pub mod tridiagonal;
 pub mod wigner;
 
 pub use error::{Error, Result};

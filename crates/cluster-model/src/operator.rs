@@ -156,6 +156,31 @@ impl Csr {
     }
 }
 
+impl Csr {
+    /// `Y = A X` for `nv` interleaved vectors (component `i` of vector `v` at `i * nv + v`).
+    pub fn matvec_multi(&self, x: &[f64], y: &mut [f64], nv: usize) {
+        matvec_multi_with(&self.row_ptr, &self.cols, &self.values, x, y, nv);
+    }
+}
+
+/// `Y = A X` for `nv` interleaved vectors, CSR pattern with separate values.
+fn matvec_multi_with(
+    row_ptr: &[usize],
+    cols: &[usize],
+    values: &[f64],
+    x: &[f64],
+    y: &mut [f64],
+    nv: usize,
+) {
+    for (r, out) in y.chunks_exact_mut(nv).enumerate() {
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for k in row_ptr[r]..row_ptr[r + 1] {
+            let (v, xs) = (values[k], &x[cols[k] * nv..(cols[k] + 1) * nv]);
+            out.iter_mut().zip(xs).for_each(|(o, xv)| *o += v * xv);
+        }
+    }
+}
+
 /// `y = A x` for a CSR pattern with separately stored values.
 pub fn matvec_with(row_ptr: &[usize], cols: &[usize], values: &[f64], x: &[f64], y: &mut [f64]) {
     for (r, out) in y.iter_mut().enumerate() {
@@ -246,14 +271,89 @@ impl TermMatrices {
         }
     }
 
-    /// Writes assembled `values` into a dense column-major buffer of `dim * dim`.
-    pub fn scatter_dense(&self, values: &[f64], dense: &mut [f64]) {
-        dense.iter_mut().for_each(|x| *x = 0.0);
+    /// The connected components of the graph of non-zero entries of the assembled
+    /// `values` (each sorted ascending, components ordered by their smallest index):
+    /// the matrix is block diagonal over them.
+    pub fn components(&self, values: &[f64]) -> Vec<Vec<usize>> {
+        let mut parent: Vec<usize> = (0..self.dim).collect();
+        fn root(parent: &mut [usize], mut i: usize) -> usize {
+            while parent[i] != i {
+                parent[i] = parent[parent[i]];
+                i = parent[i];
+            }
+            i
+        }
         for r in 0..self.dim {
-            for k in self.row_ptr[r]..self.row_ptr[r + 1] {
-                dense[self.cols[k] * self.dim + r] = values[k];
+            let range = self.row_ptr[r]..self.row_ptr[r + 1];
+            for (&c, &v) in self.cols[range.clone()].iter().zip(&values[range]) {
+                if v != 0.0 {
+                    let (a, b) = (root(&mut parent, r), root(&mut parent, c));
+                    if a != b {
+                        parent[a.max(b)] = a.min(b);
+                    }
+                }
             }
         }
+        let mut slot = vec![usize::MAX; self.dim];
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for i in 0..self.dim {
+            let r = root(&mut parent, i);
+            if slot[r] == usize::MAX {
+                slot[r] = out.len();
+                out.push(Vec::new());
+            }
+            out[slot[r]].push(i);
+        }
+        out
+    }
+
+    /// The diagonal blocks of the assembled `values` over `components` (from
+    /// [`TermMatrices::components`]) as CSR matrices in local indices.
+    pub fn blocks(&self, values: &[f64], components: &[Vec<usize>]) -> Vec<Csr> {
+        let mut local = vec![0; self.dim];
+        components
+            .iter()
+            .map(|indices| {
+                for (k, &i) in indices.iter().enumerate() {
+                    local[i] = k;
+                }
+                let mut t = Vec::new();
+                for (lr, &r) in indices.iter().enumerate() {
+                    for k in self.row_ptr[r]..self.row_ptr[r + 1] {
+                        if values[k] != 0.0 {
+                            t.push((lr, local[self.cols[k]], values[k]));
+                        }
+                    }
+                }
+                Csr::from_sorted_triplets(indices.len(), indices.len(), &t)
+            })
+            .collect()
+    }
+
+    /// Writes the block `indices` of the assembled `values` into a dense column-major
+    /// buffer of `n * n` (`local[i]` is the position of sector index `i` in `indices`).
+    pub fn gather_dense(
+        &self,
+        values: &[f64],
+        indices: &[usize],
+        local: &[usize],
+        dense: &mut [f64],
+    ) {
+        let n = indices.len();
+        dense.iter_mut().for_each(|x| *x = 0.0);
+        for (lr, &r) in indices.iter().enumerate() {
+            for k in self.row_ptr[r]..self.row_ptr[r + 1] {
+                if values[k] != 0.0 {
+                    dense[local[self.cols[k]] * n + lr] = values[k];
+                }
+            }
+        }
+    }
+
+    /// `Y = H X` for `nv` vectors stored interleaved (component `i` of vector `v` at
+    /// `i * nv + v`), one pass over the matrix for all of them.
+    pub fn matvec_multi(&self, values: &[f64], x: &[f64], y: &mut [f64], nv: usize) {
+        matvec_multi_with(&self.row_ptr, &self.cols, values, x, y, nv);
     }
 
     /// `y = H x` with assembled `values`.

@@ -8,34 +8,73 @@ use faer::{Mat, MatRef, Par};
 use crate::error::{Error, Result};
 use crate::operator::TermMatrices;
 
-/// Eigenvalues (ascending) and eigenvectors (columns of a column-major matrix).
+/// Eigenpairs of one diagonal block: the sector indices it spans, its eigenvalues
+/// (ascending) and eigenvectors (local, column-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EigenBlock {
+    /// Sector indices of the block's basis states, ascending.
+    pub indices: Vec<usize>,
+    /// Eigenvalues of the block, ascending (constant included).
+    pub values: Vec<f64>,
+    /// Eigenvectors, column `j` is `vectors[j*n .. (j+1)*n]` with `n = indices.len()`.
+    pub vectors: Vec<f64>,
+}
+
+impl EigenBlock {
+    /// Local eigenvector `j` (components on `indices`).
+    pub fn vector(&self, j: usize) -> &[f64] {
+        let n = self.indices.len();
+        &self.vectors[j * n..(j + 1) * n]
+    }
+
+    /// `<v_j|x>` for a full-dimension vector `x`.
+    pub fn project(&self, j: usize, x: &[f64]) -> f64 {
+        self.vector(j)
+            .iter()
+            .zip(&self.indices)
+            .map(|(u, &k)| u * x[k])
+            .sum()
+    }
+}
+
+/// All eigenpairs of a symmetric matrix, found block by block: the matrix is split into
+/// the connected components of its non-zero pattern (symmetry sectors show up this way
+/// without being named), each diagonalised densely.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Eigen {
     /// Matrix dimension.
     pub dim: usize,
-    /// Eigenvalues, ascending.
+    /// All eigenvalues, ascending.
     pub values: Vec<f64>,
-    /// Eigenvectors, column `j` is `vectors[j*dim .. (j+1)*dim]`.
-    pub vectors: Vec<f64>,
+    /// `(block, local column)` of each entry of `values`.
+    pub order: Vec<(usize, usize)>,
+    /// The blocks.
+    pub blocks: Vec<EigenBlock>,
 }
 
 impl Eigen {
-    /// Eigenvector `j`.
-    pub fn vector(&self, j: usize) -> &[f64] {
-        &self.vectors[j * self.dim..(j + 1) * self.dim]
+    /// Eigenvector `j` (in the order of `values`) as a full-dimension vector.
+    pub fn vector(&self, j: usize) -> Vec<f64> {
+        let (b, k) = self.order[j];
+        let block = &self.blocks[b];
+        let mut v = vec![0.0; self.dim];
+        for (&i, &u) in block.indices.iter().zip(block.vector(k)) {
+            v[i] = u;
+        }
+        v
     }
 }
 
-/// Buffers reused across dense diagonalisations of one dimension.
+/// Buffers reused across block diagonalisations of matrices up to one dimension.
 pub struct DenseSolver {
     dim: usize,
     dense: Vec<f64>,
-    values: Vec<f64>,
+    local: Vec<usize>,
     buffer: MemBuffer,
 }
 
 impl DenseSolver {
-    /// Allocates the workspace for `dim x dim` problems.
+    /// Allocates the workspace for problems up to `dim x dim`.
     pub fn new(dim: usize) -> Self {
         let req = self_adjoint_evd_scratch::<f64>(
             dim,
@@ -46,25 +85,61 @@ impl DenseSolver {
         DenseSolver {
             dim,
             dense: vec![0.0; dim * dim],
-            values: Vec::with_capacity(dim),
+            local: vec![0; dim],
             buffer: MemBuffer::new(req),
         }
     }
 
     /// Diagonalises the assembled matrix `values` of `matrices` (plus `constant` on the
-    /// diagonal, added to the eigenvalues).
+    /// diagonal, added to the eigenvalues), block by block.
     ///
     /// # Errors
-    /// [`Error::Numerical`] when the eigensolver does not converge.
+    /// [`Error::Numerical`] when the eigensolver does not converge;
+    /// [`Error::InvalidParameter`] when the matrix exceeds the workspace.
     pub fn solve(
         &mut self,
         matrices: &TermMatrices,
         values: &[f64],
         constant: f64,
     ) -> Result<Eigen> {
-        let n = self.dim;
-        matrices.scatter_dense(values, &mut self.dense);
-        let a = MatRef::from_column_major_slice(&self.dense, n, n);
+        if matrices.dim() > self.dim {
+            return Err(Error::param(
+                "dim",
+                "matrix larger than the solver's workspace",
+            ));
+        }
+        let mut blocks = Vec::new();
+        for indices in matrices.components(values) {
+            blocks.push(self.solve_block(matrices, values, constant, indices)?);
+        }
+        let mut order: Vec<(usize, usize)> = blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(b, blk)| (0..blk.values.len()).map(move |k| (b, k)))
+            .collect();
+        order.sort_by(|x, y| blocks[x.0].values[x.1].total_cmp(&blocks[y.0].values[y.1]));
+        Ok(Eigen {
+            dim: matrices.dim(),
+            values: order.iter().map(|&(b, k)| blocks[b].values[k]).collect(),
+            order,
+            blocks,
+        })
+    }
+
+    fn solve_block(
+        &mut self,
+        matrices: &TermMatrices,
+        values: &[f64],
+        constant: f64,
+        indices: Vec<usize>,
+    ) -> Result<EigenBlock> {
+        let n = indices.len();
+        for (k, &i) in indices.iter().enumerate() {
+            self.local[i] = k;
+        }
+        let dense = &mut self.dense[..n * n];
+        matrices.gather_dense(values, &indices, &self.local, dense);
+        let a = MatRef::from_column_major_slice(dense, n, n);
         let mut u = Mat::<f64>::zeros(n, n);
         let mut s = faer::diag::Diag::<f64>::zeros(n);
         self_adjoint_evd(
@@ -79,93 +154,124 @@ impl DenseSolver {
             routine: "self_adjoint_evd".into(),
             message: format!("{e:?}"),
         })?;
-        self.values.clear();
-        self.values
-            .extend(s.column_vector().iter().map(|v| v + constant));
         let mut vectors = Vec::with_capacity(n * n);
         for j in 0..n {
             vectors.extend(u.col(j).iter().copied());
         }
-        Ok(Eigen {
-            dim: n,
-            values: self.values.clone(),
+        Ok(EigenBlock {
+            indices,
+            values: s.column_vector().iter().map(|v| v + constant).collect(),
             vectors,
         })
     }
 }
 
-/// Tridiagonal Lanczos coefficients of `H` from a start vector: `alpha` (diagonal),
-/// `beta` (off-diagonal, `beta[0]` unused = 0) and the start vector's squared norm.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Lanczos {
-    /// Diagonal `a_k = <v_k|H|v_k>`.
-    pub alpha: Vec<f64>,
-    /// Off-diagonal `b_k = ||r_k||` (`b_0 = 0`).
-    pub beta: Vec<f64>,
-    /// `<phi|phi>` of the (unnormalised) start vector.
-    pub norm2: f64,
-}
-
-impl Lanczos {
-    /// Runs at most `max_steps` Lanczos steps of `H` (applied by `matvec`) from `start`,
-    /// stopping early when the Krylov space is exhausted (`b_k < 1e-12 ||phi||`).
-    /// Full reorthogonalisation is not needed for the continued fraction.
-    pub fn run(
-        start: &[f64],
-        max_steps: usize,
-        mut matvec: impl FnMut(&[f64], &mut [f64]),
-    ) -> Self {
-        let n = start.len();
-        let norm2: f64 = start.iter().map(|x| x * x).sum();
-        let mut alpha = Vec::new();
-        let mut beta = vec![0.0];
-        if norm2 == 0.0 {
-            return Lanczos { alpha, beta, norm2 };
-        }
-        let norm = norm2.sqrt();
-        let mut v_prev = vec![0.0; n];
-        let mut v: Vec<f64> = start.iter().map(|x| x / norm).collect();
-        let mut w = vec![0.0; n];
-        for k in 0..max_steps.min(n) {
-            matvec(&v, &mut w);
-            let a: f64 = w.iter().zip(&v).map(|(x, y)| x * y).sum();
-            alpha.push(a);
-            let b_prev = beta[k];
+/// Poles and weights of `<phi_v|(z - H)^-1|phi_v>` for several start vectors `phi_v`
+/// by the Lanczos method, run in lockstep so that each step makes one pass over the
+/// matrix for all vectors (`matvec(x, y, nv)` computes `Y = H X` for `nv` vectors stored
+/// interleaved: component `i` of vector `v` at `i * nv + v`).
+///
+/// After `m` steps the poles are the eigenvalues of the `m x m` tridiagonal Lanczos
+/// matrix and the weights `||phi||^2 z_1^2` (Gauss quadrature of the spectral measure:
+/// the first `2m` moments `<phi|H^k|phi>` are exact). A vector stops early when its
+/// Krylov space is exhausted (`b_k < 1e-12 ||phi||`), and the result is then exact.
+/// No reorthogonalisation is done: lost orthogonality only duplicates converged poles,
+/// whose weights add up correctly.
+///
+/// # Errors
+/// [`Error::Numerical`] if the tridiagonal eigensolver fails.
+pub fn lanczos_poles(
+    starts: &[Vec<f64>],
+    max_steps: usize,
+    mut matvec: impl FnMut(&[f64], &mut [f64], usize),
+) -> Result<Vec<Vec<(f64, f64)>>> {
+    let nv = starts.len();
+    let n = starts.first().map_or(0, Vec::len);
+    let norms: Vec<f64> = starts
+        .iter()
+        .map(|s| s.iter().map(|x| x * x).sum::<f64>().sqrt())
+        .collect();
+    let mut v = vec![0.0; n * nv];
+    for (k, (s, &norm)) in starts.iter().zip(&norms).enumerate() {
+        if norm > 0.0 {
             for i in 0..n {
-                w[i] -= a * v[i] + b_prev * v_prev[i];
-            }
-            let b = w.iter().map(|x| x * x).sum::<f64>().sqrt();
-            if b < 1e-12 || k + 1 == max_steps.min(n) {
-                break;
-            }
-            beta.push(b);
-            for i in 0..n {
-                v_prev[i] = v[i];
-                v[i] = w[i] / b;
+                v[i * nv + k] = s[i] / norm;
             }
         }
-        beta.truncate(alpha.len());
-        Lanczos { alpha, beta, norm2 }
     }
-
-    /// `-Im G(omega + i gamma) / pi` with `G(z) = <phi|(z - H)^-1|phi>` as a continued
-    /// fraction: the spectrum broadened by a Lorentzian of HWHM `gamma` (eV).
-    pub fn spectral_function(&self, omega: f64, gamma: f64) -> f64 {
-        // Evaluate from the bottom: g = 1 / (z - a_k - b_(k+1)^2 g).
-        let (mut re, mut im) = (0.0, 0.0);
-        for k in (0..self.alpha.len()).rev() {
-            let b2 = if k + 1 < self.beta.len() {
-                self.beta[k + 1].powi(2)
-            } else {
-                0.0
-            };
-            let (dr, di) = (omega - self.alpha[k] - b2 * re, gamma - b2 * im);
-            let d = dr * dr + di * di;
-            re = dr / d;
-            im = -di / d;
+    let mut v_prev = vec![0.0; n * nv];
+    let mut w = vec![0.0; n * nv];
+    let mut alpha: Vec<Vec<f64>> = vec![Vec::new(); nv];
+    let mut beta: Vec<Vec<f64>> = vec![Vec::new(); nv];
+    let mut active: Vec<bool> = norms.iter().map(|&x| x > 0.0).collect();
+    let (mut a, mut b2) = (vec![0.0; nv], vec![0.0; nv]);
+    for _ in 0..max_steps.min(n) {
+        if !active.iter().any(|&a| a) {
+            break;
         }
-        -self.norm2 * im / std::f64::consts::PI
+        matvec(&v, &mut w, nv);
+        // All vectors at once, row by row, so the inner loops run over contiguous
+        // memory; finished vectors are carried along but not recorded.
+        a.iter_mut().for_each(|x| *x = 0.0);
+        for (wr, vr) in w.chunks_exact(nv).zip(v.chunks_exact(nv)) {
+            a.iter_mut()
+                .zip(wr.iter().zip(vr))
+                .for_each(|(acc, (x, y))| *acc += x * y);
+        }
+        let b_prev: Vec<f64> = beta
+            .iter()
+            .map(|b| b.last().copied().unwrap_or(0.0))
+            .collect();
+        b2.iter_mut().for_each(|x| *x = 0.0);
+        for ((wr, vr), pr) in w
+            .chunks_exact_mut(nv)
+            .zip(v.chunks_exact(nv))
+            .zip(v_prev.chunks_exact(nv))
+        {
+            for k in 0..nv {
+                let x = wr[k] - a[k] * vr[k] - b_prev[k] * pr[k];
+                wr[k] = x;
+                b2[k] += x * x;
+            }
+        }
+        let mut scale = vec![0.0; nv];
+        for k in 0..nv {
+            if !active[k] {
+                continue;
+            }
+            alpha[k].push(a[k]);
+            let b = b2[k].sqrt();
+            if b < 1e-12 || alpha[k].len() == max_steps.min(n) {
+                active[k] = false;
+                continue;
+            }
+            beta[k].push(b);
+            scale[k] = 1.0 / b;
+        }
+        for ((wr, vr), pr) in w
+            .chunks_exact(nv)
+            .zip(v.chunks_exact_mut(nv))
+            .zip(v_prev.chunks_exact_mut(nv))
+        {
+            pr.copy_from_slice(vr);
+            vr.iter_mut()
+                .zip(wr.iter().zip(&scale))
+                .for_each(|(x, (y, s))| *x = y * s);
+        }
     }
+    alpha
+        .iter()
+        .zip(&beta)
+        .zip(&norms)
+        .map(|((a, b), norm)| {
+            let poles =
+                crate::tridiagonal::eigen_first_components(a, &b[..a.len().saturating_sub(1)])?;
+            Ok(poles
+                .into_iter()
+                .map(|(t, z2)| (t, z2 * norm * norm))
+                .collect())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -175,24 +281,46 @@ mod tests {
     use crate::operator::Operator;
 
     #[test]
-    fn lanczos_reproduces_lorentzian_sum_of_a_small_matrix() {
-        // Diagonal H with energies 0, 1, 3; start vector weights 1, 2, 3 (squared).
+    fn lanczos_poles_of_a_small_matrix_are_exact() {
+        // Diagonal H with energies 0, 1, 3; start vectors with weights (1, 2, 3) and
+        // (0, 0, 5) (squared amplitudes): the Krylov space is exhausted, poles exact.
         let e = [0.0, 1.0, 3.0];
-        let phi = [1.0, 2.0f64.sqrt(), 3.0f64.sqrt()];
-        let l = Lanczos::run(&phi, 10, |x, y| {
+        let starts = vec![
+            vec![1.0, 2.0f64.sqrt(), 3.0f64.sqrt()],
+            vec![0.0, 0.0, 5.0f64.sqrt()],
+        ];
+        let poles = lanczos_poles(&starts, 10, |x, y, nv| {
             for i in 0..3 {
-                y[i] = e[i] * x[i];
+                for v in 0..nv {
+                    y[i * nv + v] = e[i] * x[i * nv + v];
+                }
             }
-        });
-        let g = 0.3;
-        for omega in [-1.0, 0.5, 2.0, 3.3] {
-            let exact: f64 = e
-                .iter()
-                .zip(&phi)
-                .map(|(ei, p)| p * p * g / std::f64::consts::PI / ((omega - ei).powi(2) + g * g))
-                .sum();
-            assert!((l.spectral_function(omega, g) - exact).abs() < 1e-12);
+        })
+        .unwrap();
+        let mut p0 = poles[0].clone();
+        p0.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for ((t, w), (et, ew)) in p0.iter().zip([(0.0, 1.0), (1.0, 2.0), (3.0, 3.0)]) {
+            assert!((t - et).abs() < 1e-12 && (w - ew).abs() < 1e-12, "{p0:?}");
         }
+        assert_eq!(poles[1].len(), 1);
+        assert!((poles[1][0].0 - 3.0).abs() < 1e-12 && (poles[1][0].1 - 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn uncoupled_orbitals_form_separate_blocks() {
+        let sector = Sector::new(&[ShellRange { offset: 0, size: 4 }], &[vec![1]]).unwrap();
+        let op = Operator {
+            one_body: vec![(0, 1, 0.5), (1, 0, 0.5), (2, 2, 3.0), (3, 3, -1.0)],
+            ..Operator::default()
+        };
+        let m = TermMatrices::new(&[op], &sector);
+        let mut v = Vec::new();
+        m.assemble(&[1.0], &mut v);
+        let e = DenseSolver::new(4).solve(&m, &v, 0.0).unwrap();
+        assert_eq!(e.blocks.len(), 3);
+        assert_eq!(e.values, vec![-1.0, -0.5, 0.5, 3.0]);
+        let v0 = e.vector(0);
+        assert_eq!(v0.iter().map(|x| x.abs()).sum::<f64>(), 1.0);
     }
 
     #[test]
@@ -207,6 +335,7 @@ mod tests {
         let mut v = Vec::new();
         m.assemble(&[1.0], &mut v);
         let e = DenseSolver::new(2).solve(&m, &v, 10.0).unwrap();
+        assert_eq!(e.blocks.len(), 1);
         assert!((e.values[0] - 9.3).abs() < 1e-14 && (e.values[1] - 10.7).abs() < 1e-14);
     }
 }

@@ -1,10 +1,12 @@
 //! Ground states, stick spectra and broadened spectra of a compiled model.
 
+use xas_core::convolve::{Kernel, broaden_sticks, gaussian_broaden};
+
 use crate::error::{Error, Result};
 use crate::model::{CompiledModel, SectorKind};
 use crate::operator::{Csr, Operator};
 use crate::params::ClusterParams;
-use crate::solve::{DenseSolver, Eigen, Lanczos};
+use crate::solve::{DenseSolver, Eigen, lanczos_poles};
 
 /// Boltzmann constant (eV/K), CODATA 2018.
 pub const BOLTZMANN_EV_PER_K: f64 = 8.617_333_262e-5;
@@ -102,6 +104,54 @@ impl Sticks {
         self.weight.iter().sum()
     }
 
+    /// Sticks closer than `tol_ev` merged into one at their weighted mean energy, and
+    /// sticks below `min_weight` dropped (degenerate initial states give many sticks at
+    /// one energy; merging them makes broadening cheaper and changes nothing visible).
+    pub fn merged(&self, tol_ev: f64, min_weight: f64) -> Sticks {
+        let mut out = Sticks::default();
+        let mut k = 0;
+        while k < self.energy_ev.len() {
+            let (mut ew, mut w) = (0.0, 0.0);
+            let start = self.energy_ev[k];
+            while k < self.energy_ev.len() && self.energy_ev[k] - start <= tol_ev {
+                ew += self.energy_ev[k] * self.weight[k];
+                w += self.weight[k];
+                k += 1;
+            }
+            if w > min_weight {
+                out.energy_ev.push(ew / w);
+                out.weight.push(w);
+            }
+        }
+        out
+    }
+
+    /// The spectrum on `grid_ev`: Lorentzian lifetime broadening (optionally wider
+    /// above a split energy, for L2) followed by Gaussian resolution (see
+    /// [`Broadening`]). Intensities are per eV (each stick keeps its area).
+    ///
+    /// # Errors
+    /// Invalid widths or grid (named).
+    pub fn broaden(&self, grid_ev: &[f64], broadening: &Broadening) -> Result<Vec<f64>> {
+        broadening.validate()?;
+        let lorentz = |e: &[f64], w: &[f64], hwhm_ev: f64| {
+            broaden_sticks(e, w, grid_ev, Kernel::Lorentzian { hwhm_ev })
+        };
+        let mut y = match (broadening.l2_hwhm_ev, broadening.l2_split_ev) {
+            (Some(l2), Some(split)) => {
+                let k = self.energy_ev.partition_point(|&e| e < split);
+                let low = lorentz(&self.energy_ev[..k], &self.weight[..k], broadening.hwhm_ev)?;
+                let high = lorentz(&self.energy_ev[k..], &self.weight[k..], l2)?;
+                low.iter().zip(&high).map(|(a, b)| a + b).collect()
+            }
+            _ => lorentz(&self.energy_ev, &self.weight, broadening.hwhm_ev)?,
+        };
+        if broadening.gauss_fwhm_ev > 0.0 {
+            y = gaussian_broaden(grid_ev, &y, broadening.gauss_fwhm_ev)?;
+        }
+        Ok(y)
+    }
+
     /// Sorted by energy.
     fn sorted(mut self) -> Self {
         let mut idx: Vec<usize> = (0..self.energy_ev.len()).collect();
@@ -109,6 +159,57 @@ impl Sticks {
         self.energy_ev = idx.iter().map(|&i| self.energy_ev[i]).collect();
         self.weight = idx.iter().map(|&i| self.weight[i]).collect();
         self
+    }
+}
+
+/// Start vectors of one block with their `(weight, energy shift)`.
+type BlockStarts = (Vec<Vec<f64>>, Vec<(f64, f64)>);
+
+/// Line broadening of a stick spectrum.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Broadening {
+    /// Lorentzian half width at half maximum (eV), core-hole lifetime (L3 when split).
+    pub hwhm_ev: f64,
+    /// Lorentzian HWHM (eV) above `l2_split_ev` (the L2 edge), if different.
+    pub l2_hwhm_ev: Option<f64>,
+    /// Energy (eV) separating the L3 and L2 regions.
+    pub l2_split_ev: Option<f64>,
+    /// Gaussian resolution, full width at half maximum (eV); 0 for none.
+    pub gauss_fwhm_ev: f64,
+}
+
+impl Broadening {
+    /// Lorentzian only.
+    pub fn lorentzian(hwhm_ev: f64) -> Self {
+        Broadening {
+            hwhm_ev,
+            l2_hwhm_ev: None,
+            l2_split_ev: None,
+            gauss_fwhm_ev: 0.0,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.hwhm_ev.is_finite() && self.hwhm_ev > 0.0) {
+            return Err(Error::param(
+                "hwhm_ev",
+                format!("must be > 0, got {}", self.hwhm_ev),
+            ));
+        }
+        if self.l2_hwhm_ev.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
+            return Err(Error::param("l2_hwhm_ev", "must be > 0"));
+        }
+        if self.l2_hwhm_ev.is_some() != self.l2_split_ev.is_some() {
+            return Err(Error::param(
+                "l2_split_ev",
+                "give both l2_hwhm_ev and l2_split_ev, or neither",
+            ));
+        }
+        if !(self.gauss_fwhm_ev.is_finite() && self.gauss_fwhm_ev >= 0.0) {
+            return Err(Error::param("gauss_fwhm_ev", "must be >= 0"));
+        }
+        Ok(())
     }
 }
 
@@ -137,6 +238,7 @@ pub struct Calculator {
     key: (usize, Option<usize>),
     initial_solver: DenseSolver,
     xas_solver: DenseSolver,
+    xps_solver: Option<DenseSolver>,
     values: Vec<f64>,
     s_plus: Csr,
     s_minus: Csr,
@@ -184,6 +286,7 @@ impl Calculator {
         Ok(Calculator {
             initial_solver: DenseSolver::new(initial.dim()),
             xas_solver: DenseSolver::new(model.xas_final.sector.dim()),
+            xps_solver: None,
             key: structure_key(params),
             s_plus: spin_op(true),
             s_minus: spin_op(false),
@@ -226,11 +329,10 @@ impl Calculator {
             SectorKind::XasFinal => self
                 .xas_solver
                 .solve(&sector.matrices, &self.values, constant),
-            SectorKind::XpsFinal => DenseSolver::new(sector.matrices.dim()).solve(
-                &sector.matrices,
-                &self.values,
-                constant,
-            ),
+            SectorKind::XpsFinal => self
+                .xps_solver
+                .get_or_insert_with(|| DenseSolver::new(sector.matrices.dim()))
+                .solve(&sector.matrices, &self.values, constant),
         }
     }
 
@@ -256,7 +358,7 @@ impl Calculator {
         let dim = eig.dim;
         let (mut tmp, mut out) = (vec![0.0; dim], vec![0.0; dim]);
         for &(i, w) in &sel {
-            let v = eig.vector(i);
+            let v = &eig.vector(i);
             for (&d, c) in sector.dets().iter().zip(v) {
                 *config.entry(sector.count(d, 0)).or_insert(0.0) += w * c * c;
             }
@@ -304,22 +406,24 @@ impl Calculator {
         for &(i, w) in &sel {
             let g = initial.vector(i);
             for (q, out) in t.iter_mut().enumerate() {
-                self.model.dipole[q].matvec(g, out);
+                self.model.dipole[q].matvec(&g, out);
             }
-            for f in 0..n_f {
-                let u = fin.vector(f);
-                let a = |q: usize| u.iter().zip(&t[q]).map(|(x, y)| x * y).sum::<f64>();
-                let (am, a0, ap) = (a(0), a(1), a(2));
-                let intensity = match polarization {
-                    Polarization::Isotropic => (am * am + a0 * a0 + ap * ap) / 3.0,
-                    Polarization::X => 0.5 * (am - ap).powi(2),
-                    Polarization::Y => 0.5 * (am + ap).powi(2),
-                    Polarization::Z => a0 * a0,
-                    Polarization::Left => ap * ap,
-                    Polarization::Right => am * am,
-                };
-                sticks.energy_ev.push(fin.values[f] - initial.values[i]);
-                sticks.weight.push(w * intensity);
+            for block in &fin.blocks {
+                for (f, e_f) in block.values.iter().enumerate() {
+                    let [am, a0, ap] = [0, 1, 2].map(|q| block.project(f, &t[q]));
+                    let intensity = match polarization {
+                        Polarization::Isotropic => (am * am + a0 * a0 + ap * ap) / 3.0,
+                        Polarization::X => 0.5 * (am - ap).powi(2),
+                        Polarization::Y => 0.5 * (am + ap).powi(2),
+                        Polarization::Z => a0 * a0,
+                        Polarization::Left => ap * ap,
+                        Polarization::Right => am * am,
+                    };
+                    if intensity > 0.0 {
+                        sticks.energy_ev.push(e_f - initial.values[i]);
+                        sticks.weight.push(w * intensity);
+                    }
+                }
             }
         }
         Ok(sticks.sorted())
@@ -335,64 +439,154 @@ impl Calculator {
         let initial = self.diagonalize(SectorKind::Initial, params)?;
         let fin = self.diagonalize(SectorKind::XpsFinal, params)?;
         let sel = states.select(&initial.values);
-        let n_f = fin.dim;
-        let mut weight = vec![0.0; n_f * sel.len()];
-        let mut t = vec![0.0; n_f];
-        for (s, &(i, w)) in sel.iter().enumerate() {
-            for c in &self.model.core_annihilators {
-                c.matvec(initial.vector(i), &mut t);
-                for f in 0..n_f {
-                    let a: f64 = fin.vector(f).iter().zip(&t).map(|(x, y)| x * y).sum();
-                    weight[s * n_f + f] += w * a * a;
+        let mut sticks = Sticks::default();
+        let mut t: Vec<Vec<f64>> = vec![vec![0.0; fin.dim]; 6];
+        for &(i, w) in &sel {
+            let g = initial.vector(i);
+            for (c, out) in self.model.core_annihilators.iter().zip(t.iter_mut()) {
+                c.matvec(&g, out);
+            }
+            for block in &fin.blocks {
+                for (f, e_f) in block.values.iter().enumerate() {
+                    let weight: f64 = t.iter().map(|tj| block.project(f, tj).powi(2)).sum();
+                    if weight > 0.0 {
+                        sticks.energy_ev.push(e_f - initial.values[i]);
+                        sticks.weight.push(w * weight);
+                    }
                 }
             }
         }
-        let energy_ev = sel
-            .iter()
-            .flat_map(|&(i, _)| {
-                let e_i = initial.values[i];
-                fin.values.iter().map(move |e| e - e_i)
-            })
-            .collect();
-        Ok(Sticks { energy_ev, weight }.sorted())
+        Ok(sticks.sorted())
     }
 
-    /// XPS spectrum on `grid_ev` (E_f - E_i axis) broadened by a Lorentzian of HWHM
-    /// `hwhm_ev`, from Lanczos continued fractions started at `c_j |g>` (`steps`
-    /// Lanczos steps each; 200 converge the NiO cluster to 1e-9).
+    /// XAS sticks from Lanczos poles (see [`lanczos_poles`]) instead of a dense
+    /// diagonalisation of the final states: the route for final-state sectors too large
+    /// for dense solvers. With `steps` at least the Krylov dimension (about 120 for
+    /// the NiO cluster) the result is exact; fewer steps keep the first `2 steps`
+    /// spectral moments exact.
     ///
     /// # Errors
-    /// As [`Calculator::diagonalize`]; [`Error::InvalidParameter`] for a width <= 0.
-    pub fn xps_lanczos(
+    /// As [`Calculator::diagonalize`].
+    pub fn xas_sticks_lanczos(
+        &mut self,
+        params: &ClusterParams,
+        polarization: Polarization,
+        states: &InitialStates,
+        steps: usize,
+    ) -> Result<Sticks> {
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        // (coefficients of T_-1, T_0, T_+1; weight) per start vector.
+        let combos: Vec<([f64; 3], f64)> = match polarization {
+            Polarization::Isotropic => vec![
+                ([1.0, 0.0, 0.0], 1.0 / 3.0),
+                ([0.0, 1.0, 0.0], 1.0 / 3.0),
+                ([0.0, 0.0, 1.0], 1.0 / 3.0),
+            ],
+            Polarization::X => vec![([r, 0.0, -r], 1.0)],
+            Polarization::Y => vec![([r, 0.0, r], 1.0)],
+            Polarization::Z => vec![([0.0, 1.0, 0.0], 1.0)],
+            Polarization::Left => vec![([0.0, 0.0, 1.0], 1.0)],
+            Polarization::Right => vec![([1.0, 0.0, 0.0], 1.0)],
+        };
+        let dipole = self.model.dipole.clone();
+        let n_f = self.model.xas_final.sector.dim();
+        self.lanczos_sticks(SectorKind::XasFinal, params, states, steps, |g| {
+            let t: Vec<Vec<f64>> = dipole
+                .iter()
+                .map(|d| {
+                    let mut out = vec![0.0; n_f];
+                    d.matvec(g, &mut out);
+                    out
+                })
+                .collect();
+            combos
+                .iter()
+                .map(|(c, w)| {
+                    (
+                        (0..n_f)
+                            .map(|i| c[0] * t[0][i] + c[1] * t[1][i] + c[2] * t[2][i])
+                            .collect(),
+                        *w,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// XPS sticks from Lanczos poles started at `c_j |g>` for the six 2p spin-orbitals
+    /// (see [`Calculator::xas_sticks_lanczos`] for accuracy).
+    ///
+    /// # Errors
+    /// As [`Calculator::diagonalize`].
+    pub fn xps_sticks_lanczos(
         &mut self,
         params: &ClusterParams,
         states: &InitialStates,
-        grid_ev: &[f64],
-        hwhm_ev: f64,
         steps: usize,
-    ) -> Result<Vec<f64>> {
-        if hwhm_ev.is_nan() || hwhm_ev <= 0.0 {
-            return Err(Error::param("hwhm_ev", "must be > 0"));
+    ) -> Result<Sticks> {
+        let annihilators = self.model.core_annihilators.clone();
+        let n_f = self.model.xps_final.sector.dim();
+        self.lanczos_sticks(SectorKind::XpsFinal, params, states, steps, |g| {
+            annihilators
+                .iter()
+                .map(|c| {
+                    let mut out = vec![0.0; n_f];
+                    c.matvec(g, &mut out);
+                    (out, 1.0)
+                })
+                .collect()
+        })
+    }
+
+    /// Shared Lanczos route: `starts(g)` gives the weighted start vectors for an initial
+    /// state `g`; all start vectors of all initial states run in lockstep.
+    fn lanczos_sticks(
+        &mut self,
+        kind: SectorKind,
+        params: &ClusterParams,
+        states: &InitialStates,
+        steps: usize,
+        starts: impl Fn(&[f64]) -> Vec<(Vec<f64>, f64)>,
+    ) -> Result<Sticks> {
+        if steps == 0 {
+            return Err(Error::param("steps", "must be at least 1"));
         }
         states.validate()?;
         let initial = self.diagonalize(SectorKind::Initial, params)?;
         let sel = states.select(&initial.values);
-        let (coefficients, constant) = self.model.coefficients(SectorKind::XpsFinal, params);
-        let sector = &self.model.xps_final;
-        let mut values = Vec::new();
-        sector.matrices.assemble(&coefficients, &mut values);
-        let mut out = vec![0.0; grid_ev.len()];
-        let mut start = vec![0.0; sector.matrices.dim()];
+        let (coefficients, constant) = self.model.coefficients(kind, params);
+        let sector = self.model.sector(kind);
+        sector.matrices.assemble(&coefficients, &mut self.values);
+        // Split every start vector over the diagonal blocks of H (invariant subspaces):
+        // the spectrum is the sum over the pieces, and each block runs its own
+        // lockstep Lanczos on a matrix a fraction of the size.
+        let components = sector.matrices.components(&self.values);
+        let blocks = sector.matrices.blocks(&self.values, &components);
+        let mut pieces: Vec<BlockStarts> = vec![(Vec::new(), Vec::new()); blocks.len()];
         for &(i, w) in &sel {
-            let shift = constant - initial.values[i];
-            for c in &self.model.core_annihilators {
-                c.matvec(initial.vector(i), &mut start);
-                let l = Lanczos::run(&start, steps, |x, y| sector.matrices.matvec(&values, x, y));
-                for (o, &e) in out.iter_mut().zip(grid_ev) {
-                    *o += w * l.spectral_function(e - shift, hwhm_ev);
+            for (v, weight) in starts(&initial.vector(i)) {
+                for (b, indices) in components.iter().enumerate() {
+                    let piece: Vec<f64> = indices.iter().map(|&k| v[k]).collect();
+                    if piece.iter().any(|&x| x != 0.0) {
+                        pieces[b].0.push(piece);
+                        pieces[b].1.push((w * weight, constant - initial.values[i]));
+                    }
                 }
             }
         }
-        Ok(out)
+        let mut sticks = Sticks::default();
+        for (block, (vectors, meta)) in blocks.iter().zip(&pieces) {
+            if vectors.is_empty() {
+                continue;
+            }
+            let poles = lanczos_poles(vectors, steps, |x, y, nv| block.matvec_multi(x, y, nv))?;
+            for (p, &(w, shift)) in poles.iter().zip(meta) {
+                for &(e, z) in p {
+                    sticks.energy_ev.push(e + shift);
+                    sticks.weight.push(w * z);
+                }
+            }
+        }
+        Ok(sticks.sorted())
     }
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use cluster_model::model::SectorKind;
 use cluster_model::params::{ChargeTransfer, ClusterParams};
-use cluster_model::spectra::{BOLTZMANN_EV_PER_K, Calculator, InitialStates, Polarization, Sticks};
+use cluster_model::spectra::{
+    BOLTZMANN_EV_PER_K, Broadening, Calculator, InitialStates, Polarization, Sticks,
+};
 use xas_core::convolve::{Kernel, broaden_sticks};
 use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
 
@@ -253,6 +255,13 @@ fn xas_sticks_and_spectra_match() {
             r.key,
             max_rel_diff(&ours, &quanty)
         );
+        let lanczos = calc
+            .xas_sticks_lanczos(&r.params, Polarization::Isotropic, &r.states, 200)
+            .unwrap()
+            .broaden(&grid, &Broadening::lorentzian(0.24))
+            .unwrap();
+        let d = max_rel_diff(&lanczos, &ours);
+        assert!(d <= 1e-8, "{} XAS Lanczos vs dense {d}", r.key);
     }
 }
 
@@ -278,7 +287,9 @@ fn xps_sticks_and_spectra_match() {
         )
         .unwrap();
         let lanczos = calc
-            .xps_lanczos(&r.params, &r.states, &grid, 0.5, 200)
+            .xps_sticks_lanczos(&r.params, &r.states, 300)
+            .unwrap()
+            .broaden(&grid, &Broadening::lorentzian(0.5))
             .unwrap();
         for (name, ours) in [("dense", &dense), ("Lanczos", &lanczos)] {
             assert!(
