@@ -1,15 +1,10 @@
 //! `xas`: the command-line front end of the workspace. Every computation lives in a
 //! library crate; this binary parses arguments, reports progress and draws figures.
 
-mod demo;
-mod info;
-mod load;
-mod normalize;
-mod plot;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xas_cli::{demo, info, normalize};
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
 #[derive(Debug, Parser)]

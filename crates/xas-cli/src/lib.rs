@@ -1,0 +1,10 @@
+//! The library side of the `xas` command-line tool: one module per command, plus the
+//! plotting and loading helpers they share. Every computation lives in the library
+//! crates of the workspace; these modules parse arguments, call them, and write
+//! reports, tables and figures.
+
+pub mod demo;
+pub mod info;
+pub mod load;
+pub mod normalize;
+pub mod plot;
