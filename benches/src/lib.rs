@@ -22,7 +22,7 @@ pub fn peer_python() -> Option<PathBuf> {
 }
 
 /// Runs `benches/peers/<script>` with `args` in the peers' Python and parses the JSON
-/// it prints.
+/// object on the last line it prints.
 ///
 /// # Errors
 /// A message when the virtualenv is missing, the script fails or prints no JSON.
@@ -43,5 +43,8 @@ pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, Stri
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
+    // The JSON result is the last non-empty line; peers may print progress before it.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    serde_json::from_str(last).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
 }

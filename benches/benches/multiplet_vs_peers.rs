@@ -1,0 +1,96 @@
+//! NiO charge-transfer cluster (seed-like model B): one evaluation of the 2p XAS
+//! (1000-point grid) and the 2p XPS (2000-point grid) at fixed parameters, cluster-model
+//! against Quanty and edrixs, timed in one run on the same spectra.
+//!
+//! `cargo bench -p xas-benches --bench multiplet_vs_peers` (after
+//! `benches/peers/setup.sh` for the peers). An evaluation is what a Monte Carlo step
+//! needs: assemble H for the new parameters, diagonalise, compute the spectrum on the
+//! grid. Model compilation (building the term matrices) happens once and is reported
+//! separately. Each program's spectra are checked against the reference data of
+//! `../shared/data/multiplet/` in the same run.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::time::Instant;
+
+use cluster_model::params::ClusterParams;
+use cluster_model::spectra::{Broadening, Calculator, InitialStates, Polarization};
+use xas_core::grid::linspace;
+use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
+
+const REPEATS: usize = 200;
+
+fn reference(name: &str) -> Option<Vec<f64>> {
+    let path = xas_benches::shared_data()?.join("multiplet").join(name);
+    let options = ReadOptions { y_column: Some(ColumnSelector::Index(1)), ..ReadOptions::default() };
+    Some(read_file_with(path, &options).ok()?.remove(0).intensity().to_vec())
+}
+
+fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    let m = b.iter().fold(0.0f64, |x, v| x.max(v.abs()));
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max) / m
+}
+
+/// Seconds per call of `f`, best of three batches after one warm-up call.
+fn time(mut f: impl FnMut()) -> f64 {
+    f();
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..REPEATS {
+                f();
+            }
+            t.elapsed().as_secs_f64() / REPEATS as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    let params = ClusterParams::nio_seed_like();
+    let states = InitialStates::default();
+    let t = Instant::now();
+    let mut calc = Calculator::new(&params).unwrap();
+    let compile = t.elapsed().as_secs_f64();
+    let xas_grid = linspace(842.6, 882.6, 1000).unwrap();
+    let xps_grid = linspace(815.0, 865.0, 2001).unwrap();
+    let mut xas = Vec::new();
+    let xas_s = time(|| {
+        let sticks = calc.xas_sticks(&params, Polarization::Isotropic, &states).unwrap();
+        xas = sticks.merged(1e-9, 0.0).broaden(&xas_grid, &Broadening::lorentzian(0.24)).unwrap();
+    });
+    let mut xps = Vec::new();
+    let xps_s = time(|| {
+        let sticks = calc.xps_sticks_lanczos(&params, &states, 150).unwrap();
+        xps = sticks.merged(1e-7, 0.0).broaden(&xps_grid, &Broadening::lorentzian(0.5)).unwrap();
+    });
+    let check = |ours: &[f64], file: &str| reference(file).map_or("reference absent".to_string(), |r| format!("{:.1e}", max_rel_diff(ours, &r)));
+    println!("cluster-model: model compiled once in {:.1} ms", compile * 1e3);
+    println!("{:<14} {:>12} {:>12} {:>16} {:>16}", "program", "XAS ms/eval", "XPS ms/eval", "XAS vs Quanty", "XPS vs Quanty");
+    println!(
+        "{:<14} {:>12.3} {:>12.3} {:>16} {:>16}",
+        "cluster-model",
+        xas_s * 1e3,
+        xps_s * 1e3,
+        check(&xas, "nio_modelB_seedlike_xas_quanty.csv"),
+        check(&xps, "nio_modelB_seedlike_xps_quanty.csv")
+    );
+    for script in ["nio_quanty.py", "nio_edrixs.py"] {
+        match xas_benches::run_peer(script, &["--repeats".into(), "5".into()]) {
+            Ok(p) => {
+                let ms = |k: &str| p[k].as_f64().map_or("-".to_string(), |v| format!("{:.3}", v * 1e3));
+                let ratio = |k: &str, ours: f64| p[k].as_f64().map_or("-".to_string(), |v| format!("{:.0}x", v / ours));
+                let diff = |k: &str| p[k].as_f64().map_or("-".to_string(), |v| format!("{v:.1e}"));
+                println!(
+                    "{:<14} {:>12} {:>12} {:>16} {:>16}   cluster-model faster: XAS {}, XPS {}",
+                    p["peer"].as_str().unwrap_or(script),
+                    ms("xas_s_per_eval"),
+                    ms("xps_s_per_eval"),
+                    diff("xas_max_rel_diff"),
+                    diff("xps_max_rel_diff"),
+                    ratio("xas_s_per_eval", xas_s),
+                    ratio("xps_s_per_eval", xps_s)
+                );
+            }
+            Err(e) => println!("{script}: not run ({e})"),
+        }
+    }
+}
