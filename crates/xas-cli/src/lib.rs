@@ -6,5 +6,6 @@
 pub mod demo;
 pub mod info;
 pub mod load;
+pub mod multiplet;
 pub mod normalize;
 pub mod plot;

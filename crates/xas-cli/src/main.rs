@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xas_cli::{demo, info, normalize};
+use xas_cli::{demo, info, multiplet, normalize};
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
 #[derive(Debug, Parser)]
@@ -23,6 +23,9 @@ enum Command {
     Info(info::InfoArgs),
     /// Normalise the spectra of a file and write CSV (and optionally a plot).
     Normalize(normalize::NormalizeArgs),
+    /// Compute the 2p XAS or XPS of a 3d ion with the crystal-field or charge-transfer
+    /// multiplet model and write CSV (and optionally sticks and a plot).
+    Multiplet(Box<multiplet::MultipletArgs>),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Info(args) => info::run(args, cli.json),
         Command::Normalize(args) => normalize::run(args, cli.json),
+        Command::Multiplet(args) => multiplet::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {
