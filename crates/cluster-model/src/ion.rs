@@ -144,7 +144,7 @@ impl ClusterParams {
 }
 
 impl ClusterParams {
-    /// The seed-like [NiO6]10- charge-transfer cluster ("model B" of the project's
+    /// The seed-like \[NiO6\]10- charge-transfer cluster ("model B" of the project's
     /// reference data): Ni2+ d8 with Delta 4.7, U_dd 7.3, U_pd 8.5, 10Dq 0.6,
     /// V_eg 2.2, V_t2g 1.1, 10Dq_L 0, Slater integrals 0.8 x the edrixs Ni atom data
     /// (3d8: F2 12.234, F4 7.598; 2p5 3d9: F2pd 7.721, G1 5.787, G3 3.291),

@@ -3,7 +3,7 @@
 //! assemble `H(theta) = sum_k theta_k H_k` and diagonalise.
 
 use crate::coulomb::{AtomShell, direct_between, direct_within, exchange_between};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fock::{Sector, ShellRange};
 use crate::operator::{Csr, Operator, TermMatrices};
 use crate::orbitals::{
@@ -12,6 +12,10 @@ use crate::orbitals::{
 };
 use crate::params::{AtomicValues, ClusterParams, OnSite};
 use crate::wigner::gaunt;
+
+/// Largest Fock sector compiled (term matrices of bigger sectors take gigabytes and
+/// minutes to build; d^n ions with n <= 5 reach it with two ligand holes).
+pub const MAX_SECTOR_DIM: usize = 30_000;
 
 /// The Hamiltonian terms; each enters linearly with one coefficient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +235,15 @@ impl CompiledModel {
         let ranges = layout.ranges();
         let compile = |kind: SectorKind| -> Result<CompiledSector> {
             let sector = Sector::new(&ranges, &occupations(kind, params))?;
+            if sector.dim() > MAX_SECTOR_DIM {
+                return Err(Error::param(
+                    "max_ligand_holes",
+                    format!(
+                        "the {kind:?} sector has {} states (limit {MAX_SECTOR_DIM}); use fewer ligand holes",
+                        sector.dim()
+                    ),
+                ));
+            }
             let terms = sector_terms(kind, with_ligand);
             let ops: Vec<Operator> = terms.iter().map(|&t| term_operator(t, &layout)).collect();
             let matrices = TermMatrices::new(&ops, &sector);

@@ -65,28 +65,47 @@ impl Eigen {
     }
 }
 
-/// Buffers reused across block diagonalisations of matrices up to one dimension.
+/// Buffers reused across block diagonalisations. They grow to the largest block met
+/// (not the full dimension: symmetry blocks are typically a quarter of it or less).
 pub struct DenseSolver {
-    dim: usize,
+    capacity: usize,
     dense: Vec<f64>,
     local: Vec<usize>,
     buffer: MemBuffer,
 }
 
+impl Default for DenseSolver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Largest block diagonalised densely (a 20000 x 20000 eigenproblem needs ~10 GB).
+pub const MAX_DENSE_BLOCK: usize = 20_000;
+
 impl DenseSolver {
-    /// Allocates the workspace for problems up to `dim x dim`.
-    pub fn new(dim: usize) -> Self {
-        let req = self_adjoint_evd_scratch::<f64>(
-            dim,
-            ComputeEigenvectors::Yes,
-            Par::Seq,
-            Default::default(),
-        );
+    /// An empty workspace.
+    pub fn new() -> Self {
         DenseSolver {
-            dim,
-            dense: vec![0.0; dim * dim],
-            local: vec![0; dim],
-            buffer: MemBuffer::new(req),
+            capacity: 0,
+            dense: Vec::new(),
+            local: Vec::new(),
+            buffer: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY),
+        }
+    }
+
+    /// Makes room for blocks of size `n`.
+    fn reserve(&mut self, n: usize) {
+        if n > self.capacity {
+            let req = self_adjoint_evd_scratch::<f64>(
+                n,
+                ComputeEigenvectors::Yes,
+                Par::Seq,
+                Default::default(),
+            );
+            self.buffer = MemBuffer::new(req);
+            self.dense = vec![0.0; n * n];
+            self.capacity = n;
         }
     }
 
@@ -95,21 +114,30 @@ impl DenseSolver {
     ///
     /// # Errors
     /// [`Error::Numerical`] when the eigensolver does not converge;
-    /// [`Error::InvalidParameter`] when the matrix exceeds the workspace.
+    /// [`Error::InvalidParameter`] when a block exceeds [`MAX_DENSE_BLOCK`].
     pub fn solve(
         &mut self,
         matrices: &TermMatrices,
         values: &[f64],
         constant: f64,
     ) -> Result<Eigen> {
-        if matrices.dim() > self.dim {
+        let components = matrices.components(values);
+        let largest = components.iter().map(Vec::len).max().unwrap_or(0);
+        if largest > MAX_DENSE_BLOCK {
             return Err(Error::param(
-                "dim",
-                "matrix larger than the solver's workspace",
+                "model size",
+                format!(
+                    "a block of {largest} states is too large for dense diagonalisation \
+                     (limit {MAX_DENSE_BLOCK}); use fewer ligand holes"
+                ),
             ));
         }
+        self.reserve(largest);
+        if self.local.len() < matrices.dim() {
+            self.local.resize(matrices.dim(), 0);
+        }
         let mut blocks = Vec::new();
-        for indices in matrices.components(values) {
+        for indices in components {
             blocks.push(self.solve_block(matrices, values, constant, indices)?);
         }
         let mut order: Vec<(usize, usize)> = blocks
@@ -316,7 +344,7 @@ mod tests {
         let m = TermMatrices::new(&[op], &sector);
         let mut v = Vec::new();
         m.assemble(&[1.0], &mut v);
-        let e = DenseSolver::new(4).solve(&m, &v, 0.0).unwrap();
+        let e = DenseSolver::new().solve(&m, &v, 0.0).unwrap();
         assert_eq!(e.blocks.len(), 3);
         assert_eq!(e.values, vec![-1.0, -0.5, 0.5, 3.0]);
         let v0 = e.vector(0);
@@ -334,7 +362,7 @@ mod tests {
         let m = TermMatrices::new(&[op], &sector);
         let mut v = Vec::new();
         m.assemble(&[1.0], &mut v);
-        let e = DenseSolver::new(2).solve(&m, &v, 10.0).unwrap();
+        let e = DenseSolver::new().solve(&m, &v, 10.0).unwrap();
         assert_eq!(e.blocks.len(), 1);
         assert!((e.values[0] - 9.3).abs() < 1e-14 && (e.values[1] - 10.7).abs() < 1e-14);
     }

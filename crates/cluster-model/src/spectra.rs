@@ -86,6 +86,8 @@ pub enum Polarization {
     Left,
     /// Circular, helicity -1 (`q = -1`).
     Right,
+    /// X-ray magnetic circular dichroism, `Left - Right` (signed weights).
+    Xmcd,
 }
 
 /// A stick spectrum: transition energies (eV) and weights.
@@ -104,22 +106,25 @@ impl Sticks {
         self.weight.iter().sum()
     }
 
-    /// Sticks closer than `tol_ev` merged into one at their weighted mean energy, and
-    /// sticks below `min_weight` dropped (degenerate initial states give many sticks at
+    /// Sticks closer than `tol_ev` merged into one at their (|weight|-weighted) mean
+    /// energy, and
+    /// sticks with `|weight| <= min_weight` dropped (degenerate initial states give many sticks at
     /// one energy; merging them makes broadening cheaper and changes nothing visible).
     pub fn merged(&self, tol_ev: f64, min_weight: f64) -> Sticks {
         let mut out = Sticks::default();
         let mut k = 0;
         while k < self.energy_ev.len() {
-            let (mut ew, mut w) = (0.0, 0.0);
+            // Energy weighted by |w|, so that signed (XMCD) weights cannot cancel it.
+            let (mut ew, mut aw, mut w) = (0.0, 0.0, 0.0);
             let start = self.energy_ev[k];
             while k < self.energy_ev.len() && self.energy_ev[k] - start <= tol_ev {
-                ew += self.energy_ev[k] * self.weight[k];
+                ew += self.energy_ev[k] * self.weight[k].abs();
+                aw += self.weight[k].abs();
                 w += self.weight[k];
                 k += 1;
             }
-            if w > min_weight {
-                out.energy_ev.push(ew / w);
+            if w.abs() > min_weight {
+                out.energy_ev.push(if aw > 0.0 { ew / aw } else { start });
                 out.weight.push(w);
             }
         }
@@ -150,6 +155,29 @@ impl Sticks {
             y = gaussian_broaden(grid_ev, &y, broadening.gauss_fwhm_ev)?;
         }
         Ok(y)
+    }
+
+    /// The broadened spectrum as an [`xas_core::Spectrum`] on `grid_ev` (see
+    /// [`Sticks::broaden`]), labelled `label`.
+    ///
+    /// # Errors
+    /// As [`Sticks::broaden`].
+    pub fn to_spectrum(
+        &self,
+        grid_ev: &[f64],
+        broadening: &Broadening,
+        label: &str,
+    ) -> Result<xas_core::Spectrum> {
+        let y = self.broaden(grid_ev, broadening)?;
+        let mut s = xas_core::Spectrum::new(grid_ev.to_vec(), y)?;
+        s.meta.label = Some(label.to_string());
+        s.meta.history.push(format!(
+            "cluster-model: {} sticks, Lorentzian HWHM {} eV, Gaussian FWHM {} eV",
+            self.energy_ev.len(),
+            broadening.hwhm_ev,
+            broadening.gauss_fwhm_ev
+        ));
+        Ok(s)
     }
 
     /// Sorted by energy.
@@ -238,7 +266,7 @@ pub struct Calculator {
     key: (usize, Option<usize>),
     initial_solver: DenseSolver,
     xas_solver: DenseSolver,
-    xps_solver: Option<DenseSolver>,
+    xps_solver: DenseSolver,
     values: Vec<f64>,
     s_plus: Csr,
     s_minus: Csr,
@@ -284,9 +312,9 @@ impl Calculator {
             })
             .collect();
         Ok(Calculator {
-            initial_solver: DenseSolver::new(initial.dim()),
-            xas_solver: DenseSolver::new(model.xas_final.sector.dim()),
-            xps_solver: None,
+            initial_solver: DenseSolver::new(),
+            xas_solver: DenseSolver::new(),
+            xps_solver: DenseSolver::new(),
             key: structure_key(params),
             s_plus: spin_op(true),
             s_minus: spin_op(false),
@@ -331,7 +359,6 @@ impl Calculator {
                 .solve(&sector.matrices, &self.values, constant),
             SectorKind::XpsFinal => self
                 .xps_solver
-                .get_or_insert_with(|| DenseSolver::new(sector.matrices.dim()))
                 .solve(&sector.matrices, &self.values, constant),
         }
     }
@@ -418,8 +445,9 @@ impl Calculator {
                         Polarization::Z => a0 * a0,
                         Polarization::Left => ap * ap,
                         Polarization::Right => am * am,
+                        Polarization::Xmcd => ap * ap - am * am,
                     };
-                    if intensity > 0.0 {
+                    if intensity != 0.0 {
                         sticks.energy_ev.push(e_f - initial.values[i]);
                         sticks.weight.push(w * intensity);
                     }
@@ -487,6 +515,7 @@ impl Calculator {
             Polarization::Z => vec![([0.0, 1.0, 0.0], 1.0)],
             Polarization::Left => vec![([0.0, 0.0, 1.0], 1.0)],
             Polarization::Right => vec![([1.0, 0.0, 0.0], 1.0)],
+            Polarization::Xmcd => vec![([0.0, 0.0, 1.0], 1.0), ([1.0, 0.0, 0.0], -1.0)],
         };
         let dipole = self.model.dipole.clone();
         let n_f = self.model.xas_final.sector.dim();

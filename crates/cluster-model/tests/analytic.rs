@@ -165,3 +165,46 @@ fn xps_moments_equal_those_of_the_stick_spectrum() {
         );
     }
 }
+
+#[test]
+fn xmcd_needs_a_field_and_changes_sign_between_l3_and_l2() {
+    let mut p = ClusterParams::for_ion("Ni2+".parse().unwrap(), 0.8).unwrap();
+    p.tendq = 1.0;
+    let mut calc = Calculator::new(&p).unwrap();
+    let states = InitialStates::default();
+    // Without a field the degenerate ground manifold is averaged: time reversal makes
+    // the XMCD of every final level (degenerate final states summed) vanish.
+    let s = calc
+        .xas_sticks(&p, Polarization::Xmcd, &states)
+        .unwrap()
+        .merged(1e-6, 0.0);
+    let total: f64 = calc
+        .xas_sticks(&p, Polarization::Isotropic, &states)
+        .unwrap()
+        .total();
+    assert!(s.weight.iter().all(|w| w.abs() < 1e-12 * total));
+    // An exchange field selects one spin component: L3 and L2 dichroism of opposite sign.
+    p.spin_field_ev = [0.0, 0.01];
+    let s = calc.xas_sticks(&p, Polarization::Xmcd, &states).unwrap();
+    let split = p.edge_offset_ev + 5.0; // between the L3 and L2 groups (zeta_2p ~ 11.5 eV)
+    let l3: f64 = s
+        .energy_ev
+        .iter()
+        .zip(&s.weight)
+        .filter(|(e, _)| **e < split)
+        .map(|(_, w)| w)
+        .sum();
+    let l2: f64 = s
+        .energy_ev
+        .iter()
+        .zip(&s.weight)
+        .filter(|(e, _)| **e >= split)
+        .map(|(_, w)| w)
+        .sum();
+    assert!(l3 * l2 < 0.0 && l3.abs() > 0.01 * total, "L3 {l3}, L2 {l2}");
+    // Left + right = x + y (the circular components span the xy plane).
+    let mut sum = |pol| calc.xas_sticks(&p, pol, &states).unwrap().total();
+    let circular = sum(Polarization::Left) + sum(Polarization::Right);
+    let linear = sum(Polarization::X) + sum(Polarization::Y);
+    assert!((circular - linear).abs() < 1e-12);
+}

@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
-use cluster_model::fock::binomial;
 use cluster_model::ion::Ion;
 use cluster_model::params::{ChargeTransfer, ClusterParams};
 use cluster_model::spectra::{
@@ -44,8 +43,6 @@ const DEFAULT_GRID_STEP_EV: f64 = 0.05;
 /// Sticks with at least this fraction of the strongest stick's weight are "visible": they
 /// set the default grid and are drawn in the figure.
 const VISIBLE_FRACTION: f64 = 1e-3;
-/// Largest dense workspace (bytes) `xas multiplet` lets the model allocate: 4 GiB.
-const MAX_DENSE_BYTES: f64 = 4.0 * (1u64 << 30) as f64;
 /// Width of a stick in the figure, as a fraction of the energy range.
 const STICK_WIDTH_FRACTION: f64 = 2e-3;
 
@@ -75,6 +72,8 @@ pub enum PolarizationArg {
     Left,
     /// Circular, helicity -1.
     Right,
+    /// Circular dichroism, left - right (needs a field to be non-zero).
+    Xmcd,
 }
 
 impl From<PolarizationArg> for Polarization {
@@ -86,6 +85,7 @@ impl From<PolarizationArg> for Polarization {
             PolarizationArg::Z => Polarization::Z,
             PolarizationArg::Left => Polarization::Left,
             PolarizationArg::Right => Polarization::Right,
+            PolarizationArg::Xmcd => Polarization::Xmcd,
         }
     }
 }
@@ -352,7 +352,6 @@ impl Setup {
             })?
             .parse()?;
         let parameters = cluster_params(o, ion)?;
-        check_size(&parameters, &ion.to_string())?;
         Ok(Setup {
             ion: ion.to_string(),
             parameters,
@@ -378,31 +377,6 @@ fn cluster_params(o: &Options, ion: Ion) -> Result<ClusterParams> {
     p.edge_offset_ev += o.edge_shift.unwrap_or(0.0);
     p.validate()?;
     Ok(p)
-}
-
-/// Refuses models whose dense solvers would not fit in memory. [`Calculator::new`]
-/// allocates a dense eigensolver workspace (about `24 dim^2` bytes) for the initial and
-/// the XAS final-state sectors, whose dimensions follow from the configurations
-/// `d^(n0+h) L^(10-h) 2p^np` with `h` up to the ligand holes (3d shell at most full).
-fn check_size(p: &ClusterParams, ion: &str) -> Result<()> {
-    let holes = p.charge_transfer.map_or(0, |c| c.max_ligand_holes);
-    let dim = |n0: usize, n_p: usize| -> usize {
-        (0..=holes)
-            .filter(|h| n0 + h <= 10)
-            .map(|h| binomial(10, n0 + h) * binomial(10, h) * binomial(6, n_p))
-            .sum()
-    };
-    let largest = dim(p.n_d, 6).max(dim(p.n_d + 1, 5));
-    let bytes = 24.0 * (largest as f64).powi(2);
-    if bytes > MAX_DENSE_BYTES {
-        bail!(
-            "{ion} with {holes} ligand hole(s) has a {largest}-state sector whose dense \
-             diagonalisation needs about {:.0} GB (limit {:.0} GB): use fewer --ligand-holes",
-            bytes / 1e9,
-            MAX_DENSE_BYTES / 1e9
-        );
-    }
-    Ok(())
 }
 
 /// Charge-transfer parameters (the NiO seed-like values unless given), or `None` without

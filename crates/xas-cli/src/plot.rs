@@ -142,10 +142,22 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, y0..y1)?;
+    // Small or large ranges get scientific tick labels so that they stay distinct.
+    let span = (y1 - y0).abs().max(y0.abs().max(y1.abs()));
+    let scientific = !(1e-2..1e5).contains(&span);
+    let y_format = move |v: &f64| {
+        if scientific {
+            format!("{v:.2e}")
+        } else {
+            // Trim float noise such as 0.30000000000000004.
+            format!("{}", (v * 1e6).round() / 1e6)
+        }
+    };
     chart
         .configure_mesh()
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
+        .y_label_formatter(&y_format)
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
     for (i, s) in panel.series.iter().enumerate() {

@@ -374,8 +374,8 @@ fn impossible_parameters_are_one_line_errors() {
         "ligand holes",
     );
     assert_one_line_error(&run(&["--ion", "Ni2+", "--delta", "3"]), "--ct");
-    // Mn2+ with two ligand holes: a 20610-state XAS final-state sector (~10 GB dense).
-    assert_one_line_error(&run(&["--ion", "Mn2+", "--ct"]), "20610-state sector");
+    // Mn2+ with two ligand holes: a 46512-state XPS final-state sector.
+    assert_one_line_error(&run(&["--ion", "Mn2+", "--ct"]), "46512 states");
     assert_one_line_error(
         &run(&["--ion", "Ni2+", "--temperature", "-1"]),
         "temperature",

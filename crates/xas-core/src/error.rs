@@ -11,7 +11,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    // The OS error is the `source`, not part of the message, so that error chains
+    // (`anyhow`'s `{:#}`) do not print it twice.
+    #[error("cannot access {}", path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,

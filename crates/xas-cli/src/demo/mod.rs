@@ -3,8 +3,9 @@
 //!
 //! Each capability is a *stage*: a function that reads its embedded inputs, runs the
 //! library code, writes its files under `<out>/<stage>/` and adds a section and a line
-//! of results to the report. New crates add their stage to [`STAGES`].
+//! of results to the report. New crates add their stage to `STAGES`.
 
+mod multiplet;
 mod normalization;
 
 use std::path::{Path, PathBuf};
@@ -27,7 +28,10 @@ pub struct DemoArgs {
 type Stage = (&'static str, fn(&mut Report) -> Result<()>);
 
 /// The stages, in the order they run.
-const STAGES: &[Stage] = &[("normalization", normalization::run)];
+const STAGES: &[Stage] = &[
+    ("normalization", normalization::run),
+    ("multiplet", multiplet::run),
+];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.
 pub struct Report {
