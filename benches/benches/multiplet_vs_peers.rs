@@ -21,13 +21,26 @@ const REPEATS: usize = 200;
 
 fn reference(name: &str) -> Option<Vec<f64>> {
     let path = xas_benches::shared_data()?.join("multiplet").join(name);
-    let options = ReadOptions { y_column: Some(ColumnSelector::Index(1)), ..ReadOptions::default() };
-    Some(read_file_with(path, &options).ok()?.remove(0).intensity().to_vec())
+    let options = ReadOptions {
+        y_column: Some(ColumnSelector::Index(1)),
+        ..ReadOptions::default()
+    };
+    Some(
+        read_file_with(path, &options)
+            .ok()?
+            .remove(0)
+            .intensity()
+            .to_vec(),
+    )
 }
 
 fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
     let m = b.iter().fold(0.0f64, |x, v| x.max(v.abs()));
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max) / m
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+        / m
 }
 
 /// Seconds per call of `f`, best of three batches after one warm-up call.
@@ -54,17 +67,35 @@ fn main() {
     let xps_grid = linspace(815.0, 865.0, 2001).unwrap();
     let mut xas = Vec::new();
     let xas_s = time(|| {
-        let sticks = calc.xas_sticks(&params, Polarization::Isotropic, &states).unwrap();
-        xas = sticks.merged(1e-9, 0.0).broaden(&xas_grid, &Broadening::lorentzian(0.24)).unwrap();
+        let sticks = calc
+            .xas_sticks(&params, Polarization::Isotropic, &states)
+            .unwrap();
+        xas = sticks
+            .merged(1e-9, 0.0)
+            .broaden(&xas_grid, &Broadening::lorentzian(0.24))
+            .unwrap();
     });
     let mut xps = Vec::new();
     let xps_s = time(|| {
         let sticks = calc.xps_sticks_lanczos(&params, &states, 150).unwrap();
-        xps = sticks.merged(1e-7, 0.0).broaden(&xps_grid, &Broadening::lorentzian(0.5)).unwrap();
+        xps = sticks
+            .merged(1e-7, 0.0)
+            .broaden(&xps_grid, &Broadening::lorentzian(0.5))
+            .unwrap();
     });
-    let check = |ours: &[f64], file: &str| reference(file).map_or("reference absent".to_string(), |r| format!("{:.1e}", max_rel_diff(ours, &r)));
-    println!("cluster-model: model compiled once in {:.1} ms", compile * 1e3);
-    println!("{:<14} {:>12} {:>12} {:>16} {:>16}", "program", "XAS ms/eval", "XPS ms/eval", "XAS vs Quanty", "XPS vs Quanty");
+    let check = |ours: &[f64], file: &str| {
+        reference(file).map_or("reference absent".to_string(), |r| {
+            format!("{:.1e}", max_rel_diff(ours, &r))
+        })
+    };
+    println!(
+        "cluster-model: model compiled once in {:.1} ms",
+        compile * 1e3
+    );
+    println!(
+        "{:<14} {:>12} {:>12} {:>16} {:>16}",
+        "program", "XAS ms/eval", "XPS ms/eval", "XAS vs Quanty", "XPS vs Quanty"
+    );
     println!(
         "{:<14} {:>12.3} {:>12.3} {:>16} {:>16}",
         "cluster-model",
@@ -76,9 +107,18 @@ fn main() {
     for script in ["nio_quanty.py", "nio_edrixs.py"] {
         match xas_benches::run_peer(script, &["--repeats".into(), "5".into()]) {
             Ok(p) => {
-                let ms = |k: &str| p[k].as_f64().map_or("-".to_string(), |v| format!("{:.3}", v * 1e3));
-                let ratio = |k: &str, ours: f64| p[k].as_f64().map_or("-".to_string(), |v| format!("{:.0}x", v / ours));
-                let diff = |k: &str| p[k].as_f64().map_or("-".to_string(), |v| format!("{v:.1e}"));
+                let ms = |k: &str| {
+                    p[k].as_f64()
+                        .map_or("-".to_string(), |v| format!("{:.3}", v * 1e3))
+                };
+                let ratio = |k: &str, ours: f64| {
+                    p[k].as_f64()
+                        .map_or("-".to_string(), |v| format!("{:.0}x", v / ours))
+                };
+                let diff = |k: &str| {
+                    p[k].as_f64()
+                        .map_or("-".to_string(), |v| format!("{v:.1e}"))
+                };
                 println!(
                     "{:<14} {:>12} {:>12} {:>16} {:>16}   cluster-model faster: XAS {}, XPS {}",
                     p["peer"].as_str().unwrap_or(script),

@@ -45,6 +45,10 @@ pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, Stri
     }
     // The JSON result is the last non-empty line; peers may print progress before it.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     serde_json::from_str(last).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
 }
