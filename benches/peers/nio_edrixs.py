@@ -219,8 +219,11 @@ def xps_eval(model, ops, omega, stages=None):
     # full dense diagonalisation of the 1140-dim final sector (5 core electrons)
     eval_f, evec_f = edrixs.ed(hmat_f, hmat_f.shape[0], shift=shift * 5 / 6, backend="dense")
     stage("ed_final_full")
-    amp = evec_f.conj().T @ (ops @ evec_i)  # <f|c_j|g>, shape (6, dim_f, n_gs)
-    weight = (np.abs(amp) ** 2).sum(axis=0) * edrixs.boltz_dist(eval_i, model.p["temperature_K"])
+    dim_f, n_gs = len(eval_f), len(eval_i)
+    c_g = np.moveaxis(ops @ evec_i, 0, 1).reshape(dim_f, -1)  # c_j|g> as columns (j, g)
+    amp = evec_f.T.conj() @ c_g  # <f|c_j|g>, one GEMM
+    weight = (np.abs(amp) ** 2).reshape(dim_f, 6, n_gs).sum(axis=1)
+    weight *= edrixs.boltz_dist(eval_i, model.p["temperature_K"])
     poles = (eval_f[:, None] - eval_i[None, :]).ravel()
     spectrum = lorentzian_sum(omega, poles, weight.ravel(), XPS_HWHM)
     stage("matrix_elements_and_broadening")
