@@ -160,7 +160,7 @@ def lua_parameters(p, args, out_dir):
         "xps_emin": XPS_GRID[0], "xps_emax": XPS_GRID[1], "xps_ne": XPS_GRID[2] - 1,
         "xps_gamma": 2 * XPS_HWHM,
     }
-    text = {k: repr(float(v)) for k, v in values.items()}
+    text = {k: str(v) if isinstance(v, int) else repr(float(v)) for k, v in values.items()}
     text.update(repeats=str(args.repeats), warmup="1", num_gs=str(p["num_gs"]),
                 dense_border=str(DENSE_BORDER), out_dir=str(out_dir))
     return values, text
