@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use cluster_model::params::ClusterParams;
 use cluster_model::spectra::{Broadening, Calculator, InitialStates, Polarization};
+use xas_core::compare::max_relative_difference;
 use xas_core::grid::linspace;
 use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
 
@@ -32,15 +33,6 @@ fn reference(name: &str) -> Option<Vec<f64>> {
             .intensity()
             .to_vec(),
     )
-}
-
-fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    let m = b.iter().fold(0.0f64, |x, v| x.max(v.abs()));
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-        / m
 }
 
 /// Seconds per call of `f`, best of three batches after one warm-up call.
@@ -85,7 +77,7 @@ fn main() {
     });
     let check = |ours: &[f64], file: &str| {
         reference(file).map_or("reference absent".to_string(), |r| {
-            format!("{:.1e}", max_rel_diff(ours, &r))
+            format!("{:.1e}", max_relative_difference(ours, &r))
         })
     };
     println!(

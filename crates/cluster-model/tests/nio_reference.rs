@@ -12,6 +12,7 @@ use cluster_model::params::{ChargeTransfer, ClusterParams};
 use cluster_model::spectra::{
     BOLTZMANN_EV_PER_K, Broadening, Calculator, InitialStates, Polarization, Sticks,
 };
+use xas_core::compare::max_relative_difference;
 use xas_core::convolve::{Kernel, broaden_sticks};
 use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
 
@@ -146,15 +147,6 @@ fn compare_sticks(ours: &Sticks, reference: &Sticks, scale: f64, what: &str) {
     }
 }
 
-fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    let max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-        / max
-}
-
 #[test]
 fn eigenvalues_and_ground_state_match() {
     let Some(dir) = data_dir() else { return };
@@ -244,23 +236,23 @@ fn xas_sticks_and_spectra_match() {
         .unwrap();
         let scaled: Vec<f64> = ours.iter().map(|v| v * EDRIXS_XAS_FACTOR).collect();
         assert!(
-            max_rel_diff(&scaled, &edrixs) <= 1e-6,
+            max_relative_difference(&scaled, &edrixs) <= 1e-6,
             "{} XAS vs edrixs {}",
             r.key,
-            max_rel_diff(&scaled, &edrixs)
+            max_relative_difference(&scaled, &edrixs)
         );
         assert!(
-            max_rel_diff(&ours, &quanty) <= 1e-6,
+            max_relative_difference(&ours, &quanty) <= 1e-6,
             "{} XAS vs Quanty {}",
             r.key,
-            max_rel_diff(&ours, &quanty)
+            max_relative_difference(&ours, &quanty)
         );
         let lanczos = calc
             .xas_sticks_lanczos(&r.params, Polarization::Isotropic, &r.states, 200)
             .unwrap()
             .broaden(&grid, &Broadening::lorentzian(0.24))
             .unwrap();
-        let d = max_rel_diff(&lanczos, &ours);
+        let d = max_relative_difference(&lanczos, &ours);
         assert!(d <= 1e-8, "{} XAS Lanczos vs dense {d}", r.key);
     }
 }
@@ -293,22 +285,22 @@ fn xps_sticks_and_spectra_match() {
             .unwrap();
         for (name, ours) in [("dense", &dense), ("Lanczos", &lanczos)] {
             assert!(
-                max_rel_diff(ours, &edrixs) <= 1e-6,
+                max_relative_difference(ours, &edrixs) <= 1e-6,
                 "{} XPS {name} vs edrixs {}",
                 r.key,
-                max_rel_diff(ours, &edrixs)
+                max_relative_difference(ours, &edrixs)
             );
             assert!(
-                max_rel_diff(ours, &quanty) <= 1e-6,
+                max_relative_difference(ours, &quanty) <= 1e-6,
                 "{} XPS {name} vs Quanty {}",
                 r.key,
-                max_rel_diff(ours, &quanty)
+                max_relative_difference(ours, &quanty)
             );
         }
         assert!(
-            max_rel_diff(&lanczos, &dense) <= 1e-8,
+            max_relative_difference(&lanczos, &dense) <= 1e-8,
             "Lanczos vs dense {}",
-            max_rel_diff(&lanczos, &dense)
+            max_relative_difference(&lanczos, &dense)
         );
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use cluster_model::params::ClusterParams;
 use cluster_model::spectra::{Broadening, Calculator, InitialStates, Polarization};
 use xas_cli::plot::{Figure, Panel, Series};
+use xas_core::compare::max_relative_difference;
 use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
 
 fn root() -> PathBuf {
@@ -24,15 +25,6 @@ fn column(file: &str, y: usize) -> (Vec<f64>, Vec<f64>) {
         .unwrap_or_else(|e| panic!("{e}"))
         .remove(0);
     (s.energy_ev().to_vec(), s.intensity().to_vec())
-}
-
-fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    let m = b.iter().fold(0.0f64, |x, v| x.max(v.abs()));
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
-        / m
 }
 
 fn overlay(title: &str, grid: &[f64], ours: &[f64], quanty: &[f64], edrixs: &[f64], out: &str) {
@@ -84,8 +76,8 @@ fn nio() {
     let edrixs: Vec<f64> = edrixs.iter().map(|v| v / 2.5).collect();
     println!(
         "| NiO model B XAS | {:.1e} | {:.1e} |",
-        max_rel_diff(&xas, &quanty),
-        max_rel_diff(&xas, &edrixs)
+        max_relative_difference(&xas, &quanty),
+        max_relative_difference(&xas, &edrixs)
     );
     overlay(
         "NiO 2p XAS (model B), HWHM 0.24 eV",
@@ -104,8 +96,8 @@ fn nio() {
         .unwrap();
     println!(
         "| NiO model B XPS (Lanczos, 150 steps) | {:.1e} | {:.1e} |",
-        max_rel_diff(&xps, &quanty),
-        max_rel_diff(&xps, &edrixs)
+        max_relative_difference(&xps, &quanty),
+        max_relative_difference(&xps, &edrixs)
     );
     overlay(
         "NiO 2p XPS (model B), HWHM 0.5 eV",

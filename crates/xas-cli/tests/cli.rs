@@ -2,15 +2,11 @@
 //! a non-zero exit status on bad input.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn xas(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xas"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::path::{Path, PathBuf};
+
+use common::{assert_one_line_error, xas};
 
 fn demo_file(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,21 +17,7 @@ fn demo_file(name: &str) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xas-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-/// A failed run prints exactly one line on stderr, starting `error:` and containing
-/// `needle`, and nothing that looks like a panic.
-fn assert_one_line_error(out: &Output, needle: &str) {
-    assert!(!out.status.success());
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.starts_with("error: "), "stderr: {err}");
-    assert!(err.contains(needle), "`{needle}` not in: {err}");
-    assert!(!err.contains("panicked"), "stderr: {err}");
+    common::scratch("cli", name)
 }
 
 #[test]

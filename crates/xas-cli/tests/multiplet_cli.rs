@@ -3,9 +3,12 @@
 //! files, and one-line errors.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{assert_one_line_error, xas, xas_in};
 use serde_json::Value;
 
 /// <n_d> of the NiO seed-like cluster (edrixs, `nio_modelB_seedlike_meta.json`).
@@ -17,22 +20,8 @@ const NIO_XPS_MAIN_EV: f64 = 823.6;
 /// compare absolute positions.
 const NIO_EDGE_SHIFT_EV: &str = "-0.8535";
 
-fn xas_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xas"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn xas(args: &[&str]) -> Output {
-    xas_in(Path::new("."), args)
-}
-
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xas-multiplet-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    common::scratch("multiplet", name)
 }
 
 fn path(p: &Path) -> &str {
@@ -71,17 +60,6 @@ fn peak_in(rows: &[Vec<f64>], range: std::ops::Range<f64>) -> f64 {
 fn assert_close(value: &Value, expected: f64, tol: f64, what: &str) {
     let v = value.as_f64().unwrap();
     assert!((v - expected).abs() <= tol, "{what}: {v} vs {expected}");
-}
-
-/// A failed run prints exactly one line on stderr, starting `error:` and containing
-/// `needle`, and exits with status 1.
-fn assert_one_line_error(out: &Output, needle: &str) {
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert!(err.starts_with("error: "), "stderr: {err}");
-    assert!(err.contains(needle), "`{needle}` not in: {err}");
-    assert!(!err.contains("panicked"), "stderr: {err}");
 }
 
 const NIO_XAS: &[&str] = &[

@@ -37,6 +37,7 @@
 //! in the file (an Athena project holds many).
 
 pub mod align;
+pub mod compare;
 pub mod convolve;
 pub mod edge_step;
 pub mod error;

@@ -1,0 +1,37 @@
+//! Helpers shared by the end-to-end tests of the `xas` binary.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `xas args...` in `dir`.
+pub fn xas_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xas"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Runs `xas args...` in the current directory.
+pub fn xas(args: &[&str]) -> Output {
+    xas_in(Path::new("."), args)
+}
+
+/// A path in a per-process scratch folder named after `test`.
+pub fn scratch(test: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xas-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A failed run prints exactly one line on stderr, starting `error:` and containing
+/// `needle`, exits with status 1, and nothing looks like a panic.
+pub fn assert_one_line_error(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert!(err.starts_with("error: "), "stderr: {err}");
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+}
