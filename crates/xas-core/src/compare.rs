@@ -20,7 +20,7 @@ mod tests {
     #[test]
     fn relative_to_the_reference_peak() {
         assert_eq!(
-            max_relative_difference(&[1.0, 2.5, 0.0], &[1.0, 2.0, 4.0]),
+            max_relative_difference(&[1.0, 2.5, 4.0], &[1.0, 2.0, 4.0]),
             0.125
         );
         assert!(max_relative_difference(&[1.0], &[0.0]).is_nan());
