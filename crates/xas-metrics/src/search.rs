@@ -9,12 +9,15 @@
 //!   product too.
 //!
 //! Any other measure goes through [`Library::knn_with`] with a distance closure. The
-//! top k are found by partial selection (`select_nth_unstable`, O(n)) over a distance
-//! buffer reused between queries: no allocation per pair. With the `rayon` feature,
-//! batches of queries run in parallel; results are identical to the serial path
-//! because each query is computed independently in the same order.
+//! top k are kept by a running selection ([`TopK`]): one comparison per library row,
+//! no allocation per pair. Batches of queries
+//! ([`Library::knn_batch`]) compute their dot products as one cache-blocked matrix
+//! product, multi-threaded with the `rayon` feature.
 
 use std::cmp::Ordering;
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
 
 use crate::error::{Error, Result};
 
@@ -36,6 +39,36 @@ pub trait Real:
     fn from_f64(v: f64) -> Self;
     /// Conversion to `f64`.
     fn to_f64(self) -> f64;
+    /// All dot products of `nq` queries with `n` library rows (`m` points, both
+    /// row-major): `out[i + j * nq] = q_i . x_j`, by a cache-blocked matrix product.
+    fn dots(
+        queries: &[Self],
+        library: &[Self],
+        nq: usize,
+        n: usize,
+        m: usize,
+        out: &mut [Self],
+        par: Par,
+    );
+}
+
+macro_rules! real_gemm {
+    ($t:ty) => {
+        fn dots(
+            queries: &[$t],
+            library: &[$t],
+            nq: usize,
+            n: usize,
+            m: usize,
+            out: &mut [$t],
+            par: Par,
+        ) {
+            let q = MatRef::from_column_major_slice(queries, m, nq).transpose();
+            let x = MatRef::from_column_major_slice(library, m, n);
+            let d = MatMut::from_column_major_slice_mut(out, nq, n);
+            matmul(d, Accum::Replace, q, x, 1.0, par);
+        }
+    };
 }
 
 impl Real for f64 {
@@ -46,6 +79,7 @@ impl Real for f64 {
     fn to_f64(self) -> f64 {
         self
     }
+    real_gemm!(f64);
 }
 
 impl Real for f32 {
@@ -56,6 +90,7 @@ impl Real for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    real_gemm!(f32);
 }
 
 /// Dot product with eight independent accumulators, so the compiler can keep them in
@@ -205,18 +240,13 @@ impl<T: Real> Library<T> {
     /// [`Error::InvalidParameter`] for `k = 0`; a zero query under cosine.
     pub fn knn(&self, query: &[f64], k: usize) -> Result<Vec<Neighbor>> {
         self.check_query(query, k)?;
-        let mut buffer = Vec::with_capacity(self.n);
-        self.knn_into(query, k, &mut buffer)
+        self.knn_into(query, k)
     }
 
-    fn knn_into(
-        &self,
-        query: &[f64],
-        k: usize,
-        buffer: &mut Vec<(f64, usize)>,
-    ) -> Result<Vec<Neighbor>> {
-        let q: Vec<T> = match self.metric {
-            FastMetric::Euclidean => query.iter().map(|&v| T::from_f64(v)).collect(),
+    /// The query as stored rows are: converted, and unit-normalised for cosine.
+    fn prepare_query(&self, query: &[f64]) -> Result<Vec<T>> {
+        let scale = match self.metric {
+            FastMetric::Euclidean => 1.0,
             FastMetric::Cosine => {
                 let norm = query.iter().map(|v| v * v).sum::<f64>().sqrt();
                 if norm == 0.0 {
@@ -225,20 +255,39 @@ impl<T: Real> Library<T> {
                         "is all zero: cosine distance undefined",
                     ));
                 }
-                query.iter().map(|&v| T::from_f64(v / norm)).collect()
+                1.0 / norm
             }
         };
-        let qn = dot(&q, &q).to_f64();
-        buffer.clear();
-        for (i, row) in self.data.chunks_exact(self.m).enumerate() {
-            let d = dot(&q, row).to_f64();
-            let distance = match self.metric {
-                FastMetric::Euclidean => (qn + self.norms2[i].to_f64() - 2.0 * d).max(0.0).sqrt(),
-                FastMetric::Cosine => (1.0 - d).max(0.0),
-            };
-            buffer.push((distance, i));
+        Ok(query.iter().map(|&v| T::from_f64(v * scale)).collect())
+    }
+
+    /// Ranking key of row `j` from the query's squared norm and its dot product with the
+    /// row: the squared distance (Euclidean) or the distance (cosine); see
+    /// [`Library::key_to_distance`].
+    #[inline]
+    fn key_from_dot(&self, query_norm2: f64, j: usize, dot: f64) -> f64 {
+        match self.metric {
+            FastMetric::Euclidean => (query_norm2 + self.norms2[j].to_f64() - 2.0 * dot).max(0.0),
+            FastMetric::Cosine => (1.0 - dot).max(0.0),
         }
-        Ok(top_k(buffer, k))
+    }
+
+    /// The distance a ranking key stands for.
+    fn key_to_distance(&self) -> fn(f64) -> f64 {
+        match self.metric {
+            FastMetric::Euclidean => f64::sqrt,
+            FastMetric::Cosine => |d| d,
+        }
+    }
+
+    fn knn_into(&self, query: &[f64], k: usize) -> Result<Vec<Neighbor>> {
+        let q = self.prepare_query(query)?;
+        let qn = dot(&q, &q).to_f64();
+        let mut best = TopK::new(k);
+        for (j, row) in self.data.chunks_exact(self.m).enumerate() {
+            best.push(self.key_from_dot(qn, j, dot(&q, row).to_f64()), j);
+        }
+        Ok(best.into_sorted(self.key_to_distance()))
     }
 
     /// The `k` nearest library spectra under any distance `f(query, row)` (row as
@@ -253,15 +302,19 @@ impl<T: Real> Library<T> {
         mut f: impl FnMut(&[f64], &[T]) -> Result<f64>,
     ) -> Result<Vec<Neighbor>> {
         self.check_query(query, k)?;
-        let mut buffer = Vec::with_capacity(self.n);
+        let mut best = TopK::new(k);
         for (i, row) in self.data.chunks_exact(self.m).enumerate() {
-            buffer.push((f(query, row)?, i));
+            best.push(f(query, row)?, i);
         }
-        Ok(top_k(&mut buffer, k))
+        Ok(best.into_sorted(|d| d))
     }
 
     /// [`Library::knn`] for every query of a row-major batch (`queries.len() / m`
-    /// queries), in parallel with the `rayon` feature; same results as the serial path.
+    /// queries). The dot products of a block of queries with the whole library are one
+    /// cache-blocked matrix product (faer), so the library is read from memory once per
+    /// block rather than once per query; with the `rayon` feature the product uses all
+    /// threads. Distances and neighbours equal those of [`Library::knn`] up to the
+    /// rounding of the summation order.
     ///
     /// # Errors
     /// As [`Library::knn`], for the first failing query.
@@ -276,32 +329,109 @@ impl<T: Real> Library<T> {
                 ),
             ));
         }
-        let one = |q: &[f64], buffer: &mut Vec<(f64, usize)>| {
+        let mut prepared: Vec<T> = Vec::with_capacity(queries.len());
+        let mut qn = Vec::with_capacity(queries.len() / self.m);
+        for q in queries.chunks_exact(self.m) {
             self.check_query(q, k)?;
-            self.knn_into(q, k, buffer)
+            let row = self.prepare_query(q)?;
+            qn.push(dot(&row, &row).to_f64());
+            prepared.extend(row);
+        }
+        let nq = qn.len();
+        // Blocks of queries whose distance matrix stays within ~64 MB.
+        let block = (8_000_000 / self.n).clamp(1, nq.max(1));
+        let par = if cfg!(feature = "rayon") {
+            Par::rayon(0)
+        } else {
+            Par::Seq
         };
-        #[cfg(feature = "rayon")]
-        {
-            use rayon::prelude::*;
-            queries
-                .par_chunks_exact(self.m)
-                .map_init(|| Vec::with_capacity(self.n), |buffer, q| one(q, buffer))
-                .collect()
+        let mut out = Vec::with_capacity(nq);
+        let mut d = vec![T::ZERO; block * self.n];
+        for start in (0..nq).step_by(block) {
+            let b = block.min(nq - start);
+            let dots = &mut d[..b * self.n];
+            T::dots(
+                &prepared[start * self.m..(start + b) * self.m],
+                &self.data,
+                b,
+                self.n,
+                self.m,
+                dots,
+                par,
+            );
+            // Walk the product column by column (contiguous), one selection per query.
+            let mut best: Vec<TopK> = (0..b).map(|_| TopK::new(k)).collect();
+            for (j, column) in dots.chunks_exact(b).enumerate() {
+                for ((sel, &d), &n2) in best.iter_mut().zip(column).zip(&qn[start..start + b]) {
+                    sel.push(self.key_from_dot(n2, j, d.to_f64()), j);
+                }
+            }
+            out.extend(
+                best.into_iter()
+                    .map(|sel| sel.into_sorted(self.key_to_distance())),
+            );
         }
-        #[cfg(not(feature = "rayon"))]
-        {
-            let mut buffer = Vec::with_capacity(self.n);
-            queries
-                .chunks_exact(self.m)
-                .map(|q| one(q, &mut buffer))
-                .collect()
-        }
+        Ok(out)
     }
 }
 
 /// Order by distance, then by index (total, so NaN-free inputs give a unique order).
 fn by_distance(a: &(f64, usize), b: &(f64, usize)) -> Ordering {
     a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+}
+
+/// Running selection of the `k` smallest `(key, index)` pairs: a candidate costs one
+/// comparison with the current k-th best unless it enters the set (then a linear scan
+/// of the k kept, cheap for the small k of neighbour searches).
+#[derive(Debug, Clone)]
+pub struct TopK {
+    k: usize,
+    kept: Vec<(f64, usize)>,
+    worst: usize,
+}
+
+impl TopK {
+    /// An empty selection of at most `k` entries.
+    pub fn new(k: usize) -> Self {
+        TopK {
+            k,
+            kept: Vec::with_capacity(k),
+            worst: 0,
+        }
+    }
+
+    /// Offers a candidate.
+    #[inline]
+    pub fn push(&mut self, key: f64, index: usize) {
+        if self.kept.len() < self.k {
+            self.kept.push((key, index));
+            if self.kept.len() == self.k {
+                self.find_worst();
+            }
+        } else if by_distance(&(key, index), &self.kept[self.worst]) == Ordering::Less {
+            self.kept[self.worst] = (key, index);
+            self.find_worst();
+        }
+    }
+
+    fn find_worst(&mut self) {
+        self.worst = (0..self.kept.len())
+            .max_by(|&a, &b| by_distance(&self.kept[a], &self.kept[b]))
+            .unwrap_or(0);
+    }
+
+    /// The kept entries, closest first, with `transform` applied to the keys (e.g. a
+    /// square root when squared distances were compared).
+    pub fn into_sorted(mut self, transform: impl Fn(f64) -> f64) -> Vec<Neighbor> {
+        self.kept.sort_unstable_by(by_distance);
+        self.kept
+            .into_iter()
+            .map(|(d, index)| Neighbor {
+                index,
+                distance: transform(d),
+            })
+            .collect()
+    }
 }
 
 /// The `k` smallest `(distance, index)` pairs, sorted: partial selection then a sort of
@@ -399,7 +529,12 @@ mod tests {
         }
         let batch = e.knn_batch(&queries, 4).unwrap();
         for (b, q) in batch.iter().zip(queries.chunks_exact(m)) {
-            assert_eq!(b, &e.knn(q, 4).unwrap());
+            let single = e.knn(q, 4).unwrap();
+            let ids = |v: &[Neighbor]| v.iter().map(|x| x.index).collect::<Vec<_>>();
+            assert_eq!(ids(b), ids(&single));
+            for (x, y) in b.iter().zip(&single) {
+                assert!((x.distance - y.distance).abs() < 1e-9);
+            }
         }
     }
 
