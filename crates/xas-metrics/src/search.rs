@@ -434,23 +434,6 @@ impl TopK {
     }
 }
 
-/// The `k` smallest `(distance, index)` pairs, sorted: partial selection then a sort of
-/// the k survivors.
-pub fn top_k(buffer: &mut [(f64, usize)], k: usize) -> Vec<Neighbor> {
-    let k = k.min(buffer.len());
-    if k == 0 {
-        return Vec::new();
-    }
-    if k < buffer.len() {
-        buffer.select_nth_unstable_by(k - 1, by_distance);
-    }
-    let best = &mut buffer[..k];
-    best.sort_unstable_by(by_distance);
-    best.iter()
-        .map(|&(distance, index)| Neighbor { index, distance })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,9 +552,16 @@ mod tests {
     }
 
     #[test]
-    fn top_k_is_sorted_with_index_tie_break() {
-        let mut b = vec![(2.0, 0), (1.0, 3), (1.0, 1), (0.5, 2)];
-        let t = top_k(&mut b, 3);
-        assert_eq!(t.iter().map(|n| n.index).collect::<Vec<_>>(), vec![2, 1, 3]);
+    fn top_k_keeps_the_smallest_sorted_with_index_tie_break() {
+        let mut t = TopK::new(3);
+        for (d, i) in [(2.0, 0), (1.0, 3), (1.0, 1), (0.5, 2), (7.0, 4)] {
+            t.push(d, i);
+        }
+        let got = t.into_sorted(|d| d);
+        assert_eq!(
+            got.iter().map(|n| n.index).collect::<Vec<_>>(),
+            vec![2, 1, 3]
+        );
+        assert_eq!(TopK::new(2).into_sorted(|d| d), Vec::new());
     }
 }
