@@ -379,6 +379,8 @@ fn mean_step(energy_ev: &[f64]) -> f64 {
 // Pointwise distances
 
 /// Euclidean distance `sqrt(sum_i (a_i - b_i)^2)`.
+///
+/// Unscaled for speed: differences beyond about `1e154` overflow to `+inf` (never NaN).
 pub fn euclidean(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
         .zip(b)
@@ -387,7 +389,7 @@ pub fn euclidean(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// Manhattan (L1) distance `sum_i |a_i - b_i|`.
+/// Manhattan (L1) distance `sum_i |a_i - b_i|` (`+inf` on overflow, never NaN).
 pub fn manhattan(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
 }
