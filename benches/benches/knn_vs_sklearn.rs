@@ -18,14 +18,24 @@ use xas_metrics::search::{FastMetric, Library};
 fn spectra(n: usize, m: usize, seed: u64) -> Vec<f64> {
     let mut s = seed;
     let mut next = move || {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
     let mut out = Vec::with_capacity(n * m);
     for _ in 0..n {
-        let peaks: Vec<(f64, f64, f64)> = (0..3).map(|_| (next() * m as f64, 2.0 + 20.0 * next(), next())).collect();
+        let peaks: Vec<(f64, f64, f64)> = (0..3)
+            .map(|_| (next() * m as f64, 2.0 + 20.0 * next(), next()))
+            .collect();
         for i in 0..m {
-            out.push(peaks.iter().map(|(c, w, h)| h * (-0.5 * ((i as f64 - c) / w).powi(2)).exp()).sum::<f64>() + 0.01 * next());
+            out.push(
+                peaks
+                    .iter()
+                    .map(|(c, w, h)| h * (-0.5 * ((i as f64 - c) / w).powi(2)).exp())
+                    .sum::<f64>()
+                    + 0.01 * next(),
+            );
         }
     }
     out
@@ -54,7 +64,14 @@ fn main() {
     println!("machine streaming read bandwidth: {bandwidth:.1} GB/s");
     println!(
         "{:<12} {:<10} {:>12} {:>14} {:>14} {:>12} {:>10} {:>9}",
-        "library", "metric", "ours 1q us", "ours batch us/q", "sklearn us/q", "cdist us/q", "x sklearn", "GB/s 1q"
+        "library",
+        "metric",
+        "ours 1q us",
+        "ours batch us/q",
+        "sklearn us/q",
+        "cdist us/q",
+        "x sklearn",
+        "GB/s 1q"
     );
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/knn-bench");
     std::fs::create_dir_all(&dir).unwrap();
@@ -64,11 +81,22 @@ fn main() {
         let queries = spectra(nq, m, 2);
         write(&dir.join("library.f64"), &data);
         write(&dir.join("queries.f64"), &queries);
-        let peer = xas_benches::run_peer("knn_sklearn.py", &[dir.display().to_string(), n.to_string(), m.to_string(), k.to_string()]);
+        let peer = xas_benches::run_peer(
+            "knn_sklearn.py",
+            &[
+                dir.display().to_string(),
+                n.to_string(),
+                m.to_string(),
+                k.to_string(),
+            ],
+        );
         if let Err(e) = &peer {
             println!("peers not run: {e}");
         }
-        for (metric, name) in [(FastMetric::Euclidean, "euclidean"), (FastMetric::Cosine, "cosine")] {
+        for (metric, name) in [
+            (FastMetric::Euclidean, "euclidean"),
+            (FastMetric::Cosine, "cosine"),
+        ] {
             let lib = Library::<f64>::new(&data, m, metric).unwrap();
             let first = lib.knn(&queries[..m], k).unwrap();
             let t = Instant::now();
@@ -79,12 +107,27 @@ fn main() {
             let t = Instant::now();
             let batched = lib.knn_batch(&queries, k).unwrap();
             let batch = t.elapsed().as_secs_f64() / nq as f64;
-            assert_eq!(batched[0].iter().map(|nb| nb.index).collect::<Vec<_>>(), first.iter().map(|nb| nb.index).collect::<Vec<_>>());
+            assert_eq!(
+                batched[0].iter().map(|nb| nb.index).collect::<Vec<_>>(),
+                first.iter().map(|nb| nb.index).collect::<Vec<_>>()
+            );
             let (sk, cd, same) = match &peer {
                 Ok(p) => {
-                    let ids: Vec<usize> = p[format!("sklearn_{name}_first")].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_u64()).map(|v| v as usize).collect());
+                    let ids: Vec<usize> =
+                        p[format!("sklearn_{name}_first")]
+                            .as_array()
+                            .map_or(Vec::new(), |a| {
+                                a.iter()
+                                    .filter_map(|v| v.as_u64())
+                                    .map(|v| v as usize)
+                                    .collect()
+                            });
                     let ours: Vec<usize> = first.iter().map(|nb| nb.index).collect();
-                    (p[format!("sklearn_{name}_s_per_query")].as_f64(), p[format!("cdist_{name}_s_per_query")].as_f64(), ids == ours)
+                    (
+                        p[format!("sklearn_{name}_s_per_query")].as_f64(),
+                        p[format!("cdist_{name}_s_per_query")].as_f64(),
+                        ids == ours,
+                    )
                 }
                 Err(_) => (None, None, true),
             };
