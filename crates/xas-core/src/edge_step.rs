@@ -23,6 +23,7 @@
 use crate::convolve::lorentzian_broaden;
 use crate::error::{Error, Result};
 use crate::poly::Polynomial;
+use crate::smooth::central_secant;
 use crate::spectrum::Spectrum;
 
 /// Highest post-edge polynomial degree accepted (as in Larch).
@@ -148,19 +149,6 @@ fn index_nearest(energy_ev: &[f64], value: f64) -> usize {
     best
 }
 
-/// Derivative as Larch's E0 search computes it, `gradient(mu) / gradient(E)` with
-/// index-spaced central differences: `(mu[i+1] - mu[i-1]) / (E[i+1] - E[i-1])` inside,
-/// one-sided differences at the ends.
-fn index_gradient_ratio(energy_ev: &[f64], mu: &[f64]) -> Vec<f64> {
-    let n = energy_ev.len();
-    (0..n)
-        .map(|i| {
-            let (lo, hi) = (i.saturating_sub(1), (i + 1).min(n - 1));
-            (mu[hi] - mu[lo]) / (energy_ev[hi] - energy_ev[lo])
-        })
-        .collect()
-}
-
 /// Typical energy step (eV): the mean of the ten smallest steps after skipping the
 /// smallest 1 % (which are often repeated points), as Larch's `find_energy_step`.
 fn typical_energy_step(energy_ev: &[f64]) -> f64 {
@@ -182,7 +170,7 @@ fn derivative_peak_index(
     smooth_hwhm_ev: Option<f64>,
 ) -> Result<usize> {
     let n = energy_ev.len();
-    let mut dmu = index_gradient_ratio(energy_ev, mu);
+    let mut dmu = central_secant(energy_ev, mu);
     if let Some(hwhm) = smooth_hwhm_ev {
         dmu = lorentzian_broaden(energy_ev, &dmu, hwhm)?;
     }

@@ -206,6 +206,24 @@ pub fn derivative(energy_ev: &[f64], y: &[f64]) -> Result<Vec<f64>> {
     Ok(out)
 }
 
+/// First derivative as the secant over the two neighbours,
+/// `(y_(i+1) - y_(i-1)) / (E_(i+1) - E_(i-1))` inside and one-sided secants at the ends
+/// (what `numpy.gradient(y) / numpy.gradient(E)` computes, and Larch's E0 search uses).
+/// First order on non-uniform grids (see [`derivative`] for second order), cheap and
+/// without validation: an empty vector for fewer than two points.
+pub fn central_secant(energy_ev: &[f64], y: &[f64]) -> Vec<f64> {
+    let n = energy_ev.len().min(y.len());
+    if n < 2 {
+        return Vec::new();
+    }
+    (0..n)
+        .map(|i| {
+            let (lo, hi) = (i.saturating_sub(1), (i + 1).min(n - 1));
+            (y[hi] - y[lo]) / (energy_ev[hi] - energy_ev[lo])
+        })
+        .collect()
+}
+
 /// The second-order central difference on unequal spacings (see [`derivative`]).
 fn three_point(h_l: f64, h_r: f64, [y_l, y_c, y_r]: [f64; 3]) -> f64 {
     (h_l * h_l * y_r - h_r * h_r * y_l + (h_r * h_r - h_l * h_l) * y_c) / (h_l * h_r * (h_l + h_r))

@@ -22,6 +22,9 @@
 //!   integrals of their continuous definitions. A spectrum without positive area is
 //!   "empty"; each measure documents its value for empty inputs.
 
+use xas_core::grid::trapezoid_weights;
+use xas_core::smooth::central_secant;
+
 use crate::error::{Error, Result};
 
 /// Default half-width `l` of the WCC triangle weight, in eV.
@@ -66,7 +69,7 @@ pub enum Metric {
     /// `1 - r` of the ranks of `a` and `b` (ties get their average rank); invariant under
     /// any strictly increasing transformation of the intensities. Not a metric.
     Spearman,
-    /// Pearson distance of the first derivatives along energy (see [`finite_difference`]);
+    /// Pearson distance of the first derivatives along energy (see [`central_secant`]);
     /// insensitive to additive baselines and scale. Not a metric; noise-sensitive.
     DerivativePearson,
     /// `KL(P || Q) = sum_i P'_i ln(P'_i / Q'_i)` on smoothed unit-area masses
@@ -434,11 +437,11 @@ pub fn spearman_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Pearson distance of the first derivatives along energy, both from
-/// [`finite_difference`]. Two spectra of equal, constant slope (e.g. any two-point
+/// [`central_secant`]. Two spectra of equal, constant slope (e.g. any two-point
 /// spectra) are at distance 0.
 pub fn derivative_pearson_distance(energy_ev: &[f64], a: &[f64], b: &[f64]) -> f64 {
-    let da = finite_difference(energy_ev, &unit_scaled(a));
-    let db = finite_difference(energy_ev, &unit_scaled(b));
+    let da = central_secant(energy_ev, &unit_scaled(a));
+    let db = central_secant(energy_ev, &unit_scaled(b));
     pearson_distance(&da, &db)
 }
 
@@ -458,22 +461,6 @@ pub fn average_ranks(values: &[f64]) -> Vec<f64> {
         start = end.max(start + 1);
     }
     ranks
-}
-
-/// First derivative `dy/dE` by finite differences: central differences
-/// `(y_{i+1} - y_{i-1}) / (E_{i+1} - E_{i-1})` inside, one-sided differences at both
-/// ends. Returns an empty vector for fewer than two points.
-pub fn finite_difference(energy_ev: &[f64], y: &[f64]) -> Vec<f64> {
-    let n = energy_ev.len().min(y.len());
-    if n < 2 {
-        return Vec::new();
-    }
-    let slope = |i: usize, j: usize| (y[j] - y[i]) / (energy_ev[j] - energy_ev[i]);
-    let mut out = Vec::with_capacity(n);
-    out.push(slope(0, 1));
-    out.extend((1..n - 1).map(|i| slope(i - 1, i + 1)));
-    out.push(slope(n - 2, n - 1));
-    out
 }
 
 /// `v / max_i |v_i|` (unchanged when zero or not finite), to keep sums of products finite.
@@ -517,27 +504,6 @@ fn similarity_from(s_xy: f64, s_xx: f64, s_yy: f64) -> f64 {
 
 // ---------------------------------------------------------------------------------------
 // Distribution distances
-
-/// Trapezoid weights of the axis: `w_0 = (E_1 - E_0)/2`, `w_i = (E_{i+1} - E_{i-1})/2`,
-/// `w_{n-1} = (E_{n-1} - E_{n-2})/2`, so that `sum_i w_i y_i` is the trapezoid integral.
-pub fn trapezoid_weights(energy_ev: &[f64]) -> Vec<f64> {
-    let n = energy_ev.len();
-    (0..n)
-        .map(|i| {
-            let left = if i > 0 {
-                energy_ev[i] - energy_ev[i - 1]
-            } else {
-                0.0
-            };
-            let right = if i + 1 < n {
-                energy_ev[i + 1] - energy_ev[i]
-            } else {
-                0.0
-            };
-            0.5 * (left + right)
-        })
-        .collect()
-}
 
 /// Unit-area probability masses `P_i = w_i max(y_i, 0) / sum_j w_j max(y_j, 0)` with the
 /// [`trapezoid_weights`] `w` (the denominator is the trapezoid area of the clipped
