@@ -5,6 +5,7 @@
 //! estimation of physical parameters such as valence and 10Dq from a labelled library.
 
 pub mod error;
+pub mod estimate;
 pub mod measures;
 pub mod search;
 
