@@ -47,29 +47,11 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_REF = REPO.parent / "shared" / "data" / "multiplet"
-DEFAULT_OUT = REPO / "target" / "peers-out" / "nio_edrixs"
+from nio_common import (DEFAULT_REF, MODEL_B, XAS_GRID, XAS_HWHM, XPS_GRID, XPS_HWHM, compare,
+                        stats)
 
-# Model B ("seed-like"), see ../shared/data/multiplet/README.md and nio_modelB_seedlike_meta.json.
-MODEL_B = {
-    "Delta": 4.7,
-    "Udd": 7.3,
-    "Upd": 8.5,
-    "tenDq": 0.6,
-    "tenDq_L": 0.0,
-    "Veg": 2.2,
-    "Vt2g": 1.1,
-    "slater_scale": 0.8,
-    "om_shift": 857.6,
-    "nd": 8,
-    "temperature_K": 1.0,
-    "num_gs": 3,
-}
-XAS_GRID = (842.6, 882.6, 1000)  # E_f - E_i, eV
-XAS_HWHM = 0.24
-XPS_GRID = (815.0, 865.0, 2001)  # E_f - E_i, eV (step 0.025, as the reference file)
-XPS_HWHM = 0.5
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OUT = REPO / "target" / "peers-out" / "nio_edrixs"
 
 
 def fail(message):
@@ -250,25 +232,6 @@ def timed(fn, repeats):
         result = fn()
         times.append(time.perf_counter() - t0)
     return np.array(times), result
-
-
-def compare(ref_path, column, grid, values):
-    """max|values - ref| / max|ref| on the reference grid (None if the file is absent)."""
-    if not ref_path.is_file():
-        return None, f"{ref_path.name} not found"
-    import csv
-    with open(ref_path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    header, data = rows[0], np.array(rows[1:], dtype=float)
-    ref = data[:, header.index(column) if column else 1]
-    if data.shape[0] != len(grid) or np.max(np.abs(data[:, 0] - grid)) > 1e-6:
-        return None, f"{ref_path.name}: energy grid differs"
-    return float(np.max(np.abs(values - ref)) / np.max(np.abs(ref))), None
-
-
-def stats(times):
-    return {"median": float(np.median(times)), "mean": float(np.mean(times)),
-            "min": float(np.min(times)), "max": float(np.max(times)), "n": int(len(times))}
 
 
 def main():

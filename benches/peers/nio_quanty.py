@@ -48,47 +48,28 @@ What is printed
 """
 
 import argparse
-import csv
 import importlib.util
 import json
 import os
 import re
-import statistics
 import string
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from nio_common import (DEFAULT_REF, MODEL_B, XAS_GRID, XAS_HWHM, XPS_GRID, XPS_HWHM, compare,
+                        stats)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 TEMPLATE = HERE / "quanty_nio.lua.template"
-DEFAULT_REF = REPO.parent / "shared" / "data" / "multiplet"
 DEFAULT_OUT = REPO / "target" / "peers-out" / "nio_quanty"
 
-# Model B ("seed-like"), see ../shared/data/multiplet/README.md and nio_modelB_seedlike_meta.json.
-MODEL_B = {
-    "Delta": 4.7,
-    "Udd": 7.3,
-    "Upd": 8.5,
-    "tenDq": 0.6,
-    "tenDq_L": 0.0,
-    "Veg": 2.2,
-    "Vt2g": 1.1,
-    "slater_scale": 0.8,
-    "om_shift": 857.6,
-    "nd": 8,
-    "temperature_K": 1.0,
-    "num_gs": 3,
-}
 # Unscaled Ni atomic values of edrixs's atom data (3d8 initial; 2p5 3d9 final), as used by
 # the reference generator; zeta_3d of the initial state is used in both states.
 NI_ATOM = {"F2dd": 12.234, "F4dd": 7.598, "F2pd": 7.721, "G1pd": 5.787, "G3pd": 3.291,
            "zeta3d": 0.083, "zeta2p": 11.507}
-XAS_GRID = (842.6, 882.6, 1000)  # E_f - E_i (eV), points
-XAS_HWHM = 0.24
-XPS_GRID = (815.0, 865.0, 2001)
-XPS_HWHM = 0.5
 KELVIN_EV = 8.617333262e-5
 DENSE_BORDER = 100000
 
@@ -211,32 +192,10 @@ def per_eval(marks, kind):
     return wall, cpu, loop, states
 
 
-def stats(xs):
-    return {"median": statistics.median(xs), "mean": statistics.fmean(xs), "min": min(xs),
-            "max": max(xs), "n": len(xs)}
-
-
 def read_spec(path, offset):
     """Quanty Spectra.Print file: 5 header lines, then Energy, Re, Im; returns (E + offset, Im)."""
     rows = [line.split() for line in path.read_text().splitlines()[5:] if line.strip()]
     return [float(r[0]) + offset for r in rows], [float(r[2]) for r in rows]
-
-
-def read_ref(path, column):
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    col = rows[0].index(column) if column else 1
-    return [float(r[0]) for r in rows[1:]], [float(r[col]) for r in rows[1:]]
-
-
-def compare(ref_path, column, energy, values, factor=1.0):
-    if not ref_path.is_file():
-        return None, f"{ref_path.name} not found"
-    e_ref, v_ref = read_ref(ref_path, column)
-    if len(e_ref) != len(energy) or max(abs(a - b) for a, b in zip(e_ref, energy)) > 1e-6:
-        return None, f"{ref_path.name}: energy grid differs"
-    scale = max(abs(v) for v in v_ref)
-    return max(abs(factor * a - b) for a, b in zip(values, v_ref)) / scale, None
 
 
 def write_csv(path, header, energy, values):

@@ -22,8 +22,9 @@
 //!   integrals of their continuous definitions. A spectrum without positive area is
 //!   "empty"; each measure documents its value for empty inputs.
 
-use xas_core::grid::trapezoid_weights;
+use xas_core::grid::{is_uniform, trapezoid_weights};
 use xas_core::smooth::central_secant;
+use xas_core::spectrum::validate_axis;
 
 use crate::error::{Error, Result};
 
@@ -311,27 +312,10 @@ fn parse_parameter<T: std::str::FromStr>(parameter: Option<&str>, default: T) ->
 // ---------------------------------------------------------------------------------------
 // Validation
 
-/// At least two finite, strictly increasing energies.
+/// At least two finite, strictly increasing energies (`xas-core`'s axis rules, reported
+/// under the argument name `energy_ev`).
 fn check_axis(energy_ev: &[f64]) -> Result<()> {
-    if energy_ev.len() < 2 {
-        return Err(Error::data(
-            "energy_ev",
-            format!("need at least 2 points, got {}", energy_ev.len()),
-        ));
-    }
-    if let Some(i) = energy_ev.iter().position(|e| !e.is_finite()) {
-        return Err(Error::data(
-            "energy_ev",
-            format!("non-finite value at index {i}"),
-        ));
-    }
-    if let Some(i) = energy_ev.windows(2).position(|w| w[1] <= w[0]) {
-        return Err(Error::data(
-            "energy_ev",
-            format!("not strictly increasing at index {}", i + 1),
-        ));
-    }
-    Ok(())
+    validate_axis(energy_ev).map_err(|e| Error::data("energy_ev", e.to_string()))
 }
 
 /// `values` has the axis length and only finite entries.
@@ -353,21 +337,16 @@ fn check_values(field: &str, values: &[f64], len: usize) -> Result<()> {
 
 /// Every step within [`UNIFORM_GRID_RTOL`] of the mean step (axis already checked).
 fn check_uniform(energy_ev: &[f64]) -> Result<()> {
-    let step = mean_step(energy_ev);
-    let worst = energy_ev
-        .windows(2)
-        .map(|w| ((w[1] - w[0]) - step).abs())
-        .fold(0.0f64, f64::max);
-    if worst > UNIFORM_GRID_RTOL * step {
-        return Err(Error::data(
+    is_uniform(energy_ev, UNIFORM_GRID_RTOL).map(|_| ()).ok_or_else(|| {
+        Error::data(
             "energy_ev",
             format!(
-                "the weighted cross-correlation needs a uniform grid; steps deviate from the \
-                 mean step {step} eV by up to {worst} eV (resample first)"
+                "the weighted cross-correlation needs a uniform grid (steps within {UNIFORM_GRID_RTOL} \
+                 of the mean step {} eV); resample first",
+                mean_step(energy_ev)
             ),
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 /// `(E_{n-1} - E_0) / (n - 1)`, or 0 for fewer than two points.
