@@ -187,37 +187,34 @@ impl OnSite {
     /// Without a ligand shell the ligand conditions are dropped.
     pub fn solve(n: usize, u_dd: f64, u_pd: f64, delta: Option<f64>) -> OnSite {
         let n = n as f64;
-        let pair = |nd: f64| nd * (nd - 1.0) / 2.0 * u_dd;
+        // Core-hole conditions, numbered as in the doc comment:
+        // (1) E(d^n L^10 p^6) = 0, (2) E(d^(n+1) L^9 p^6) = Delta, (3) E(d^(n+1) L^10 p^5) = 0.
+        // (3) - (1) fixes e_dc - e_p, with or without a ligand shell.
+        let rhs1 = -n * (n - 1.0) / 2.0 * u_dd - 6.0 * n * u_pd;
+        let dc_minus_p = -n * u_dd - (5.0 * (n + 1.0) - 6.0 * n) * u_pd;
         match delta {
             Some(delta) => {
                 let e_l = n * ((n + 1.0) * u_dd / 2.0 - delta) / (n + 10.0);
-                let e_d = delta - n * u_dd + e_l;
-                // Three conditions in (e_dc, e_lc, e_p); eliminate by hand:
-                // (2)-(1): e_dc - e_lc = delta - n U - 6 Upd;
-                // (3)-(1): e_dc + 0 e_lc - e_p = -n U - (5(n+1) - 6n) Upd... solved below.
-                let a = delta - n * u_dd - 6.0 * u_pd; // e_dc - e_lc
-                let b = -(n * u_dd) - (5.0 * (n + 1.0) - 6.0 * n) * u_pd; // e_dc - e_p
-                // (1): n e_dc + 10 (e_dc - a) + 6 (e_dc - b) = -pair(n) - 6 n Upd
-                let e_dc = (-pair(n) - 6.0 * n * u_pd + 10.0 * a + 6.0 * b) / (n + 16.0);
+                // (2) - (1) fixes e_dc - e_lc; (1) then gives e_dc.
+                let dc_minus_l = delta - n * u_dd - 6.0 * u_pd;
+                let e_dc = (rhs1 + 10.0 * dc_minus_l + 6.0 * dc_minus_p) / (n + 16.0);
                 OnSite {
-                    e_d,
+                    e_d: delta - n * u_dd + e_l,
                     e_l,
                     e_dc,
-                    e_lc: e_dc - a,
-                    e_p: e_dc - b,
+                    e_lc: e_dc - dc_minus_l,
+                    e_p: e_dc - dc_minus_p,
                 }
             }
             None => {
-                let e_d = -(n - 1.0) * u_dd / 2.0;
-                let b = -(n * u_dd) - (5.0 * (n + 1.0) - 6.0 * n) * u_pd;
-                // (1): n e_dc + 6 (e_dc - b) = -pair(n) - 6 n Upd
-                let e_dc = (-pair(n) - 6.0 * n * u_pd + 6.0 * b) / (n + 6.0);
+                // (1) without the ligand term gives e_dc.
+                let e_dc = (rhs1 + 6.0 * dc_minus_p) / (n + 6.0);
                 OnSite {
-                    e_d,
+                    e_d: -(n - 1.0) * u_dd / 2.0,
                     e_l: 0.0,
                     e_dc,
                     e_lc: 0.0,
-                    e_p: e_dc - b,
+                    e_p: e_dc - dc_minus_p,
                 }
             }
         }

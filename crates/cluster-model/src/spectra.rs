@@ -517,10 +517,10 @@ impl Calculator {
             Polarization::Right => vec![([1.0, 0.0, 0.0], 1.0)],
             Polarization::Xmcd => vec![([0.0, 0.0, 1.0], 1.0), ([1.0, 0.0, 0.0], -1.0)],
         };
-        let dipole = self.model.dipole.clone();
-        let n_f = self.model.xas_final.sector.dim();
-        self.lanczos_sticks(SectorKind::XasFinal, params, states, steps, |g| {
-            let t: Vec<Vec<f64>> = dipole
+        self.lanczos_sticks(SectorKind::XasFinal, params, states, steps, |model, g| {
+            let n_f = model.xas_final.sector.dim();
+            let t: Vec<Vec<f64>> = model
+                .dipole
                 .iter()
                 .map(|d| {
                     let mut out = vec![0.0; n_f];
@@ -553,10 +553,10 @@ impl Calculator {
         states: &InitialStates,
         steps: usize,
     ) -> Result<Sticks> {
-        let annihilators = self.model.core_annihilators.clone();
-        let n_f = self.model.xps_final.sector.dim();
-        self.lanczos_sticks(SectorKind::XpsFinal, params, states, steps, |g| {
-            annihilators
+        self.lanczos_sticks(SectorKind::XpsFinal, params, states, steps, |model, g| {
+            let n_f = model.xps_final.sector.dim();
+            model
+                .core_annihilators
                 .iter()
                 .map(|c| {
                     let mut out = vec![0.0; n_f];
@@ -567,15 +567,15 @@ impl Calculator {
         })
     }
 
-    /// Shared Lanczos route: `starts(g)` gives the weighted start vectors for an initial
-    /// state `g`; all start vectors of all initial states run in lockstep.
+    /// Shared Lanczos route: `starts(model, g)` gives the weighted start vectors for an
+    /// initial state `g`; all start vectors of all initial states run in lockstep.
     fn lanczos_sticks(
         &mut self,
         kind: SectorKind,
         params: &ClusterParams,
         states: &InitialStates,
         steps: usize,
-        starts: impl Fn(&[f64]) -> Vec<(Vec<f64>, f64)>,
+        starts: impl Fn(&CompiledModel, &[f64]) -> Vec<(Vec<f64>, f64)>,
     ) -> Result<Sticks> {
         if steps == 0 {
             return Err(Error::param("steps", "must be at least 1"));
@@ -593,7 +593,7 @@ impl Calculator {
         let blocks = sector.matrices.blocks(&self.values, &components);
         let mut pieces: Vec<BlockStarts> = vec![(Vec::new(), Vec::new()); blocks.len()];
         for &(i, w) in &sel {
-            for (v, weight) in starts(&initial.vector(i)) {
+            for (v, weight) in starts(&self.model, &initial.vector(i)) {
                 for (b, indices) in components.iter().enumerate() {
                     let piece: Vec<f64> = indices.iter().map(|&k| v[k]).collect();
                     if piece.iter().any(|&x| x != 0.0) {

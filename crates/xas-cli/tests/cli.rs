@@ -40,9 +40,12 @@ fn info_json_reports_edge_of_real_files() {
     assert_eq!(rows[0]["element"], "Fe");
     assert_eq!(rows[0]["edge"], "K");
     assert_eq!(rows[0]["points"], 348);
-    // Fe foil: E0 at the first inflection of the K edge (tabulated 7112 eV).
+    // Fe foil: Larch 2026.3.1 `pre_edge` on this file gives E0 = 7111.0 eV (a grid
+    // point, 1 eV below the tabulated 7112 eV) and edge step 3.0023193.
     let e0 = rows[0]["e0_ev"].as_f64().unwrap();
-    assert!((e0 - 7112.0).abs() < 1.5, "E0 {e0}");
+    assert!((e0 - 7111.0).abs() < 1e-9, "E0 {e0}");
+    let step = rows[0]["edge_step"].as_f64().unwrap();
+    assert!((step - 3.002_319_3).abs() < 1e-6, "step {step}");
     assert_eq!(rows[1]["format"], "Athena project");
     assert_eq!(rows[1]["label"], "FeO");
     let step = rows[1]["edge_step"].as_f64().unwrap();
