@@ -32,7 +32,9 @@ struct InfoRow {
     energy_max_ev: f64,
     e0_ev: Option<f64>,
     edge_step: Option<f64>,
-    note: Option<String>,
+    /// What the reader changed (sorting, merged duplicates, derived columns) and why no
+    /// edge step could be found, if so.
+    notes: Vec<String>,
 }
 
 /// Runs `xas info`.
@@ -54,7 +56,13 @@ pub fn run(args: &InfoArgs, json: bool) -> Result<()> {
                 energy_max_ev: hi,
                 e0_ev: edge.as_ref().ok().map(|e| e.e0_ev),
                 edge_step: edge.as_ref().ok().map(|e| e.edge_step),
-                note: edge.err().map(|e| format!("no edge step: {e}")),
+                notes: s
+                    .meta
+                    .history
+                    .iter()
+                    .cloned()
+                    .chain(edge.err().map(|e| format!("no edge step: {e}")))
+                    .collect(),
             });
         }
     }
@@ -98,7 +106,7 @@ fn print_table(rows: &[InfoRow]) {
             r.e0_ev.map_or("-".into(), |v| format!("{v:.2}")),
             r.edge_step.map_or("-".into(), |v| format!("{v:.5}")),
         );
-        if let Some(note) = &r.note {
+        for note in &r.notes {
             println!("    note: {note}");
         }
     }

@@ -117,13 +117,20 @@ fn bad_input_gives_one_line_errors() {
         "# XDI/1.0\n# Column.1: energy eV\n# Column.2: mutrans\n# ///\n#----\n# energy mutrans\n1 0.1\n3 0.3\n2 0.2\n2 0.4\n",
     )
     .unwrap();
-    // Unsorted points are sorted and merged, not rejected (the spectrum's history says so).
+    // Unsorted points are sorted and duplicates merged, not rejected, and `info` says so.
     let out = xas(&["info", "--json", backwards.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = rows[0]["notes"].to_string();
+    assert!(
+        notes.contains("sorted") && notes.contains("merged"),
+        "{notes}"
+    );
+    assert_eq!(rows[0]["points"], 3);
 
     let garbage = scratch("garbage.bin");
     std::fs::write(&garbage, [0u8, 159, 146, 150, 1, 2, 3]).unwrap();
