@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use xas_metrics::search::{FastMetric, Library};
+use xas_metrics::search::{FastMetric, KnnIndex};
 
 /// Smooth pseudo-random spectra: three Gaussians of random centre, width and height.
 fn spectra(n: usize, m: usize, seed: u64) -> Vec<f64> {
@@ -97,7 +97,7 @@ fn main() {
             (FastMetric::Euclidean, "euclidean"),
             (FastMetric::Cosine, "cosine"),
         ] {
-            let lib = Library::<f64>::new(&data, m, metric).unwrap();
+            let lib = KnnIndex::<f64>::new(&data, m, metric).unwrap();
             let first = lib.knn(&queries[..m], k).unwrap();
             let t = Instant::now();
             for q in queries.chunks_exact(m) {

@@ -8,10 +8,10 @@
 //! * cosine: library rows are stored unit-normalised, so `1 - q.x / |q|` is one dot
 //!   product too.
 //!
-//! Any other measure goes through [`Library::knn_with`] with a distance closure. The
+//! Any other measure goes through [`KnnIndex::knn_with`] with a distance closure. The
 //! top k are kept by a running selection ([`TopK`]): one comparison per library row,
 //! no allocation per pair. Batches of queries
-//! ([`Library::knn_batch`]) compute their dot products as one cache-blocked matrix
+//! ([`KnnIndex::knn_batch`]) compute their dot products as one cache-blocked matrix
 //! product, multi-threaded with the `rayon` feature.
 
 use std::cmp::Ordering;
@@ -128,7 +128,7 @@ pub struct Neighbor {
     pub distance: f64,
 }
 
-/// Which fast path a [`Library`] is prepared for.
+/// Which fast path a [`KnnIndex`] is prepared for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FastMetric {
     /// Euclidean distance `|q - x|`.
@@ -139,7 +139,7 @@ pub enum FastMetric {
 
 /// A library of `n` spectra of `m` points, prepared for fast exact search.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Library<T: Real = f64> {
+pub struct KnnIndex<T: Real = f64> {
     n: usize,
     m: usize,
     metric: FastMetric,
@@ -149,7 +149,7 @@ pub struct Library<T: Real = f64> {
     norms2: Vec<T>,
 }
 
-impl<T: Real> Library<T> {
+impl<T: Real> KnnIndex<T> {
     /// Prepares `data` (`n x m`, row-major, `f64`) for `metric`.
     ///
     /// # Errors
@@ -187,7 +187,7 @@ impl<T: Real> Library<T> {
             rows.extend(row.iter().map(|v| T::from_f64(v * scale)));
         }
         let norms2 = rows.chunks_exact(m).map(|r| dot(r, r)).collect();
-        Ok(Library {
+        Ok(KnnIndex {
             n,
             m,
             metric,
@@ -263,7 +263,7 @@ impl<T: Real> Library<T> {
 
     /// Ranking key of row `j` from the query's squared norm and its dot product with the
     /// row: the squared distance (Euclidean) or the distance (cosine); see
-    /// [`Library::key_to_distance`].
+    /// [`KnnIndex::key_to_distance`].
     #[inline]
     fn key_from_dot(&self, query_norm2: f64, j: usize, dot: f64) -> f64 {
         match self.metric {
@@ -294,7 +294,7 @@ impl<T: Real> Library<T> {
     /// stored), closest first.
     ///
     /// # Errors
-    /// As [`Library::knn`], and the first error `f` returns.
+    /// As [`KnnIndex::knn`], and the first error `f` returns.
     pub fn knn_with(
         &self,
         query: &[f64],
@@ -309,15 +309,15 @@ impl<T: Real> Library<T> {
         Ok(best.into_sorted(|d| d))
     }
 
-    /// [`Library::knn`] for every query of a row-major batch (`queries.len() / m`
+    /// [`KnnIndex::knn`] for every query of a row-major batch (`queries.len() / m`
     /// queries). The dot products of a block of queries with the whole library are one
     /// cache-blocked matrix product (faer), so the library is read from memory once per
     /// block rather than once per query; with the `rayon` feature the product uses all
-    /// threads. Distances and neighbours equal those of [`Library::knn`] up to the
+    /// threads. Distances and neighbours equal those of [`KnnIndex::knn`] up to the
     /// rounding of the summation order.
     ///
     /// # Errors
-    /// As [`Library::knn`], for the first failing query.
+    /// As [`KnnIndex::knn`], for the first failing query.
     pub fn knn_batch(&self, queries: &[f64], k: usize) -> Result<Vec<Vec<Neighbor>>> {
         if !queries.len().is_multiple_of(self.m) {
             return Err(Error::data(
@@ -484,9 +484,9 @@ mod tests {
             let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
             1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>() / (na * nb)
         };
-        let e = Library::<f64>::new(&data, m, FastMetric::Euclidean).unwrap();
-        let c = Library::<f64>::new(&data, m, FastMetric::Cosine).unwrap();
-        let e32 = Library::<f32>::new(&data, m, FastMetric::Euclidean).unwrap();
+        let e = KnnIndex::<f64>::new(&data, m, FastMetric::Euclidean).unwrap();
+        let c = KnnIndex::<f64>::new(&data, m, FastMetric::Cosine).unwrap();
+        let e32 = KnnIndex::<f32>::new(&data, m, FastMetric::Euclidean).unwrap();
         for q in queries.chunks_exact(m) {
             let got = e.knn(q, 7).unwrap();
             assert_eq!(
@@ -525,7 +525,7 @@ mod tests {
     fn a_library_row_is_its_own_nearest_neighbour() {
         let (n, m) = (50, 16);
         let data = library(n, m, 3);
-        let e = Library::<f64>::new(&data, m, FastMetric::Euclidean).unwrap();
+        let e = KnnIndex::<f64>::new(&data, m, FastMetric::Euclidean).unwrap();
         for i in 0..n {
             let nn = e.knn(&data[i * m..(i + 1) * m], 1).unwrap();
             assert_eq!(nn[0].index, i);
@@ -542,9 +542,9 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let data = library(4, 3, 4);
-        assert!(Library::<f64>::new(&data[..10], 3, FastMetric::Euclidean).is_err());
-        assert!(Library::<f64>::new(&[0.0; 6], 3, FastMetric::Cosine).is_err());
-        let e = Library::<f64>::new(&data, 3, FastMetric::Euclidean).unwrap();
+        assert!(KnnIndex::<f64>::new(&data[..10], 3, FastMetric::Euclidean).is_err());
+        assert!(KnnIndex::<f64>::new(&[0.0; 6], 3, FastMetric::Cosine).is_err());
+        let e = KnnIndex::<f64>::new(&data, 3, FastMetric::Euclidean).unwrap();
         assert!(e.knn(&[1.0, 2.0], 1).is_err());
         assert!(e.knn(&[1.0, f64::NAN, 2.0], 1).is_err());
         assert!(e.knn(&[1.0, 2.0, 3.0], 0).is_err());
