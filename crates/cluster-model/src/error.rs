@@ -20,6 +20,9 @@ pub enum Error {
         /// Details.
         message: String,
     },
+    /// A long computation was stopped by its progress callback.
+    #[error("interrupted")]
+    Interrupted,
     /// An error from `xas-core` (grids, broadening).
     #[error(transparent)]
     Core(#[from] xas_core::Error),

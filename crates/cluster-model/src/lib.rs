@@ -14,6 +14,7 @@ pub mod model;
 pub mod operator;
 pub mod orbitals;
 pub mod params;
+pub mod series;
 pub mod solve;
 pub mod spectra;
 pub mod tridiagonal;

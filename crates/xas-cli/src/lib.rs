@@ -4,8 +4,12 @@
 //! reports, tables and figures.
 
 pub mod demo;
+pub mod estimate;
 pub mod info;
+pub mod library;
 pub mod load;
 pub mod multiplet;
 pub mod normalize;
 pub mod plot;
+pub mod range;
+pub mod similarity;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xas_cli::{demo, info, multiplet, normalize};
+use xas_cli::{demo, estimate, info, library, multiplet, normalize, similarity};
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
 #[derive(Debug, Parser)]
@@ -26,6 +26,12 @@ enum Command {
     /// Compute the 2p XAS or XPS of a 3d ion with the crystal-field or charge-transfer
     /// multiplet model and write CSV (and optionally sticks and a plot).
     Multiplet(Box<multiplet::MultipletArgs>),
+    /// Build a labelled spectral library (simulated or from reference files).
+    Library(library::LibraryArgs),
+    /// Estimate labels (valence, 10Dq, ...) of spectra by similarity to a library.
+    Estimate(estimate::EstimateArgs),
+    /// Distances between two spectra under one or all similarity measures.
+    Similarity(similarity::SimilarityArgs),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -36,6 +42,9 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(args, cli.json),
         Command::Normalize(args) => normalize::run(args, cli.json),
         Command::Multiplet(args) => multiplet::run(args, cli.json),
+        Command::Library(args) => library::run(args, cli.json),
+        Command::Estimate(args) => estimate::run(args, cli.json),
+        Command::Similarity(args) => similarity::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {

@@ -22,6 +22,7 @@ use xas_core::grid::uniform_grid;
 use xas_core::io::{Delimiter, write_columns};
 
 use crate::plot::{Figure, Panel, Series};
+use crate::range::colon_numbers;
 
 /// Slater-integral scale when none is given (the customary 80 % of Hartree-Fock).
 const DEFAULT_SLATER_SCALE: f64 = 0.8;
@@ -277,14 +278,8 @@ struct GridSpec {
 impl GridSpec {
     /// Parses `START:STOP:STEP`.
     fn parse(text: &str) -> Result<GridSpec> {
-        let bad = || anyhow!("--grid `{text}`: expected START:STOP:STEP in eV, e.g. 845:880:0.1");
-        let fields: Vec<f64> = text
-            .split(':')
-            .map(|f| f.trim().parse::<f64>().map_err(|_| bad()))
-            .collect::<Result<_>>()?;
-        let [start, stop, step] = fields[..] else {
-            return Err(bad());
-        };
+        let [start, stop, step] =
+            colon_numbers("--grid", text, "START:STOP:STEP in eV", "845:880:0.1")?;
         let spec = GridSpec { start, stop, step };
         spec.points().with_context(|| format!("--grid `{text}`"))?;
         Ok(spec)

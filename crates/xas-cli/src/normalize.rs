@@ -132,7 +132,7 @@ pub fn run(args: &NormalizeArgs, json: bool) -> Result<()> {
                     let values = normalize_values(
                         s.energy_ev(),
                         s.intensity(),
-                        library_method(args.method)?,
+                        simple_normalization(args.method)?,
                     )?;
                     simple_figure(s, &values, args.method, &label)
                 }
@@ -182,7 +182,8 @@ fn suffixed(path: &Path, label: Option<&String>) -> PathBuf {
     }
 }
 
-fn library_method(method: Method) -> Result<Normalization> {
+/// The `xas-core` normalisation of `method`; edge-step normalisation is not one.
+pub(crate) fn simple_normalization(method: Method) -> Result<Normalization> {
     Ok(match method {
         Method::Max => Normalization::Max,
         Method::Area => Normalization::Area,
@@ -234,7 +235,7 @@ fn write_result(
             )?;
         }
         None => {
-            let norm = normalize_values(e, mu, library_method(args.method)?)?;
+            let norm = normalize_values(e, mu, simple_normalization(args.method)?)?;
             write_columns(
                 csv,
                 &comments,

@@ -7,6 +7,7 @@
 
 mod multiplet;
 mod normalization;
+mod similarity;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -31,6 +32,7 @@ type Stage = (&'static str, fn(&mut Report) -> Result<()>);
 const STAGES: &[Stage] = &[
     ("normalization", normalization::run),
     ("multiplet", multiplet::run),
+    ("similarity", similarity::run),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.

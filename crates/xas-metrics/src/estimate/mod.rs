@@ -4,18 +4,30 @@
 //! The query gets exactly the library's preprocessing: optionally shifted in energy,
 //! resampled (linear) onto the library grid and normalised like the library rows. Its
 //! `k` nearest library spectra under the chosen [`Metric`] then vote with weights
-//! `w_i = 1 / (d_i + eps)`:
+//! `w_i` ([`Weighting`]: inverse distance `1 / d_i`, or a Gaussian kernel
+//! `exp(-d_i^2 / 2h^2)`, i.e. Nadaraya-Watson kernel regression), normalised to sum 1:
 //!
-//! * a numeric label is the weighted mean `sum w_i x_i / sum w_i`, with the weighted
-//!   neighbour spread `sqrt(sum w_i (x_i - mean)^2 / sum w_i)` as its uncertainty;
-//! * a categorical label gets class probabilities `sum_(i in class) w_i / sum w_i`
-//!   and the most probable class.
+//! * a numeric label is the weighted mean `sum w_i x_i`, with the weighted neighbour
+//!   spread `sqrt(sum w_i (x_i - mean)^2)` as its uncertainty;
+//! * a categorical label gets class probabilities `sum_(i in class) w_i` and the most
+//!   probable class.
 //!
 //! With a shift search the query is tried at every energy shift of the range and the
 //! shift whose nearest neighbour is closest wins, since measured axes are often
 //! miscalibrated by several eV. Leave-one-out over the library measures how well each
-//! label can be recovered ([`SimilarityEstimator::leave_one_out`]).
+//! label can be recovered ([`SimilarityEstimator::leave_one_out`]) and chooses `k` and
+//! the weighting ([`SimilarityEstimator::tune`]); once tuned or calibrated, every
+//! estimate also reports the leave-one-out error of each label.
 
+mod tune;
+mod vote;
+
+pub use tune::{Candidate, LeaveOneOut};
+pub use vote::Weighting;
+
+use std::borrow::Cow;
+
+use xas_core::edge_step::{EdgeStepParams, normalize_edge_step};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 use xas_core::{SpectraMatrix, Spectrum};
@@ -23,18 +35,27 @@ use xas_core::{SpectraMatrix, Spectrum};
 use crate::error::{Error, Result};
 use crate::measures::Metric;
 use crate::search::{Neighbor, TopK};
+use vote::{class_probabilities, weighted_mean_spread};
 
 /// Parameters of a [`SimilarityEstimator`].
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EstimatorParams {
     /// Distance measure (default Euclidean).
     pub metric: Metric,
     /// Neighbours that vote (default 5).
     pub k: usize,
+    /// Weights of their votes (default inverse distance).
+    pub weighting: Weighting,
     /// Normalisation applied to library rows and queries (default `Area`).
     pub normalization: Normalization,
     /// Energy shifts tried, `(min, max, step)` in eV; `None` (default) tries none.
     pub shift_search_ev: Option<(f64, f64, f64)>,
+    /// Edge-step normalise (flattened, Larch `pre_edge` defaults) every query before
+    /// anything else, as [`crate::library::Library::from_files`] does to the library
+    /// with `edge_step` (default `false`; see
+    /// [`crate::library::Library::is_edge_step_normalized`]).
+    pub edge_step: bool,
 }
 
 impl Default for EstimatorParams {
@@ -42,8 +63,10 @@ impl Default for EstimatorParams {
         EstimatorParams {
             metric: Metric::Euclidean,
             k: 5,
+            weighting: Weighting::InverseDistance,
             normalization: Normalization::Area,
             shift_search_ev: None,
+            edge_step: false,
         }
     }
 }
@@ -51,6 +74,7 @@ impl Default for EstimatorParams {
 impl EstimatorParams {
     fn validate(&self, library_size: usize) -> Result<()> {
         self.metric.validate()?;
+        self.weighting.validate()?;
         if self.k == 0 || self.k >= library_size.max(2) {
             return Err(Error::param(
                 "k",
@@ -85,6 +109,7 @@ impl EstimatorParams {
 
 /// A numeric label's estimate.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NumericEstimate {
     /// Label name.
     pub label: String,
@@ -92,10 +117,14 @@ pub struct NumericEstimate {
     pub value: f64,
     /// Weighted spread of the neighbours' values.
     pub uncertainty: f64,
+    /// Leave-one-out mean absolute error of this label over the library, once the
+    /// estimator is tuned or calibrated.
+    pub loo_mae: Option<f64>,
 }
 
 /// A categorical label's estimate.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CategoricalEstimate {
     /// Label name.
     pub label: String,
@@ -103,10 +132,14 @@ pub struct CategoricalEstimate {
     pub value: String,
     /// Class probabilities, most probable first.
     pub probabilities: Vec<(String, f64)>,
+    /// Leave-one-out accuracy of this label over the library, once the estimator is
+    /// tuned or calibrated.
+    pub loo_accuracy: Option<f64>,
 }
 
 /// The estimate for one query.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Estimate {
     /// Energy shift applied to the query (eV).
     pub shift_ev: f64,
@@ -118,24 +151,18 @@ pub struct Estimate {
     pub categorical: Vec<CategoricalEstimate>,
 }
 
-/// Leave-one-out quality of every label over the library.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LeaveOneOut {
-    /// `(label, mean absolute error)` of the numeric labels.
-    pub mean_absolute_error: Vec<(String, f64)>,
-    /// `(label, fraction of correct classes)` of the categorical labels.
-    pub accuracy: Vec<(String, f64)>,
-}
-
 /// A labelled library prepared for estimation.
 #[derive(Debug, Clone)]
 pub struct SimilarityEstimator {
     params: EstimatorParams,
     energy_ev: Vec<f64>,
+    /// Library rows, normalised and prepared for the metric ([`Metric::prepare`]),
+    /// `energy_ev.len() + 1` values each.
     rows: Vec<f64>,
     names: Vec<String>,
     numeric: Vec<(String, Vec<f64>)>,
     categorical: Vec<(String, Vec<String>)>,
+    loo: Option<LeaveOneOut>,
 }
 
 impl SimilarityEstimator {
@@ -169,6 +196,13 @@ impl SimilarityEstimator {
             return Err(Error::data("library", "has no labels to estimate"));
         }
         let energy_ev = library.energy_ev().to_vec();
+        // Checks the grid against the metric's needs (e.g. a uniform grid for WCC).
+        if let Some(first) = library.row(0) {
+            params
+                .metric
+                .distance(&energy_ev, first, first)
+                .map_err(|e| Error::data("library grid", e.to_string()))?;
+        }
         let mut rows = Vec::with_capacity(library.as_slice().len());
         for (i, row) in library.rows().enumerate() {
             let normalized =
@@ -178,7 +212,7 @@ impl SimilarityEstimator {
                         e.to_string(),
                     )
                 })?;
-            rows.extend(normalized);
+            rows.extend(params.metric.prepare(&energy_ev, &normalized));
         }
         Ok(SimilarityEstimator {
             params,
@@ -187,22 +221,71 @@ impl SimilarityEstimator {
             names: library.names().to_vec(),
             numeric,
             categorical,
+            loo: None,
         })
     }
 
-    /// Name of library row `i`.
-    pub fn name(&self, i: usize) -> &str {
-        &self.names[i]
+    /// The parameters in use (after [`SimilarityEstimator::tune`], the chosen ones).
+    pub fn params(&self) -> &EstimatorParams {
+        &self.params
     }
 
+    /// Leave-one-out errors stored by [`SimilarityEstimator::tune`] or
+    /// [`SimilarityEstimator::calibrate`].
+    pub fn loo(&self) -> Option<&LeaveOneOut> {
+        self.loo.as_ref()
+    }
+
+    /// Library size.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether the library is empty (never, once constructed).
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The library's energy grid (eV).
+    pub fn energy_ev(&self) -> &[f64] {
+        &self.energy_ev
+    }
+
+    /// Names of the library rows ([`Neighbor::index`] indexes them).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Prepared library row `i`.
     fn row(&self, i: usize) -> &[f64] {
-        let m = self.energy_ev.len();
-        &self.rows[i * m..(i + 1) * m]
+        let stride = self.energy_ev.len() + 1;
+        &self.rows[i * stride..(i + 1) * stride]
     }
 
-    /// The query shifted by `shift_ev`, on the library grid, normalised; `None` when it
-    /// does not cover the grid at that shift.
-    fn prepare(&self, query: &Spectrum, shift_ev: f64) -> Result<Option<Vec<f64>>> {
+    /// The query as the library sees it: edge-step normalised if
+    /// [`EstimatorParams::edge_step`], shifted by `shift_ev`, resampled onto the library
+    /// grid and normalised; `None` when it does not cover the grid at that shift. For
+    /// plots and checks; [`SimilarityEstimator::estimate`] does this itself.
+    ///
+    /// # Errors
+    /// A failed edge-step normalisation or normalisation, or an invalid spectrum.
+    pub fn query_on_grid(&self, query: &Spectrum, shift_ev: f64) -> Result<Option<Vec<f64>>> {
+        self.on_grid(&*self.preprocess(query)?, shift_ev)
+    }
+
+    /// The query edge-step normalised when the parameters ask for it.
+    fn preprocess<'a>(&self, query: &'a Spectrum) -> Result<Cow<'a, Spectrum>> {
+        if !self.params.edge_step {
+            return Ok(Cow::Borrowed(query));
+        }
+        normalize_edge_step(query, &EdgeStepParams::default())
+            .and_then(|edge| edge.to_spectrum(query, true))
+            .map(Cow::Owned)
+            .map_err(|e| Error::data("query", format!("edge-step normalisation failed: {e}")))
+    }
+
+    /// See [`SimilarityEstimator::query_on_grid`] (after `preprocess`).
+    fn on_grid(&self, query: &Spectrum, shift_ev: f64) -> Result<Option<Vec<f64>>> {
         let energy: Vec<f64> = query.energy_ev().iter().map(|e| e + shift_ev).collect();
         match interpolate(
             &energy,
@@ -221,14 +304,14 @@ impl SimilarityEstimator {
         }
     }
 
-    /// The `k` nearest rows to a prepared query, skipping row `exclude`.
-    fn nearest(&self, q: &[f64], exclude: Option<usize>) -> Vec<Neighbor> {
-        let mut best = TopK::new(self.params.k);
-        for i in (0..self.names.len()).filter(|&i| Some(i) != exclude) {
+    /// The `k` nearest rows to a prepared query, skipping the rows `skip` accepts.
+    fn nearest(&self, q: &[f64], k: usize, skip: impl Fn(usize) -> bool) -> Vec<Neighbor> {
+        let mut best = TopK::new(k);
+        for i in (0..self.names.len()).filter(|&i| !skip(i)) {
             best.push(
                 self.params
                     .metric
-                    .distance_unchecked(&self.energy_ev, q, self.row(i)),
+                    .prepared_distance(&self.energy_ev, q, self.row(i)),
                 i,
             );
         }
@@ -241,12 +324,41 @@ impl SimilarityEstimator {
     /// [`Error::InvalidData`] when the query covers the library's energy range at none
     /// of the shifts tried.
     pub fn estimate(&self, query: &Spectrum) -> Result<Estimate> {
+        self.estimate_without(query, &[])
+    }
+
+    /// [`SimilarityEstimator::estimate`] as if the library rows `exclude` were absent:
+    /// for validation with perturbed copies of library spectra (noise, resolution,
+    /// calibration offsets), which must not find their own clean original, or with
+    /// measured references, leaving out every replicate of the query's compound.
+    ///
+    /// # Errors
+    /// As [`SimilarityEstimator::estimate`]; [`Error::InvalidParameter`] for a row
+    /// outside the library or fewer than `k` rows left.
+    pub fn estimate_without(&self, query: &Spectrum, exclude: &[usize]) -> Result<Estimate> {
+        let n = self.names.len();
+        if let Some(i) = exclude.iter().find(|&&i| i >= n) {
+            return Err(Error::param(
+                "exclude",
+                format!("row {i} is outside the library of {n}"),
+            ));
+        }
+        let mut excluded = vec![false; n];
+        exclude.iter().for_each(|&i| excluded[i] = true);
+        if excluded.iter().filter(|&&x| !x).count() < self.params.k {
+            return Err(Error::param(
+                "exclude",
+                format!("leaves fewer than k = {} rows", self.params.k),
+            ));
+        }
+        let query = self.preprocess(query)?;
         let mut best: Option<(f64, Vec<Neighbor>)> = None;
         for shift in self.params.shifts() {
-            let Some(q) = self.prepare(query, shift)? else {
+            let Some(q) = self.on_grid(&query, shift)? else {
                 continue;
             };
-            let neighbours = self.nearest(&q, None);
+            let q = self.params.metric.prepare(&self.energy_ev, &q);
+            let neighbours = self.nearest(&q, self.params.k, |i| excluded[i]);
             let closer = best
                 .as_ref()
                 .is_none_or(|(_, b)| neighbours[0].distance < b[0].distance);
@@ -270,49 +382,40 @@ impl SimilarityEstimator {
 
     /// Weighted votes of `neighbours` for every label.
     fn vote(&self, shift_ev: f64, neighbours: Vec<Neighbor>) -> Estimate {
-        let scale = neighbours.iter().map(|n| n.distance).sum::<f64>() / neighbours.len() as f64;
-        let eps = 1e-12 * (1.0 + scale);
-        let w: Vec<f64> = neighbours
-            .iter()
-            .map(|n| 1.0 / (n.distance + eps))
-            .collect();
-        let total: f64 = w.iter().sum();
+        let w = self.params.weighting.weights(&neighbours);
         let numeric = self
             .numeric
             .iter()
-            .map(|(label, values)| {
+            .enumerate()
+            .map(|(j, (label, values))| {
                 let x: Vec<f64> = neighbours.iter().map(|n| values[n.index]).collect();
-                let mean = w.iter().zip(&x).map(|(a, b)| a * b).sum::<f64>() / total;
-                let var = w
-                    .iter()
-                    .zip(&x)
-                    .map(|(a, b)| a * (b - mean).powi(2))
-                    .sum::<f64>()
-                    / total;
+                let (value, uncertainty) = weighted_mean_spread(&w, &x);
                 NumericEstimate {
                     label: label.clone(),
-                    value: mean,
-                    uncertainty: var.sqrt(),
+                    value,
+                    uncertainty,
+                    loo_mae: self.loo.as_ref().map(|l| l.mean_absolute_error[j].1),
                 }
             })
             .collect();
         let categorical = self
             .categorical
             .iter()
-            .map(|(label, classes)| {
-                let mut p: Vec<(String, f64)> = Vec::new();
-                for (n, wi) in neighbours.iter().zip(&w) {
-                    let class = &classes[n.index];
-                    match p.iter_mut().find(|(c, _)| c == class) {
-                        Some(entry) => entry.1 += wi / total,
-                        None => p.push((class.clone(), wi / total)),
-                    }
-                }
-                p.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            .enumerate()
+            .map(|(j, (label, classes))| {
+                let c: Vec<&str> = neighbours
+                    .iter()
+                    .map(|n| classes[n.index].as_str())
+                    .collect();
+                let probabilities = class_probabilities(&w, &c);
                 CategoricalEstimate {
                     label: label.clone(),
-                    value: p[0].0.clone(),
-                    probabilities: p,
+                    value: probabilities
+                        .first()
+                        .map(|p| p.0.clone())
+                        .unwrap_or_default(),
+                    probabilities,
+                    loo_accuracy: self.loo.as_ref().map(|l| l.accuracy[j].1),
                 }
             })
             .collect();
@@ -321,38 +424,6 @@ impl SimilarityEstimator {
             neighbours,
             numeric,
             categorical,
-        }
-    }
-
-    /// Leave-one-out over the library: every row estimated from the others (no shift
-    /// search), mean absolute error of the numeric labels and accuracy of the
-    /// categorical ones.
-    pub fn leave_one_out(&self) -> LeaveOneOut {
-        let n = self.names.len();
-        let mut abs_err = vec![0.0; self.numeric.len()];
-        let mut correct = vec![0usize; self.categorical.len()];
-        for i in 0..n {
-            let e = self.vote(0.0, self.nearest(self.row(i), Some(i)));
-            for (k, est) in e.numeric.iter().enumerate() {
-                abs_err[k] += (est.value - self.numeric[k].1[i]).abs();
-            }
-            for (k, est) in e.categorical.iter().enumerate() {
-                correct[k] += usize::from(est.value == self.categorical[k].1[i]);
-            }
-        }
-        LeaveOneOut {
-            mean_absolute_error: self
-                .numeric
-                .iter()
-                .zip(abs_err)
-                .map(|((l, _), e)| (l.clone(), e / n as f64))
-                .collect(),
-            accuracy: self
-                .categorical
-                .iter()
-                .zip(correct)
-                .map(|((l, _), c)| (l.clone(), c as f64 / n as f64))
-                .collect(),
         }
     }
 }
@@ -439,6 +510,54 @@ mod tests {
         // Neighbours sit 0.2 eV to either side: the weighted mean is exact inside.
         assert!(loo.mean_absolute_error[0].1 < 0.03, "{loo:?}");
         assert!(loo.accuracy[0].1 > 0.95, "{loo:?}");
+    }
+
+    #[test]
+    fn tuning_picks_the_best_candidate_and_estimates_report_it() {
+        let mut est = SimilarityEstimator::new(&library(), EstimatorParams::default()).unwrap();
+        assert!(est.loo().is_none());
+        let weightings = est.default_weightings();
+        assert_eq!(weightings.len(), 5);
+        let candidates = est.tune(&[1, 2, 3, 5, 8], &weightings).unwrap();
+        assert_eq!(candidates.len(), 25);
+        let best = candidates
+            .iter()
+            .map(|c| c.loo.score)
+            .fold(f64::INFINITY, f64::min);
+        let loo = est.loo().unwrap().clone();
+        assert_eq!(loo.score, best);
+        // The stored choice reproduces its own leave-one-out.
+        assert_eq!(est.leave_one_out(), loo);
+        // k = 8 with inverse distance blurs labels over 8 neighbours: worse than the best.
+        let wide = candidates
+            .iter()
+            .find(|c| c.k == 8 && c.weighting == Weighting::InverseDistance)
+            .unwrap();
+        assert!(wide.loo.score > best);
+        let e = est.estimate(&query(5.3, 0.0)).unwrap();
+        assert_eq!(e.numeric[0].loo_mae, Some(loo.mean_absolute_error[0].1));
+        assert_eq!(e.categorical[0].loo_accuracy, Some(loo.accuracy[0].1));
+        assert!(est.tune(&[], &weightings).is_err());
+        assert!(est.tune(&[41], &weightings).is_err());
+        assert!(
+            est.tune(&[1], &[Weighting::Gaussian { bandwidth: -1.0 }])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn excluding_a_row_removes_it_from_the_neighbours() {
+        let lib = library();
+        let est = SimilarityEstimator::new(&lib, EstimatorParams::default()).unwrap();
+        let own = lib.spectrum(10).unwrap();
+        assert_eq!(est.estimate(&own).unwrap().neighbours[0].index, 10);
+        let e = est.estimate_without(&own, &[10]).unwrap();
+        assert!(e.neighbours.iter().all(|n| n.index != 10));
+        let e = est.estimate_without(&own, &[9, 10, 11]).unwrap();
+        assert!(e.neighbours.iter().all(|n| !(9..=11).contains(&n.index)));
+        assert!(est.estimate_without(&own, &[41]).is_err());
+        let all_but_three: Vec<usize> = (3..41).collect();
+        assert!(est.estimate_without(&own, &all_but_three).is_err());
     }
 
     #[test]

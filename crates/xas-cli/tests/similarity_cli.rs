@@ -1,0 +1,160 @@
+//! End-to-end tests of `xas library`, `xas estimate` and `xas similarity`.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{assert_one_line_error, scratch, xas};
+use serde_json::Value;
+
+fn demo_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-data").join(name)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A small Mn library (valences 2-4, 10Dq 0-2.5 eV in 0.5 eV steps) at the EELS
+/// resolution, built once per test that needs it.
+fn mn_library(test: &str) -> PathBuf {
+    let lib = scratch(test, "mn.lib");
+    let table = scratch(test, "mn_table.csv");
+    let out = xas(&[
+        "--json", "library", "build", "--ion", "Mn", "--valences", "2,3,4", "--tendq",
+        "0:2.5:0.5", "--gauss-fwhm", "1.0", "-o", s(&lib), "--table", s(&table),
+    ]);
+    let summary = json_of(&out);
+    assert_eq!(summary["spectra"], 18);
+    assert_eq!(summary["categorical_labels"][0][0], "valence");
+    assert!(table.exists() && scratch(test, "mn_table_labels.csv").exists());
+    lib
+}
+
+#[test]
+fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
+    let lib = mn_library("estimate");
+    let info = xas(&["library", "info", s(&lib)]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("18 spectra"), "{text}");
+    assert!(text.contains("Mn2+ (6), Mn3+ (6), Mn4+ (6)"), "{text}");
+
+    // The measured NMC cathode edge (Mn ~4+), its axis ~10 eV low.
+    let eels = demo_data("nmc_mn_l23_eels.msa");
+    let out = xas(&[
+        "--json", "estimate", "--library", s(&lib), "--input", s(&eels), "--metric",
+        "manhattan", "--k", "3", "--shift-search", "-15:15",
+    ]);
+    let r = &json_of(&out)[0];
+    let valence = &r["estimate"]["categorical"][0];
+    assert_eq!(valence["label"], "valence");
+    assert_eq!(valence["value"], "Mn4+", "{r}");
+    let shift = r["estimate"]["shift_ev"].as_f64().unwrap();
+    assert!((9.0..12.0).contains(&shift), "shift {shift}");
+    assert_eq!(r["estimate"]["neighbours"].as_array().unwrap().len(), 3);
+    assert_eq!(r["metric"], "manhattan");
+
+    // Without the shift search the miscalibrated edge does not cover the library.
+    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&eels)]);
+    assert!(out.status.success());
+    // With tuning, leave-one-out errors are reported in the text output.
+    let out = xas(&[
+        "estimate", "--library", s(&lib), "--input", s(&eels), "--shift-search",
+        "-15:15:0.2", "--tune",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("leave-one-out accuracy"), "{text}");
+    assert!(text.contains("valence: Mn4+"), "{text}");
+}
+
+#[test]
+fn estimate_errors_are_one_line() {
+    let lib = mn_library("estimate-errors");
+    // An Fe K spectrum lies nowhere near the Mn L edge.
+    let fe = demo_data("feo_rt1.xdi");
+    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&fe)]);
+    assert_one_line_error(&out, "does not cover the library");
+    let eels = demo_data("nmc_mn_l23_eels.msa");
+    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&eels), "--metric", "nope"]);
+    assert_one_line_error(&out, "unknown measure `nope`");
+    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&eels), "--k", "0"]);
+    assert_one_line_error(&out, "`k`");
+    let out = xas(&[
+        "estimate", "--library", s(&lib), "--input", s(&eels), "--shift-search", "-15",
+    ]);
+    assert_one_line_error(&out, "--shift-search `-15`");
+    // A spectrum file is not a library.
+    let out = xas(&["estimate", "--library", s(&eels), "--input", s(&eels)]);
+    assert_one_line_error(&out, "nmc_mn_l23_eels.msa");
+    let out = xas(&["library", "build", "--ion", "Mn", "--valences", "9", "-o", s(&lib)]);
+    assert_one_line_error(&out, "--valences 9");
+}
+
+#[test]
+fn library_from_reference_files_estimates_an_iron_oxide() {
+    let labels = scratch("from-files", "labels.csv");
+    std::fs::write(
+        &labels,
+        "file,valence,note\nfe_metal_rt.xdi,0,\"foil, APS\"\nfeo_rt1.xdi,2,wustite\nfe2o3_rt.xdi,3,hematite\n",
+    )
+    .unwrap();
+    let lib = scratch("from-files", "refs.lib");
+    let files: Vec<PathBuf> = ["fe_metal_rt.xdi", "feo_rt1.xdi", "fe2o3_rt.xdi"]
+        .iter()
+        .map(|f| demo_data(f))
+        .collect();
+    let mut args = vec![
+        "--json", "library", "from-files", "--labels", s(&labels), "--categorical",
+        "valence", "--columns", "valence", "--edge-step", "--grid", "7100:7180:0.5", "-o",
+        s(&lib),
+    ];
+    args.extend(files.iter().map(|f| s(f)));
+    let summary = json_of(&xas(&args));
+    assert_eq!(summary["spectra"], 3);
+    assert_eq!(summary["categorical_labels"][0][0], "valence");
+    // FeO against the library: its own spectrum is the nearest, at distance 0.
+    let out = xas(&[
+        "--json", "estimate", "--library", s(&lib), "--input", s(&files[1]), "--k", "1",
+    ]);
+    let r = &json_of(&out)[0];
+    assert_eq!(r["estimate"]["categorical"][0]["value"], "2");
+    assert!(r["estimate"]["neighbours"][0]["distance"].as_f64().unwrap() < 1e-12);
+    // A labels file without the file.
+    std::fs::write(&labels, "file,valence\nfe_metal_rt.xdi,0\n").unwrap();
+    let mut args = vec!["library", "from-files", "--labels", s(&labels), "-o", s(&lib)];
+    args.extend(files.iter().map(|f| s(f)));
+    assert_one_line_error(&xas(&args), "feo_rt1.xdi");
+}
+
+#[test]
+fn similarity_of_two_files() {
+    let a = demo_data("feo_rt1.xdi");
+    let b = demo_data("fe2o3_rt.xdi");
+    let rows = json_of(&xas(&["--json", "similarity", s(&a), s(&a)]));
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 13);
+    for r in rows {
+        assert!(r["distance"].as_f64().unwrap().abs() < 1e-9, "{r}");
+    }
+    let rows = json_of(&xas(&["--json", "similarity", s(&a), s(&b), "--metric", "wcc:2"]));
+    let d = rows[0]["distance"].as_f64().unwrap();
+    assert!(d > 0.0 && d < 2.0, "{d}");
+    let text = String::from_utf8_lossy(&xas(&["similarity", s(&a), s(&b)]).stdout).to_string();
+    assert!(text.contains("euclidean") && text.contains("dtw:10"), "{text}");
+    let eels = demo_data("nmc_mn_l23_eels.msa");
+    assert_one_line_error(
+        &xas(&["similarity", s(&a), s(&eels)]),
+        "share fewer than two points",
+    );
+}
