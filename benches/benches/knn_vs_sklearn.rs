@@ -117,6 +117,10 @@ fn machine_bandwidth() -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Repetitions of the fast batch paths: a batch takes only 1-10 ms, so thread wake-up
+/// jitter on a 2-core machine needs more than three tries to average out.
+const REPEATS_FAST: usize = 15;
+
 /// Best wall time of `reps` runs of `f`, in seconds.
 fn best_of<R>(reps: usize, mut f: impl FnMut() -> R) -> (f64, R) {
     let mut best = f64::INFINITY;
@@ -245,14 +249,17 @@ fn main() {
                     (res, refined as f64 / nq as f64)
                 });
                 let red_1q = t / nq as f64;
-                let (t, red_batch) = best_of(3, || {
+                let (t, red_batch) = best_of(REPEATS_FAST, || {
                     reduced.knn_batch(&queries, k, SearchMode::Exact).unwrap()
                 });
                 let red_b = t / nq as f64;
-                let (t, apx_batch) = best_of(3, || plain.knn_batch(&queries, k, approx).unwrap());
+                let (t, apx_batch) = best_of(REPEATS_FAST, || {
+                    plain.knn_batch(&queries, k, approx).unwrap()
+                });
                 let apx_b = t / nq as f64;
-                let (t, kd_batch) =
-                    best_of(3, || reduced.knn_batch(&queries, k, approx_kd).unwrap());
+                let (t, kd_batch) = best_of(REPEATS_FAST, || {
+                    reduced.knn_batch(&queries, k, approx_kd).unwrap()
+                });
                 let kd_b = t / nq as f64;
                 // Exactness: every exact path returns the scan's answer.
                 for i in 0..nq {

@@ -128,7 +128,11 @@ mod tests {
             assert!(row.iter().zip(&direct).all(|(a, b)| (a - b).abs() < 1e-12));
             // The total intensity is 10Dq independent: 2/15 per 3d hole (isotropic
             // 2p -> 3d sum rule, as in tests/analytic.rs), 6 holes for d4.
-            assert!((sticks.total() - 6.0 * 2.0 / 15.0).abs() < 1e-10, "{}", sticks.total());
+            assert!(
+                (sticks.total() - 6.0 * 2.0 / 15.0).abs() < 1e-10,
+                "{}",
+                sticks.total()
+            );
         }
         // The crystal field changes the shape.
         let diff: f64 = series[0]

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use xas_cli::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
 use xas_cli::plot::{Figure, Panel, Series};
+use xas_core::SpectraMatrix;
 use xas_core::io::{ColumnSelector, ReadOptions, read_file};
 use xas_core::normalize::{Normalization, normalize_values};
-use xas_core::SpectraMatrix;
 use xas_metrics::estimate::{EstimatorParams, SimilarityEstimator};
 use xas_metrics::library::{FromFilesOptions, Library};
 use xas_metrics::measures::Metric;
@@ -110,10 +110,7 @@ struct References {
     library: SpectraMatrix,
 }
 
-fn references(
-    sets: &[ReferenceSet],
-    grid: (f64, f64, f64),
-) -> References {
+fn references(sets: &[ReferenceSet], grid: (f64, f64, f64)) -> References {
     let tmp = std::env::temp_dir().join(format!("xas-real-data-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let mut merged: Option<SpectraMatrix> = None;
@@ -164,10 +161,14 @@ impl References {
         let valence = self.library.categorical_label("valence").unwrap();
         let compound = self.library.categorical_label("compound").unwrap();
         let mut wrong = Vec::new();
-        let scored: Vec<usize> = (0..valence.len()).filter(|&i| valence[i] != "other").collect();
+        let scored: Vec<usize> = (0..valence.len())
+            .filter(|&i| valence[i] != "other")
+            .collect();
         for &i in &scored {
             let exclude: Vec<usize> = if whole_compound {
-                (0..valence.len()).filter(|&j| compound[j] == compound[i]).collect()
+                (0..valence.len())
+                    .filter(|&j| compound[j] == compound[i])
+                    .collect()
             } else {
                 vec![i]
             };
@@ -177,7 +178,10 @@ impl References {
             let got = e.categorical.iter().find(|c| c.label == "valence").unwrap();
             if got.value != valence[i] {
                 let nearest = compound[e.neighbours[0].index].clone();
-                wrong.push(format!("{} ({}) -> {} ({nearest})", compound[i], valence[i], got.value));
+                wrong.push(format!(
+                    "{} ({}) -> {} ({nearest})",
+                    compound[i], valence[i], got.value
+                ));
             }
         }
         (1.0 - wrong.len() as f64 / scored.len() as f64, wrong)
@@ -185,7 +189,9 @@ impl References {
 
     fn report(&self, title: &str) {
         println!("\n### {title}\n");
-        println!("| measure | leave-one-out | leave-compound-out | leave-compound-out, ±3 eV search | misses (leave-compound-out) |");
+        println!(
+            "| measure | leave-one-out | leave-compound-out | leave-compound-out, ±3 eV search | misses (leave-compound-out) |"
+        );
         println!("|---|---|---|---|---|");
         for metric in Metric::ALL_DEFAULT {
             let (loo, _) = self.accuracy(metric, false, false);
@@ -194,7 +200,10 @@ impl References {
             let mut misses = wrong.clone();
             misses.sort();
             misses.dedup();
-            println!("| {metric} | {loo:.2} | {lco:.2} | {lcs:.2} | {} |", misses.join("; "));
+            println!(
+                "| {metric} | {loo:.2} | {lco:.2} | {lcs:.2} | {} |",
+                misses.join("; ")
+            );
         }
     }
 }

@@ -33,10 +33,17 @@ const REPEATS: u64 = 5;
 #[derive(Clone, Copy)]
 enum Perturbation {
     Clean,
-    Noise { snr: f64 },
-    Resolution { fwhm_ev: f64 },
+    Noise {
+        snr: f64,
+    },
+    Resolution {
+        fwhm_ev: f64,
+    },
     /// Uniform random offset in `[-max, max]` eV, optionally with a shift search.
-    Offset { max_ev: f64, search: bool },
+    Offset {
+        max_ev: f64,
+        search: bool,
+    },
 }
 
 impl Perturbation {
@@ -61,7 +68,9 @@ impl Perturbation {
     fn apply(&self, s: &Spectrum, seed: u64) -> Spectrum {
         match *self {
             Perturbation::Clean => s.clone(),
-            Perturbation::Noise { snr } => add_noise(s, NoiseModel::GaussianSnr { snr }, seed).unwrap(),
+            Perturbation::Noise { snr } => {
+                add_noise(s, NoiseModel::GaussianSnr { snr }, seed).unwrap()
+            }
             Perturbation::Resolution { fwhm_ev } => s
                 .with_intensity(gaussian_broaden(s.energy_ev(), s.intensity(), fwhm_ev).unwrap())
                 .unwrap(),
@@ -101,20 +110,20 @@ fn library_part(wide: &SpectraMatrix) -> SpectraMatrix {
         .unwrap();
     let mut m = SpectraMatrix::new(grid.clone()).unwrap();
     for (name, row) in wide.names().iter().zip(wide.rows()) {
-        m.push_row(name.clone(), &row[first..first + grid.len()]).unwrap();
+        m.push_row(name.clone(), &row[first..first + grid.len()])
+            .unwrap();
     }
-    m.set_categorical_label("valence", wide.categorical_label("valence").unwrap().to_vec())
-        .unwrap();
+    m.set_categorical_label(
+        "valence",
+        wide.categorical_label("valence").unwrap().to_vec(),
+    )
+    .unwrap();
     m.set_numeric_label("tendq_ev", wide.numeric_label("tendq_ev").unwrap().to_vec())
         .unwrap();
     m
 }
 
-fn evaluate(
-    est: &SimilarityEstimator,
-    wide: &SpectraMatrix,
-    perturbation: Perturbation,
-) -> Score {
+fn evaluate(est: &SimilarityEstimator, wide: &SpectraMatrix, perturbation: Perturbation) -> Score {
     let valence = wide.categorical_label("valence").unwrap();
     let tendq = wide.numeric_label("tendq_ev").unwrap();
     let (mut correct, mut abs_err, mut count) = (0usize, 0.0, 0usize);
@@ -181,7 +190,8 @@ fn figure(name: &str, x_label: &str, xs: &[f64], rows: &[(String, Vec<Score>)]) 
     };
     let dir = root().join("docs/validation/figures");
     for ext in ["svg", "png"] {
-        fig.save(&dir.join(format!("similarity_{name}.{ext}"))).unwrap();
+        fig.save(&dir.join(format!("similarity_{name}.{ext}")))
+            .unwrap();
     }
 }
 
@@ -231,7 +241,12 @@ fn main() {
                 let t = Instant::now();
                 let r = evaluate(est, &wide, p);
                 if std::env::var("XAS_TIMING").is_ok() {
-                    eprintln!("  {} {} {:.2} s", metric.name(), p.label(), t.elapsed().as_secs_f64());
+                    eprintln!(
+                        "  {} {} {:.2} s",
+                        metric.name(),
+                        p.label(),
+                        t.elapsed().as_secs_f64()
+                    );
                 }
                 r
             })
@@ -241,14 +256,23 @@ fn main() {
             plain.params().k,
             plain.params().weighting.describe()
         );
-        eprintln!("{:<20} {chosen} ({:.1} s)", metric.name(), t.elapsed().as_secs_f64());
+        eprintln!(
+            "{:<20} {chosen} ({:.1} s)",
+            metric.name(),
+            t.elapsed().as_secs_f64()
+        );
         rows.push((metric.name().to_string(), chosen, scores));
     }
 
     let header: Vec<String> = columns.iter().map(Perturbation::label).collect();
     for (title, pick) in [
-        ("Valence accuracy", (|s: &Score| format!("{:.2}", s.accuracy)) as fn(&Score) -> String),
-        ("10Dq mean absolute error (eV)", |s: &Score| format!("{:.3}", s.mae_ev)),
+        (
+            "Valence accuracy",
+            (|s: &Score| format!("{:.2}", s.accuracy)) as fn(&Score) -> String,
+        ),
+        ("10Dq mean absolute error (eV)", |s: &Score| {
+            format!("{:.3}", s.mae_ev)
+        }),
     ] {
         println!("\n### {title}\n");
         println!("| measure | {} |", header.join(" | "));

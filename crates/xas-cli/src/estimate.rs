@@ -106,7 +106,11 @@ pub fn run(args: &EstimateArgs, json: bool) -> Result<()> {
     let (_, spectra) = read_spectra(&args.input, &args.columns)?;
     let mut results = Vec::with_capacity(spectra.len());
     for (i, s) in spectra.iter().enumerate() {
-        let name = s.meta.label.clone().unwrap_or_else(|| format!("spectrum {i}"));
+        let name = s
+            .meta
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("spectrum {i}"));
         let estimate = est
             .estimate(s)
             .with_context(|| format!("{} ({name})", args.input.display()))?;

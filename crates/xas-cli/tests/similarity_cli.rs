@@ -10,7 +10,9 @@ use common::{assert_one_line_error, scratch, xas};
 use serde_json::Value;
 
 fn demo_data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo-data")
+        .join(name)
 }
 
 fn s(p: &Path) -> &str {
@@ -32,8 +34,21 @@ fn mn_library(test: &str) -> PathBuf {
     let lib = scratch(test, "mn.lib");
     let table = scratch(test, "mn_table.csv");
     let out = xas(&[
-        "--json", "library", "build", "--ion", "Mn", "--valences", "2,3,4", "--tendq",
-        "0:2.5:0.5", "--gauss-fwhm", "1.0", "-o", s(&lib), "--table", s(&table),
+        "--json",
+        "library",
+        "build",
+        "--ion",
+        "Mn",
+        "--valences",
+        "2,3,4",
+        "--tendq",
+        "0:2.5:0.5",
+        "--gauss-fwhm",
+        "1.0",
+        "-o",
+        s(&lib),
+        "--table",
+        s(&table),
     ]);
     let summary = json_of(&out);
     assert_eq!(summary["spectra"], 18);
@@ -53,8 +68,18 @@ fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
     // The measured NMC cathode edge (Mn ~4+), its axis ~10 eV low.
     let eels = demo_data("nmc_mn_l23_eels.msa");
     let out = xas(&[
-        "--json", "estimate", "--library", s(&lib), "--input", s(&eels), "--metric",
-        "manhattan", "--k", "3", "--shift-search", "-15:15",
+        "--json",
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&eels),
+        "--metric",
+        "manhattan",
+        "--k",
+        "3",
+        "--shift-search",
+        "-15:15",
     ]);
     let r = &json_of(&out)[0];
     let valence = &r["estimate"]["categorical"][0];
@@ -70,8 +95,14 @@ fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
     assert!(out.status.success());
     // With tuning, leave-one-out errors are reported in the text output.
     let out = xas(&[
-        "estimate", "--library", s(&lib), "--input", s(&eels), "--shift-search",
-        "-15:15:0.2", "--tune",
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&eels),
+        "--shift-search",
+        "-15:15:0.2",
+        "--tune",
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("leave-one-out accuracy"), "{text}");
@@ -86,18 +117,49 @@ fn estimate_errors_are_one_line() {
     let out = xas(&["estimate", "--library", s(&lib), "--input", s(&fe)]);
     assert_one_line_error(&out, "does not cover the library");
     let eels = demo_data("nmc_mn_l23_eels.msa");
-    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&eels), "--metric", "nope"]);
+    let out = xas(&[
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&eels),
+        "--metric",
+        "nope",
+    ]);
     assert_one_line_error(&out, "unknown measure `nope`");
-    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&eels), "--k", "0"]);
+    let out = xas(&[
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&eels),
+        "--k",
+        "0",
+    ]);
     assert_one_line_error(&out, "`k`");
     let out = xas(&[
-        "estimate", "--library", s(&lib), "--input", s(&eels), "--shift-search", "-15",
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&eels),
+        "--shift-search",
+        "-15",
     ]);
     assert_one_line_error(&out, "--shift-search `-15`");
     // A spectrum file is not a library.
     let out = xas(&["estimate", "--library", s(&eels), "--input", s(&eels)]);
     assert_one_line_error(&out, "nmc_mn_l23_eels.msa");
-    let out = xas(&["library", "build", "--ion", "Mn", "--valences", "9", "-o", s(&lib)]);
+    let out = xas(&[
+        "library",
+        "build",
+        "--ion",
+        "Mn",
+        "--valences",
+        "9",
+        "-o",
+        s(&lib),
+    ]);
     assert_one_line_error(&out, "--valences 9");
 }
 
@@ -115,8 +177,19 @@ fn library_from_reference_files_estimates_an_iron_oxide() {
         .map(|f| demo_data(f))
         .collect();
     let mut args = vec![
-        "--json", "library", "from-files", "--labels", s(&labels), "--categorical",
-        "valence", "--columns", "valence", "--edge-step", "--grid", "7100:7180:0.5", "-o",
+        "--json",
+        "library",
+        "from-files",
+        "--labels",
+        s(&labels),
+        "--categorical",
+        "valence",
+        "--columns",
+        "valence",
+        "--edge-step",
+        "--grid",
+        "7100:7180:0.5",
+        "-o",
         s(&lib),
     ];
     args.extend(files.iter().map(|f| s(f)));
@@ -125,14 +198,28 @@ fn library_from_reference_files_estimates_an_iron_oxide() {
     assert_eq!(summary["categorical_labels"][0][0], "valence");
     // FeO against the library: its own spectrum is the nearest, at distance 0.
     let out = xas(&[
-        "--json", "estimate", "--library", s(&lib), "--input", s(&files[1]), "--k", "1",
+        "--json",
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&files[1]),
+        "--k",
+        "1",
     ]);
     let r = &json_of(&out)[0];
     assert_eq!(r["estimate"]["categorical"][0]["value"], "2");
     assert!(r["estimate"]["neighbours"][0]["distance"].as_f64().unwrap() < 1e-12);
     // A labels file without the file.
     std::fs::write(&labels, "file,valence\nfe_metal_rt.xdi,0\n").unwrap();
-    let mut args = vec!["library", "from-files", "--labels", s(&labels), "-o", s(&lib)];
+    let mut args = vec![
+        "library",
+        "from-files",
+        "--labels",
+        s(&labels),
+        "-o",
+        s(&lib),
+    ];
     args.extend(files.iter().map(|f| s(f)));
     assert_one_line_error(&xas(&args), "feo_rt1.xdi");
 }
@@ -147,11 +234,21 @@ fn similarity_of_two_files() {
     for r in rows {
         assert!(r["distance"].as_f64().unwrap().abs() < 1e-9, "{r}");
     }
-    let rows = json_of(&xas(&["--json", "similarity", s(&a), s(&b), "--metric", "wcc:2"]));
+    let rows = json_of(&xas(&[
+        "--json",
+        "similarity",
+        s(&a),
+        s(&b),
+        "--metric",
+        "wcc:2",
+    ]));
     let d = rows[0]["distance"].as_f64().unwrap();
     assert!(d > 0.0 && d < 2.0, "{d}");
     let text = String::from_utf8_lossy(&xas(&["similarity", s(&a), s(&b)]).stdout).to_string();
-    assert!(text.contains("euclidean") && text.contains("dtw:10"), "{text}");
+    assert!(
+        text.contains("euclidean") && text.contains("dtw:10"),
+        "{text}"
+    );
     let eels = demo_data("nmc_mn_l23_eels.msa");
     assert_one_line_error(
         &xas(&["similarity", s(&a), s(&eels)]),

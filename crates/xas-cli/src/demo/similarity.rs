@@ -53,8 +53,10 @@ pub fn run(report: &mut Report) -> Result<()> {
     };
     let matrix = build_multiplet_library(&spec, |_, _| ControlFlow::Continue(()))?;
     let build_s = t.elapsed().as_secs_f64();
-    let library = Library::new(matrix)?
-        .with_provenance("generator", "xas demo (cluster-model crystal-field multiplets)");
+    let library = Library::new(matrix)?.with_provenance(
+        "generator",
+        "xas demo (cluster-model crystal-field multiplets)",
+    );
     library.save(report.file("mn_l23.lib")?)?;
 
     let params = EstimatorParams {
@@ -65,7 +67,10 @@ pub fn run(report: &mut Report) -> Result<()> {
     let mut est = SimilarityEstimator::new(library.spectra(), params)?;
     let weightings = est.default_weightings();
     est.tune(&[1, 2, 3, 4, 5], &weightings)?;
-    let loo = est.loo().cloned().context("leave-one-out missing after tuning")?;
+    let loo = est
+        .loo()
+        .cloned()
+        .context("leave-one-out missing after tuning")?;
 
     let query = read_bytes(EELS, Path::new(EELS_FILE), &ReadOptions::default())?
         .into_iter()

@@ -238,8 +238,14 @@ fn build(args: &BuildArgs, json: bool) -> Result<()> {
         ControlFlow::Continue(())
     })?;
     let library = Library::new(matrix)?
-        .with_provenance("generator", format!("xas library build (xas-cli {})", env!("CARGO_PKG_VERSION")))
-        .with_provenance("model", "cluster-model crystal-field multiplet, Oh, isotropic 2p XAS")
+        .with_provenance(
+            "generator",
+            format!("xas library build (xas-cli {})", env!("CARGO_PKG_VERSION")),
+        )
+        .with_provenance(
+            "model",
+            "cluster-model crystal-field multiplet, Oh, isotropic 2p XAS",
+        )
         .with_provenance("spec", format!("{spec:?}"));
     save(&library, &args.output, args.table.as_deref())?;
     if show_progress {
@@ -273,7 +279,9 @@ fn save(library: &Library, path: &Path, table: Option<&Path>) -> Result<()> {
     if let Some(table) = table {
         library.write_table(table)?;
         let stem = table.file_stem().map(|s| s.to_string_lossy().into_owned());
-        library.write_labels(table.with_file_name(format!("{}_labels.csv", stem.unwrap_or_default())))?;
+        library.write_labels(
+            table.with_file_name(format!("{}_labels.csv", stem.unwrap_or_default())),
+        )?;
     }
     Ok(())
 }

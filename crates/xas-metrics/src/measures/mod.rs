@@ -533,7 +533,9 @@ fn smoothed_masses(energy_ev: &[f64], y: &[f64]) -> Vec<f64> {
 /// needed). Symmetric; `sqrt(JS)` satisfies the triangle inequality. Two empty spectra
 /// are at 0, an empty and a non-empty one at `ln 2`.
 pub fn jensen_shannon(energy_ev: &[f64], a: &[f64], b: &[f64]) -> f64 {
-    with_masses(energy_ev, a, b, std::f64::consts::LN_2, |p, q| js_of_masses(&p, &q))
+    with_masses(energy_ev, a, b, std::f64::consts::LN_2, |p, q| {
+        js_of_masses(&p, &q)
+    })
 }
 
 /// `sum_i 1/2 P_i ln(P_i / M_i) + 1/2 Q_i ln(Q_i / M_i)`, `M = (P + Q)/2`, clamped to

@@ -139,7 +139,11 @@ mod tests {
                 &metric.prepare(energy, a),
                 &metric.prepare(energy, b),
             );
-            assert_eq!(direct.to_bits(), prepared.to_bits(), "{metric}: {direct} vs {prepared}");
+            assert_eq!(
+                direct.to_bits(),
+                prepared.to_bits(),
+                "{metric}: {direct} vs {prepared}"
+            );
         }
     }
 
