@@ -28,6 +28,13 @@ fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Runs `xas estimate --library LIB --input INPUT extra...`.
+fn estimate(lib: &Path, input: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["estimate", "--library", s(lib), "--input", s(input)];
+    args.extend_from_slice(extra);
+    xas(&args)
+}
+
 /// A small Mn library (valences 2-4, 10Dq 0-2.5 eV in 0.5 eV steps) at the EELS
 /// resolution, built once per test that needs it.
 fn mn_library(test: &str) -> PathBuf {
@@ -91,19 +98,10 @@ fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
     assert_eq!(r["metric"], "manhattan");
 
     // Without the shift search the miscalibrated edge does not cover the library.
-    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&eels)]);
+    let out = estimate(&lib, &eels, &[]);
     assert!(out.status.success());
     // With tuning, leave-one-out errors are reported in the text output.
-    let out = xas(&[
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&eels),
-        "--shift-search",
-        "-15:15:0.2",
-        "--tune",
-    ]);
+    let out = estimate(&lib, &eels, &["--shift-search", "-15:15:0.2", "--tune"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("leave-one-out accuracy"), "{text}");
     assert!(text.contains("valence: Mn4+"), "{text}");
@@ -114,41 +112,17 @@ fn estimate_errors_are_one_line() {
     let lib = mn_library("estimate-errors");
     // An Fe K spectrum lies nowhere near the Mn L edge.
     let fe = demo_data("feo_rt1.xdi");
-    let out = xas(&["estimate", "--library", s(&lib), "--input", s(&fe)]);
+    let out = estimate(&lib, &fe, &[]);
     assert_one_line_error(&out, "does not cover the library");
     let eels = demo_data("nmc_mn_l23_eels.msa");
-    let out = xas(&[
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&eels),
-        "--metric",
-        "nope",
-    ]);
+    let out = estimate(&lib, &eels, &["--metric", "nope"]);
     assert_one_line_error(&out, "unknown measure `nope`");
-    let out = xas(&[
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&eels),
-        "--k",
-        "0",
-    ]);
+    let out = estimate(&lib, &eels, &["--k", "0"]);
     assert_one_line_error(&out, "`k`");
-    let out = xas(&[
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&eels),
-        "--shift-search",
-        "-15",
-    ]);
+    let out = estimate(&lib, &eels, &["--shift-search", "-15"]);
     assert_one_line_error(&out, "--shift-search `-15`");
     // A spectrum file is not a library.
-    let out = xas(&["estimate", "--library", s(&eels), "--input", s(&eels)]);
+    let out = estimate(&eels, &eels, &[]);
     assert_one_line_error(&out, "nmc_mn_l23_eels.msa");
     let out = xas(&[
         "library",
@@ -161,6 +135,24 @@ fn estimate_errors_are_one_line() {
         s(&lib),
     ]);
     assert_one_line_error(&out, "--valences 9");
+}
+
+/// Runs `xas [--json] library from-files --labels LABELS options... -o OUT FILES...`.
+fn from_files(
+    json: bool,
+    labels: &Path,
+    options: &[&str],
+    out: &Path,
+    files: &[PathBuf],
+) -> Output {
+    let mut args = vec!["library", "from-files", "--labels", s(labels)];
+    if json {
+        args.insert(0, "--json");
+    }
+    args.extend_from_slice(options);
+    args.extend(["-o", s(out)]);
+    args.extend(files.iter().map(|f| s(f)));
+    xas(&args)
 }
 
 #[test]
@@ -176,52 +168,46 @@ fn library_from_reference_files_estimates_an_iron_oxide() {
         .iter()
         .map(|f| demo_data(f))
         .collect();
-    let mut args = vec![
-        "--json",
-        "library",
-        "from-files",
-        "--labels",
-        s(&labels),
-        "--categorical",
-        "valence",
-        "--columns",
-        "valence",
-        "--edge-step",
-        "--grid",
-        "7100:7180:0.5",
-        "-o",
-        s(&lib),
-    ];
-    args.extend(files.iter().map(|f| s(f)));
-    let summary = json_of(&xas(&args));
+    let grid = ["--grid", "7100:7180:0.5"];
+    let options = [
+        &[
+            "--categorical",
+            "valence",
+            "--columns",
+            "valence",
+            "--edge-step",
+        ][..],
+        &grid,
+    ]
+    .concat();
+    let summary = json_of(&from_files(true, &labels, &options, &lib, &files));
     assert_eq!(summary["spectra"], 3);
     assert_eq!(summary["categorical_labels"][0][0], "valence");
-    // FeO against the library: its own spectrum is the nearest, at distance 0.
-    let out = xas(&[
-        "--json",
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&files[1]),
-        "--k",
-        "1",
-    ]);
-    let r = &json_of(&out)[0];
+    // FeO against the library: the query gets the library's edge-step normalisation,
+    // so its own spectrum is the nearest, at distance 0.
+    let r = &json_of(&estimate(&lib, &files[1], &["--k", "1", "--json"]))[0];
     assert_eq!(r["estimate"]["categorical"][0]["value"], "2");
     assert!(r["estimate"]["neighbours"][0]["distance"].as_f64().unwrap() < 1e-12);
+    // A library without labels cannot estimate anything.
+    std::fs::write(
+        &labels,
+        "file\nfe_metal_rt.xdi\nfeo_rt1.xdi\nfe2o3_rt.xdi\n",
+    )
+    .unwrap();
+    let bare = scratch("from-files", "bare.lib");
+    assert!(
+        from_files(false, &labels, &grid, &bare, &files)
+            .status
+            .success()
+    );
+    let out = estimate(&bare, &files[1], &["--k", "1"]);
+    assert_one_line_error(&out, "has no labels");
     // A labels file without the file.
     std::fs::write(&labels, "file,valence\nfe_metal_rt.xdi,0\n").unwrap();
-    let mut args = vec![
-        "library",
-        "from-files",
-        "--labels",
-        s(&labels),
-        "-o",
-        s(&lib),
-    ];
-    args.extend(files.iter().map(|f| s(f)));
-    assert_one_line_error(&xas(&args), "feo_rt1.xdi");
+    assert_one_line_error(
+        &from_files(false, &labels, &[], &lib, &files),
+        "feo_rt1.xdi",
+    );
 }
 
 #[test]
