@@ -18,11 +18,12 @@
 //! * `scan b`: [`KnnIndex::knn_batch`], the whole batch on all threads (2 here);
 //! * `red 1q` / `red b`: [`ReducedIndex`] exact search, single queries on one thread
 //!   and the batch on all threads, with the mean number of true distances per query;
-//! * `apx b`: [`SearchMode::Approximate`] with 4k candidates (the exact procedure with
-//!   at most 4k true distances), batch, with its recall@k against the exact answer;
+//! * `apx b`: [`SearchMode::Approximate`] with `4 k` = 20 candidates (the exact
+//!   procedure with at most 20 true distances), batch, with its recall@k against the
+//!   exact answer;
 //! * `kd b`: approximate with the k-d tree (`kiddo`) over the coarse PCA coordinates or
-//!   block sums ([`ReducedParams::kd_tree`]): true distances for the 20k rows of
-//!   smallest coarse bound, no pass over the library; batch, with recall@k.
+//!   block sums ([`ReducedParams::kd_tree`]): true distances for the `20 k` = 100 rows
+//!   of smallest coarse bound, no pass over the library; batch, with recall@k.
 //!
 //! Peers: scikit-learn over the whole batch with `n_jobs=2`, and `cdist` +
 //! `argpartition`; for W1 both run with the city-block metric on weighted CDFs (see

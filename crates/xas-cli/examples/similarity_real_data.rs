@@ -13,11 +13,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use xas_cli::estimate::nearest_panel;
 use xas_cli::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
-use xas_cli::plot::{Figure, Panel, Series};
+use xas_cli::plot::Figure;
 use xas_core::SpectraMatrix;
 use xas_core::io::{ColumnSelector, ReadOptions, read_file};
-use xas_core::normalize::{Normalization, normalize_values};
 use xas_metrics::estimate::{EstimatorParams, SimilarityEstimator};
 use xas_metrics::library::{FromFilesOptions, Library};
 use xas_metrics::measures::Metric;
@@ -49,8 +49,7 @@ fn nmc() {
             ..EstimatorParams::default()
         };
         let mut est = SimilarityEstimator::new(&library, params).unwrap();
-        let weightings = est.default_weightings();
-        est.tune(&[1, 2, 3, 4, 6], &weightings).unwrap();
+        est.tune_default(&[1, 2, 3, 4, 6]).unwrap();
         let e = est.estimate(&query).unwrap();
         let p = |class: &str| {
             e.categorical[0]
@@ -76,25 +75,19 @@ fn nmc() {
         }
     }
     let (e, est) = best.unwrap();
-    let grid = est.energy_ev();
-    let q = est.query_on_grid(&query, e.shift_ev).unwrap().unwrap();
-    let mut series = vec![Series::line(
-        format!("NMC Mn L2,3 EELS, shifted {:+.1} eV", e.shift_ev),
-        grid,
-        &q,
-    )];
-    for n in e.neighbours.iter().take(2) {
-        let y = normalize_values(grid, library.row(n.index).unwrap(), Normalization::Area).unwrap();
-        series.push(Series::dashed(est.names()[n.index].clone(), grid, &y));
-    }
     let fig = Figure {
-        panels: vec![Panel {
-            title: "NMC cathode Mn L2,3 EELS vs nearest simulated spectra (Manhattan)".into(),
-            x_label: "energy (eV, library axis)".into(),
-            y_label: "intensity (unit area)".into(),
-            series,
-            markers: vec![],
-        }],
+        panels: vec![
+            nearest_panel(
+                &est,
+                &library,
+                &query,
+                &e,
+                "NMC Mn L2,3 EELS",
+                "NMC cathode Mn L2,3 EELS vs nearest simulated spectra (Manhattan)".into(),
+                2,
+            )
+            .unwrap(),
+        ],
     };
     for ext in ["svg", "png"] {
         fig.save(&root().join(format!("docs/validation/figures/similarity_nmc.{ext}")))

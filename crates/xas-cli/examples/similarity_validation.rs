@@ -100,29 +100,6 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The library rows restricted to the library grid, with their labels.
-fn library_part(wide: &SpectraMatrix) -> SpectraMatrix {
-    let grid = uniform_grid(LIBRARY.0, LIBRARY.1, STEP).unwrap();
-    let first = wide
-        .energy_ev()
-        .iter()
-        .position(|e| (e - grid[0]).abs() < 1e-6)
-        .unwrap();
-    let mut m = SpectraMatrix::new(grid.clone()).unwrap();
-    for (name, row) in wide.names().iter().zip(wide.rows()) {
-        m.push_row(name.clone(), &row[first..first + grid.len()])
-            .unwrap();
-    }
-    m.set_categorical_label(
-        "valence",
-        wide.categorical_label("valence").unwrap().to_vec(),
-    )
-    .unwrap();
-    m.set_numeric_label("tendq_ev", wide.numeric_label("tendq_ev").unwrap().to_vec())
-        .unwrap();
-    m
-}
-
 fn evaluate(est: &SimilarityEstimator, wide: &SpectraMatrix, perturbation: Perturbation) -> Score {
     let valence = wide.categorical_label("valence").unwrap();
     let tendq = wide.numeric_label("tendq_ev").unwrap();
@@ -150,8 +127,7 @@ fn estimator(library: &SpectraMatrix, metric: Metric, search: bool) -> Similarit
         ..EstimatorParams::default()
     };
     let mut est = SimilarityEstimator::new(library, params).unwrap();
-    let weightings = est.default_weightings();
-    est.tune(&[1, 2, 3, 4, 6], &weightings).unwrap();
+    est.tune_default(&[1, 2, 3, 4, 6]).unwrap();
     est
 }
 
@@ -202,7 +178,11 @@ fn main() {
         ..MultipletLibrarySpec::mn_seed()
     };
     let wide = build_multiplet_library(&spec, |_, _| std::ops::ControlFlow::Continue(())).unwrap();
-    let library = library_part(&wide);
+    // Half a step of slack: the wide grid's points are computed, not typed.
+    let library = wide
+        .window(LIBRARY.0 - STEP / 2.0, LIBRARY.1 + STEP / 2.0)
+        .unwrap();
+    assert_eq!(library.n_points(), 301);
     eprintln!(
         "library: {} spectra x {} points in {:.1} s",
         library.n_spectra(),

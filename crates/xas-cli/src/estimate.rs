@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
-use xas_core::Spectrum;
+use xas_core::normalize::normalize_values;
+use xas_core::{SpectraMatrix, Spectrum};
 use xas_metrics::estimate::{Estimate, EstimatorParams, SimilarityEstimator};
 use xas_metrics::library::Library;
 use xas_metrics::measures::Metric;
@@ -100,8 +101,7 @@ pub fn run(args: &EstimateArgs, json: bool) -> Result<()> {
         if ks.is_empty() {
             bail!("--tune: the library needs at least 2 spectra");
         }
-        let weightings = est.default_weightings();
-        est.tune(&ks, &weightings)?;
+        est.tune_default(&ks)?;
     }
     let (_, spectra) = read_spectra(&args.input, &args.columns)?;
     let mut results = Vec::with_capacity(spectra.len());
@@ -130,7 +130,7 @@ pub fn run(args: &EstimateArgs, json: bool) -> Result<()> {
         });
     }
     if let Some(path) = &args.plot {
-        plot(&est, &library, &spectra, &results, args)?.save(path)?;
+        plot(&est, &library, &spectra, &results)?.save(path)?;
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&results)?);
@@ -177,39 +177,66 @@ fn print(r: &QueryResult) {
     println!("  nearest: {}", nearest.join(", "));
 }
 
-/// One panel per query: the query, shifted and normalised like the library, over its
-/// nearest library spectra.
+/// One panel per query (see [`nearest_panel`]).
 fn plot(
     est: &SimilarityEstimator,
     library: &Library,
     spectra: &[Spectrum],
     results: &[QueryResult],
-    args: &EstimateArgs,
 ) -> Result<Figure> {
-    let grid = est.energy_ev();
-    let norm = simple_normalization(args.normalization)?;
-    let mut panels = Vec::new();
-    for (s, r) in spectra.iter().zip(results) {
-        let q = est
-            .query_on_grid(s, r.estimate.shift_ev)?
-            .context("the query does not cover the library grid at its shift")?;
-        let mut series = vec![Series::line(
-            format!("{} (shift {:+.2} eV)", r.spectrum, r.estimate.shift_ev),
-            grid,
-            &q,
-        )];
-        for (n, name) in r.estimate.neighbours.iter().zip(&r.nearest_names).take(3) {
-            let row = library.spectra().row(n.index).unwrap_or_default();
-            let y = xas_core::normalize::normalize_values(grid, row, norm)?;
-            series.push(Series::dashed(name.clone(), grid, &y));
-        }
-        panels.push(Panel {
-            title: format!("{}: nearest library spectra ({})", r.spectrum, r.metric),
-            x_label: "energy (eV, library axis)".into(),
-            y_label: "normalised intensity".into(),
-            series,
-            markers: vec![],
-        });
-    }
+    let panels = spectra
+        .iter()
+        .zip(results)
+        .map(|(s, r)| {
+            let title = format!("{}: nearest library spectra ({})", r.spectrum, r.metric);
+            nearest_panel(
+                est,
+                library.spectra(),
+                s,
+                &r.estimate,
+                &r.spectrum,
+                title,
+                3,
+            )
+        })
+        .collect::<Result<_>>()?;
     Ok(Figure { panels })
+}
+
+/// A panel of `query`, shifted and normalised as the estimator saw it, over its
+/// `n_nearest` nearest spectra of `library` (the estimator's library), normalised alike.
+///
+/// # Errors
+/// When the query does not cover the library grid at the estimate's shift, or a
+/// normalisation fails.
+pub fn nearest_panel(
+    est: &SimilarityEstimator,
+    library: &SpectraMatrix,
+    query: &Spectrum,
+    estimate: &Estimate,
+    query_name: &str,
+    title: String,
+    n_nearest: usize,
+) -> Result<Panel> {
+    let grid = est.energy_ev();
+    let q = est
+        .query_on_grid(query, estimate.shift_ev)?
+        .context("the query does not cover the library grid at its shift")?;
+    let mut series = vec![Series::line(
+        format!("{query_name}, shifted {:+.1} eV", estimate.shift_ev),
+        grid,
+        &q,
+    )];
+    for n in estimate.neighbours.iter().take(n_nearest) {
+        let row = library.row(n.index).unwrap_or_default();
+        let y = normalize_values(grid, row, est.params().normalization)?;
+        series.push(Series::dashed(est.names()[n.index].clone(), grid, &y));
+    }
+    Ok(Panel {
+        title,
+        x_label: "energy (eV, library axis)".into(),
+        y_label: "normalised intensity".into(),
+        series,
+        markers: vec![],
+    })
 }

@@ -26,7 +26,7 @@
 //! `(L* + delta) h`.
 
 use crate::error::{Error, Result};
-use crate::grid::{check_positive, uniform_grid};
+use crate::grid::{check_positive, median_step, min_max, uniform_grid};
 use crate::resample::{Extrapolation, Interpolation, interpolate};
 use crate::spectrum::Spectrum;
 
@@ -88,7 +88,8 @@ pub fn align(reference: &Spectrum, moving: &Spectrum, options: &AlignOptions) ->
             check_positive("step_ev", step)?;
             step
         }
-        None => median_step(reference.energy_ev()),
+        // A spectrum's axis has at least two points.
+        None => median_step(reference.energy_ev()).unwrap_or(1.0),
     };
     let max_lag = max_lag(options.max_shift_ev, step)?;
     let grid = overlap_grid(reference, moving, step, max_lag)?;
@@ -113,18 +114,6 @@ pub fn align(reference: &Spectrum, moving: &Spectrum, options: &AlignOptions) ->
         shift_ev: (best as f64 - max_lag as f64 + delta) * step,
         correlation: peak.min(1.0),
     })
-}
-
-/// Median spacing of an axis (eV); the axis of a [`Spectrum`] has at least two points.
-fn median_step(axis: &[f64]) -> f64 {
-    let mut steps: Vec<f64> = axis.windows(2).map(|w| w[1] - w[0]).collect();
-    steps.sort_by(f64::total_cmp);
-    let mid = steps.len() / 2;
-    if steps.len() % 2 == 1 {
-        steps[mid]
-    } else {
-        0.5 * (steps[mid - 1] + steps[mid])
-    }
 }
 
 /// `floor(max_shift / step)`, at least 1.
@@ -180,11 +169,7 @@ fn on_grid(name: &str, s: &Spectrum, grid: &[f64]) -> Result<Vec<f64>> {
         Interpolation::CubicSpline,
         Extrapolation::Error,
     )?;
-    let (lo, hi) = y
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
+    let (lo, hi) = min_max(&y);
     if hi - lo <= 1e-12 * lo.abs().max(hi.abs()) {
         return Err(Error::data(
             name,
@@ -376,6 +361,8 @@ mod tests {
         assert!((delta - 0.3).abs() < 1e-12);
         assert!((value - 0.9).abs() < 1e-12);
         assert_eq!(parabola_vertex(1.0, 1.0, 1.0), (0.0, 1.0));
-        assert_eq!(median_step(&[0.0, 1.0, 3.0, 3.5]), 1.0);
+        assert_eq!(median_step(&[0.0, 1.0, 3.0, 3.5]), Some(1.0));
+        assert_eq!(median_step(&[0.0, 1.0, 3.0]), Some(1.5));
+        assert_eq!(median_step(&[2.0]), None);
     }
 }

@@ -22,6 +22,7 @@
 
 use crate::convolve::lorentzian_broaden;
 use crate::error::{Error, Result};
+use crate::grid::min_max;
 use crate::poly::Polynomial;
 use crate::smooth::central_secant;
 use crate::spectrum::Spectrum;
@@ -181,9 +182,7 @@ fn derivative_peak_index(
             format!("E0 search needs more than {} points, got {n}", 2 * nmin + 2),
         ));
     }
-    let core = &dmu[nmin..n - nmin];
-    let lo = core.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = core.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = min_max(&dmu[nmin..n - nmin]);
     let range = (hi - lo).max(1e-10);
     let scaled: Vec<f64> = dmu.iter().map(|d| (d - lo) / range).collect();
     let mut threshold = if n > 20 { 0.6 } else { 0.3 };
@@ -387,6 +386,16 @@ fn post_range(energy: &[f64], e0: f64, params: &EdgeStepParams) -> (f64, f64) {
     (norm1.min(norm2 - 10.0), norm2)
 }
 
+/// `spectrum` edge-step normalised and flattened with [`EdgeStepParams::default`]
+/// (Larch `pre_edge` defaults): the one preprocessing shared by K-edge reference
+/// libraries and the spectra compared with them.
+///
+/// # Errors
+/// As [`normalize_edge_step`].
+pub fn flattened_edge_step(spectrum: &Spectrum) -> Result<Spectrum> {
+    normalize_edge_step(spectrum, &EdgeStepParams::default())?.to_spectrum(spectrum, true)
+}
+
 impl EdgeStep {
     /// The normalised (or flattened, when `flat` is true) spectrum on the input axis,
     /// with E0 and the step recorded in the metadata.
@@ -479,8 +488,15 @@ mod tests {
             .collect();
         let s = Spectrum::new(energy, mu).unwrap();
         let r = normalize_edge_step(&s, &EdgeStepParams::default()).unwrap();
+        // The post-edge is an exact quadratic (nnorm = 2 by default for a 560 eV range)
+        // above a zero pre-edge, so flattening leaves exactly 1 up to rounding.
+        assert_eq!(r.nnorm, 2);
+        for (e, flat) in s.energy_ev().iter().zip(&r.flat) {
+            if *e >= r.e0_ev {
+                assert!((flat - 1.0).abs() < 1e-12, "flat {flat} at {e}");
+            }
+        }
         let i = s.energy_ev().iter().position(|&e| e >= 7500.0).unwrap();
-        assert!((r.flat[i] - 1.0).abs() < 1e-6, "flat {}", r.flat[i]);
         assert!((r.norm[i] - 1.0).abs() > 0.1, "norm keeps the curvature");
     }
 

@@ -2,7 +2,6 @@
 //! argument checks shared by the processing modules.
 
 use crate::error::{Error, Result};
-use crate::spectrum::validate_axis;
 
 /// Largest number of points a grid constructor will allocate (10^8), so that a typo in
 /// a step cannot exhaust memory.
@@ -113,15 +112,44 @@ pub fn trapezoid_weights(grid: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Validates an axis like [`validate_axis`], but names the array `name` in the error
-/// (`x[3]` instead of `energy[3]`).
+/// Median spacing of an axis (the mean of the two middle spacings for an even count):
+/// the natural step for resampling a measured, nearly uniform axis. `None` for fewer
+/// than two points.
+pub fn median_step(axis: &[f64]) -> Option<f64> {
+    let mut steps: Vec<f64> = axis.windows(2).map(|w| w[1] - w[0]).collect();
+    steps.sort_by(f64::total_cmp);
+    let mid = steps.len() / 2;
+    match steps.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(steps[mid]),
+        _ => Some(0.5 * (steps[mid - 1] + steps[mid])),
+    }
+}
+
+/// Checks that an axis has at least two finite, strictly increasing values; errors name
+/// the array and the first offending index (`x[3]`). [`validate_axis`] is this check for
+/// an energy axis.
+///
+/// [`validate_axis`]: crate::spectrum::validate_axis
 pub(crate) fn check_axis(name: &str, values: &[f64]) -> Result<()> {
-    validate_axis(values).map_err(|e| match e {
-        Error::InvalidData { field, message } => {
-            Error::data(field.replacen("energy", name, 1), message)
-        }
-        other => other,
-    })
+    if values.len() < 2 {
+        return Err(Error::data(
+            name,
+            format!("needs at least 2 points, got {}", values.len()),
+        ));
+    }
+    check_values(name, values, values.len())?;
+    if let Some(i) = values.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(Error::data(
+            format!("{name}[{}]", i + 1),
+            format!(
+                "axis must be strictly increasing, but {} follows {}",
+                values[i + 1],
+                values[i]
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that `values` has `expected_len` entries, all finite; errors name `name[i]`.
@@ -139,6 +167,15 @@ pub(crate) fn check_values(name: &str, values: &[f64], expected_len: usize) -> R
         )),
         None => Ok(()),
     }
+}
+
+/// Smallest and largest of `values` (`(inf, -inf)` when empty).
+pub(crate) fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
 }
 
 /// Checks that a scalar parameter is finite and strictly positive.

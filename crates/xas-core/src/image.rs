@@ -172,7 +172,12 @@ impl SpectralImage {
             width,
             n_energies: energy_ev.len(),
         };
-        if data.len() != shape.values_in_rows(height) {
+        // Checked: a wrapped product could match a short `data` and later reads would
+        // index past it.
+        let expected = height
+            .checked_mul(width)
+            .and_then(|pixels| pixels.checked_mul(shape.n_energies));
+        if expected != Some(data.len()) {
             return Err(Error::data(
                 "data",
                 format!(
@@ -461,19 +466,34 @@ mod tests {
     }
 
     #[test]
+    fn data_length_is_checked_without_overflow() {
+        // 2^63 x 2 pixels x 2 energies wraps to 0 values in a plain product.
+        let err = SpectralImage::new(1 << 63, 2, vec![1.0, 2.0], Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("data"), "{err}");
+        assert!(SpectralImage::new(2, 3, vec![1.0, 2.0], vec![0.0; 11]).is_err());
+    }
+
+    #[test]
     fn raw_file_round_trip_and_corrupt_header() {
         let dir = std::env::temp_dir().join(format!("xas-core-img-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("ramp.xsi");
         let mut img = ramp_image();
-        write_raw_image(&mut img, &path, RawSample::F64, 2).unwrap();
+        let mut expected = Vec::new();
+        img.read_rows(3..5, &mut expected).unwrap();
+        assert_eq!(&expected[..], &img.as_slice()[3 * 12..]);
+        // The ramp's integers are exact in f32 too, so both sample types round-trip.
+        for sample in [RawSample::F32, RawSample::F64] {
+            write_raw_image(&mut img, &path, sample, 2).unwrap();
+            let mut raw = RawImageFile::open(&path).unwrap();
+            assert_eq!(raw.shape(), img.shape());
+            assert_eq!(raw.energy_ev(), img.energy_ev());
+            let mut buf = Vec::new();
+            raw.read_rows(3..5, &mut buf).unwrap();
+            assert_eq!(buf, expected, "{sample:?}");
+        }
         let mut raw = RawImageFile::open(&path).unwrap();
-        assert_eq!(raw.shape(), img.shape());
-        let mut buf = Vec::new();
-        raw.read_rows(3..5, &mut buf).unwrap();
-        img.read_rows(3..5, &mut Vec::new()).unwrap();
-        assert_eq!(&buf[..], &img.as_slice()[3 * 12..]);
-        assert!(raw.read_rows(4..6, &mut buf).is_err());
+        assert!(raw.read_rows(4..6, &mut Vec::new()).is_err());
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 1);
         std::fs::write(&path, &bytes).unwrap();

@@ -184,8 +184,9 @@ impl SpectraMatrix {
 
     /// Row `i`, or `None` past the end.
     pub fn row(&self, i: usize) -> Option<&[f64]> {
+        // Compare the index, not `i * m` (which can wrap for huge `i`).
         let m = self.n_points();
-        self.data.get(i * m..(i + 1) * m)
+        (i < self.n_spectra()).then(|| &self.data[i * m..(i + 1) * m])
     }
 
     /// Iterator over the rows.
@@ -230,12 +231,60 @@ impl SpectraMatrix {
         s.meta.label = Some(self.names[i].clone());
         Ok(s)
     }
+
+    /// The same spectra, names and labels restricted to the grid points in
+    /// `lo_ev ..= hi_ev` (eV).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming `lo_ev`/`hi_ev` when fewer than two grid points
+    /// fall in the window.
+    pub fn window(&self, lo_ev: f64, hi_ev: f64) -> Result<SpectraMatrix> {
+        let first = self.energy_ev.partition_point(|&e| e < lo_ev);
+        let end = self.energy_ev.partition_point(|&e| e <= hi_ev);
+        if end < first + 2 {
+            return Err(Error::param(
+                "lo_ev/hi_ev",
+                format!("[{lo_ev}, {hi_ev}] eV holds fewer than two grid points"),
+            ));
+        }
+        let m = self.n_points();
+        Ok(SpectraMatrix {
+            energy_ev: self.energy_ev[first..end].to_vec(),
+            data: self
+                .data
+                .chunks_exact(m)
+                .flat_map(|row| &row[first..end])
+                .copied()
+                .collect(),
+            names: self.names.clone(),
+            numeric_labels: self.numeric_labels.clone(),
+            categorical_labels: self.categorical_labels.clone(),
+        })
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_keeps_rows_names_and_labels() {
+        let mut m = SpectraMatrix::new(vec![0.0, 1.0, 2.0, 3.0]).unwrap();
+        m.push_row("a", &[1.0, 2.0, 3.0, 4.0]).unwrap();
+        m.push_row("b", &[5.0, 6.0, 7.0, 8.0]).unwrap();
+        m.set_numeric_label("x", vec![0.5, 1.5]).unwrap();
+        m.set_categorical_label("c", vec!["p".into(), "q".into()])
+            .unwrap();
+        let w = m.window(0.5, 3.0).unwrap();
+        assert_eq!(w.energy_ev(), &[1.0, 2.0, 3.0]);
+        assert_eq!(w.as_slice(), &[2.0, 3.0, 4.0, 6.0, 7.0, 8.0]);
+        assert_eq!(w.names(), m.names());
+        assert_eq!(w.numeric_label("x"), m.numeric_label("x"));
+        assert_eq!(w.categorical_label("c"), m.categorical_label("c"));
+        assert!(m.window(1.2, 1.8).is_err());
+        assert!(m.window(5.0, 9.0).is_err());
+    }
 
     #[test]
     fn builds_from_spectra_and_keeps_labels_aligned() {
@@ -259,6 +308,17 @@ mod tests {
         assert!(m.set_numeric_label("x", vec![1.0]).is_err());
         assert_eq!(m.spectrum(2).unwrap().intensity(), &[7.0, 8.0]);
         assert!(m.spectrum(3).is_err());
+    }
+
+    #[test]
+    fn huge_row_indices_are_out_of_range() {
+        // `i * n_points` wraps to 0 for i = 2^63 and 2 points: that must not be row 0.
+        let m = SpectraMatrix::from_row_major(vec![0.0, 1.0], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        for i in [2, 1usize << 63, usize::MAX] {
+            assert_eq!(m.row(i), None, "{i}");
+            assert!(m.spectrum(i).is_err(), "{i}");
+        }
+        assert_eq!(m.row(1), Some(&[3.0, 4.0][..]));
     }
 
     #[test]

@@ -210,19 +210,28 @@ mod tests {
         }
     }
 
+    /// Tolerance of the sample statistics below: five standard errors (a chance of
+    /// 6e-7 per check that a correct sampler fails with a new generator or seed).
+    const STANDARD_ERRORS: f64 = 5.0;
+
     #[test]
     fn gaussian_sigma_is_as_requested() {
-        let s = flat(100_000, 3.0);
+        let n = 100_000;
+        let s = flat(n, 3.0);
         let noisy = add_noise(&s, NoiseModel::Gaussian { sigma: 0.2 }, 7).unwrap();
         let residual: Vec<f64> = noisy.intensity().iter().map(|v| v - 3.0).collect();
         let (m, v) = mean_var(&residual);
-        assert!(m.abs() < 0.005, "{m}");
-        assert!((v.sqrt() - 0.2).abs() < 0.05 * 0.2, "{}", v.sqrt());
+        // Standard errors: sigma / sqrt(n) for the mean, sigma / sqrt(2 n) for the
+        // sample standard deviation of normal data.
+        let n = n as f64;
+        assert!(m.abs() < STANDARD_ERRORS * 0.2 / n.sqrt(), "{m}");
+        let std_tol = |sigma: f64| STANDARD_ERRORS * sigma / (2.0 * n).sqrt();
+        assert!((v.sqrt() - 0.2).abs() < std_tol(0.2), "{}", v.sqrt());
         assert!(noisy.sigma().unwrap().iter().all(|&x| x == 0.2));
         let snr = add_noise(&s, NoiseModel::GaussianSnr { snr: 30.0 }, 8).unwrap();
         let residual: Vec<f64> = snr.intensity().iter().map(|v| v - 3.0).collect();
         let (_, v) = mean_var(&residual);
-        assert!((v.sqrt() - 0.1).abs() < 0.05 * 0.1, "{}", v.sqrt());
+        assert!((v.sqrt() - 0.1).abs() < std_tol(0.1), "{}", v.sqrt());
     }
 
     #[test]
@@ -236,12 +245,19 @@ mod tests {
             11,
         )
         .unwrap();
-        // Scale s = 40 / 0.5 = 80: counts = 80 y' have mean = variance = 40.
+        // Scale s = 40 / 0.5 = 80: counts = 80 y' have mean = variance = lambda = 40.
         let counts: Vec<f64> = noisy.intensity().iter().map(|v| v * 80.0).collect();
         assert!(counts.iter().all(|c| (c - c.round()).abs() < 1e-9));
         let (m, v) = mean_var(&counts);
-        assert!((m - 40.0).abs() < 0.1, "{m}");
-        assert!((v - 40.0).abs() < 0.05 * 40.0, "{v}");
+        // Standard errors: sqrt(lambda / n) for the mean; for the sample variance
+        // sqrt((mu_4 - lambda^2) / n) with the Poisson mu_4 = lambda + 3 lambda^2.
+        let (lambda, n) = (40.0, counts.len() as f64);
+        assert!(
+            (m - 40.0).abs() < STANDARD_ERRORS * (lambda / n).sqrt(),
+            "{m}"
+        );
+        let var_se = ((lambda + 2.0 * lambda * lambda) / n).sqrt();
+        assert!((v - 40.0).abs() < STANDARD_ERRORS * var_se, "{v}");
         let sigma = noisy.sigma().unwrap();
         assert!((sigma[0] - counts[0].max(1.0).sqrt() / 80.0).abs() < 1e-15);
     }

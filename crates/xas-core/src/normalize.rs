@@ -5,7 +5,7 @@
 //! (Edge-step normalisation of XAS data is in [`crate::edge_step`].)
 
 use crate::error::{Error, Result};
-use crate::grid::{check_values, trapezoid_weights};
+use crate::grid::{check_values, min_max, trapezoid_weights};
 use crate::spectrum::{Spectrum, validate_axis};
 
 /// Relative size below which a divisor counts as zero (relative to `max |y|`, or to the
@@ -119,13 +119,6 @@ fn l2_norm(y: &[f64], peak: f64) -> f64 {
         return 0.0;
     }
     peak * y.iter().map(|v| (v / peak).powi(2)).sum::<f64>().sqrt()
-}
-
-fn min_max(y: &[f64]) -> (f64, f64) {
-    y.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        })
 }
 
 /// Arithmetic mean, summing `y_i / n` to avoid overflow.

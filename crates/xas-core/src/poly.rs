@@ -1,6 +1,7 @@
 //! Small dense least-squares and polynomial fitting used by the processing routines.
 
 use crate::error::{Error, Result};
+use crate::grid::min_max;
 
 /// Solves the linear least-squares problem `min ||A c - b||_2` by Householder QR.
 ///
@@ -103,11 +104,7 @@ impl Polynomial {
                 format!("a degree-{degree} fit needs at least {cols} points, got {n}"),
             ));
         }
-        let (lo, hi) = x
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
+        let (lo, hi) = min_max(x);
         let x0 = 0.5 * (lo + hi);
         let dx = if hi > lo { 0.5 * (hi - lo) } else { 1.0 };
         let mut a = Vec::with_capacity(n * cols);

@@ -131,7 +131,7 @@ impl SavitzkyGolay {
         let n = y.len();
         let m = self.window / 2;
         let c = self.coefficients()?;
-        let unit = powu(step, self.derivative);
+        let unit = step.powi(self.derivative as i32);
         (0..n)
             .map(|i| {
                 if i < m || i + m >= n {
@@ -166,12 +166,7 @@ fn derivative_of(p: &Polynomial, x: f64, d: usize) -> f64 {
         .skip(d)
         .rev()
         .fold(0.0, |acc, (k, c)| acc * t + c * falling(k));
-    sum / powu(p.dx, d)
-}
-
-/// `base^exp` for a small non-negative integer exponent.
-fn powu(base: f64, exp: usize) -> f64 {
-    (0..exp).fold(1.0, |acc, _| acc * base)
+    sum / p.dx.powi(d as i32)
 }
 
 /// First derivative `dy/dE` (units of `y` per eV) by finite differences on any grid,
@@ -303,7 +298,21 @@ mod tests {
             .unwrap()
             .apply(&grid, &y)
             .unwrap();
-        assert!(out[5..96].iter().all(|v| v.abs() < 0.02));
+        // Inside, the filter's gain at the Nyquist frequency is sum_j (-1)^j c_j over the
+        // textbook 11-point quadratic coefficients c_(-5..=5) =
+        // (-36, 9, 44, 69, 84, 89, 84, 69, 44, 9, -36) / 429, i.e. 61 / 429.
+        let textbook = [
+            -36.0, 9.0, 44.0, 69.0, 84.0, 89.0, 84.0, 69.0, 44.0, 9.0, -36.0,
+        ];
+        let gain = (-5i32..=5)
+            .zip(textbook)
+            .map(|(j, c)| if j % 2 == 0 { c } else { -c })
+            .sum::<f64>()
+            / 429.0;
+        assert!((gain - 61.0 / 429.0).abs() < 1e-15);
+        for (i, v) in out.iter().enumerate().take(96).skip(5) {
+            assert!((v - gain * y[i]).abs() < 1e-15, "{i}: {v}");
+        }
     }
 
     #[test]

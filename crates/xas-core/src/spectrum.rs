@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
+use crate::grid::{check_axis, check_values};
 
 /// Descriptive metadata carried with a spectrum.
 ///
@@ -56,7 +57,7 @@ impl Spectrum {
     /// given, lengths differ, a value is not finite, or energy is not strictly increasing.
     pub fn new(energy_ev: Vec<f64>, intensity: Vec<f64>) -> Result<Self> {
         validate_axis(&energy_ev)?;
-        validate_values("intensity", &intensity, energy_ev.len())?;
+        check_values("intensity", &intensity, energy_ev.len())?;
         Ok(Spectrum {
             energy_ev,
             intensity,
@@ -76,8 +77,8 @@ impl Spectrum {
         intensity: Vec<f64>,
         sigma: Option<Vec<f64>>,
     ) -> Result<Self> {
-        validate_values("energy", &energy_ev, energy_ev.len())?;
-        validate_values("intensity", &intensity, energy_ev.len())?;
+        check_values("energy", &energy_ev, energy_ev.len())?;
+        check_values("intensity", &intensity, energy_ev.len())?;
         if let Some(s) = &sigma {
             validate_sigma(s, energy_ev.len())?;
         }
@@ -144,7 +145,7 @@ impl Spectrum {
     /// # Errors
     /// [`Error::InvalidData`] when the length differs or a value is not finite.
     pub fn with_intensity(&self, intensity: Vec<f64>) -> Result<Self> {
-        validate_values("intensity", &intensity, self.energy_ev.len())?;
+        check_values("intensity", &intensity, self.energy_ev.len())?;
         Ok(Spectrum {
             energy_ev: self.energy_ev.clone(),
             intensity,
@@ -201,7 +202,7 @@ impl Spectrum {
             .iter()
             .map(|y| (y - offset) * scale)
             .collect();
-        validate_values("intensity", &intensity, self.len())?;
+        check_values("intensity", &intensity, self.len())?;
         let sigma = match &self.sigma {
             Some(s) if scale != 0.0 => Some(s.iter().map(|v| v * scale.abs()).collect()),
             _ => None,
@@ -231,50 +232,13 @@ impl Spectrum {
 /// Checks that an energy axis has at least two finite, strictly increasing values.
 ///
 /// # Errors
-/// [`Error::InvalidData`] naming the first offending index.
+/// [`Error::InvalidData`] naming the first offending index (`energy[i]`).
 pub fn validate_axis(energy_ev: &[f64]) -> Result<()> {
-    if energy_ev.len() < 2 {
-        return Err(Error::data(
-            "energy",
-            format!("needs at least 2 points, got {}", energy_ev.len()),
-        ));
-    }
-    validate_values("energy", energy_ev, energy_ev.len())?;
-    if let Some(i) = energy_ev.windows(2).position(|w| w[1] <= w[0]) {
-        return Err(Error::data(
-            format!("energy[{}]", i + 1),
-            format!(
-                "axis must be strictly increasing, but {} follows {}",
-                energy_ev[i + 1],
-                energy_ev[i]
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks length and finiteness of a value array.
-fn validate_values(field: &str, values: &[f64], expected_len: usize) -> Result<()> {
-    if values.len() != expected_len {
-        return Err(Error::data(
-            field,
-            format!(
-                "has {} values but the energy axis has {expected_len}",
-                values.len()
-            ),
-        ));
-    }
-    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        return Err(Error::data(
-            format!("{field}[{i}]"),
-            format!("value {} is not finite", values[i]),
-        ));
-    }
-    Ok(())
+    check_axis("energy", energy_ev)
 }
 
 fn validate_sigma(sigma: &[f64], expected_len: usize) -> Result<()> {
-    validate_values("sigma", sigma, expected_len)?;
+    check_values("sigma", sigma, expected_len)?;
     if let Some(i) = sigma.iter().position(|&s| s <= 0.0) {
         return Err(Error::data(
             format!("sigma[{i}]"),

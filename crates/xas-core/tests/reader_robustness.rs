@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use flate2::read::MultiGzDecoder;
 
@@ -14,7 +15,10 @@ use xas_core::io::{Format, ReadOptions, read_bytes};
 const TEST_DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data");
 
 /// The real test files (every data file of `tests/data`), plus the decompressed text of
-/// each Athena project so that mutations reach the project parser, not only gzip.
+/// each Athena project so that mutations reach the project parser, not only gzip. Read
+/// once: the property tests below draw from them thousands of times.
+static REAL_FILES: LazyLock<Vec<(PathBuf, Vec<u8>)>> = LazyLock::new(real_files);
+
 fn real_files() -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = data_files();
     let projects: Vec<(PathBuf, Vec<u8>)> = files
@@ -70,10 +74,10 @@ fn read_all_ways(bytes: &[u8], name: &Path) {
 
 #[test]
 fn real_files_read_unmodified_with_their_own_format() {
-    for (path, bytes) in real_files() {
-        let spectra = read_bytes(&bytes, &path, &ReadOptions::default());
+    for (path, bytes) in REAL_FILES.iter() {
+        let spectra = read_bytes(bytes, path, &ReadOptions::default());
         assert!(spectra.is_ok(), "{}: {:?}", path.display(), spectra.err());
-        read_all_ways(&bytes, &path);
+        read_all_ways(bytes, path);
     }
 }
 
@@ -115,8 +119,7 @@ proptest! {
 
     #[test]
     fn truncated_real_files_never_panic(file in 0usize..64, cut in 0.0f64..1.0) {
-        let files = real_files();
-        let (path, bytes) = &files[file % files.len()];
+        let (path, bytes) = &REAL_FILES[file % REAL_FILES.len()];
         let end = (bytes.len() as f64 * cut) as usize;
         read_all_ways(&bytes[..end], path);
     }
@@ -127,8 +130,7 @@ proptest! {
         position in 0.0f64..1.0,
         value in any::<u8>(),
     ) {
-        let files = real_files();
-        let (path, original) = &files[file % files.len()];
+        let (path, original) = &REAL_FILES[file % REAL_FILES.len()];
         let mut bytes = original.clone();
         let index = ((bytes.len() as f64 * position) as usize).min(bytes.len() - 1);
         bytes[index] = value;

@@ -79,6 +79,12 @@ use crate::error::{Error, Result};
 pub use binary::{FORMAT_VERSION, MAGIC};
 pub use from_files::FromFilesOptions;
 
+/// Provenance key recording the edge-step preprocessing of the spectra
+/// ([`Library::is_edge_step_normalized`]).
+pub const EDGE_STEP_KEY: &str = "edge_step";
+/// Value of [`EDGE_STEP_KEY`] for spectra used as read.
+pub const EDGE_STEP_NONE: &str = "none";
+
 /// A labelled spectral library: `n >= 1` spectra on one shared energy grid (eV) with
 /// unique names, numeric and categorical labels (in the [`SpectraMatrix`]), and
 /// free-form provenance entries (key, value).
@@ -174,7 +180,7 @@ impl Library {
     pub fn is_edge_step_normalized(&self) -> bool {
         self.provenance
             .iter()
-            .any(|(k, v)| k == "edge_step" && v != "none")
+            .any(|(k, v)| k == EDGE_STEP_KEY && v != EDGE_STEP_NONE)
     }
 
     /// Index of the spectrum with this name.

@@ -5,7 +5,7 @@
 //! the first spectrum (linear interpolation), and normalised alike.
 
 use xas_core::Spectrum;
-use xas_core::grid::uniform_grid;
+use xas_core::grid::{median_step, uniform_grid};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 
@@ -34,7 +34,8 @@ impl CommonGrid {
         let (a_lo, a_hi) = a.energy_range_ev();
         let (b_lo, b_hi) = b.energy_range_ev();
         let (lo, hi) = (a_lo.max(b_lo), a_hi.min(b_hi));
-        let step = median_step(a.energy_ev());
+        // A spectrum's axis has at least two points.
+        let step = median_step(a.energy_ev()).unwrap_or(1.0);
         let energy_ev = uniform_grid(lo, hi, step).map_err(|_| {
             Error::data(
                 "spectra",
@@ -68,13 +69,6 @@ impl CommonGrid {
     pub fn distance(&self, metric: &Metric) -> Result<f64> {
         metric.distance(&self.energy_ev, &self.a, &self.b)
     }
-}
-
-/// Median spacing of a strictly increasing axis with at least two points.
-fn median_step(energy_ev: &[f64]) -> f64 {
-    let mut steps: Vec<f64> = energy_ev.windows(2).map(|w| w[1] - w[0]).collect();
-    steps.sort_by(f64::total_cmp);
-    steps.get(steps.len() / 2).copied().unwrap_or(1.0)
 }
 
 #[cfg(test)]

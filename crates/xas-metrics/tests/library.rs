@@ -81,6 +81,24 @@ fn load_error(bytes: &[u8]) -> String {
     }
 }
 
+/// Edge-step normalised and flattened rows: within `pre` of 0 at the first point and
+/// within `post` of 1 at the last.
+fn assert_flattened(s: &SpectraMatrix, pre: f64, post: f64) {
+    for (name, row) in s.names().iter().zip(s.rows()) {
+        assert!(row[0].abs() < pre, "{name}: pre-edge {}", row[0]);
+        let tail = row[row.len() - 1];
+        assert!((tail - 1.0).abs() < post, "{name}: post-edge {tail}");
+    }
+}
+
+/// The last point of a uniform grid ending at the overlap's upper end `stop`: at most
+/// `stop`, less than one step below it.
+fn assert_grid_ends_at(s: &SpectraMatrix, stop: f64) {
+    let e = s.energy_ev();
+    let (last, step) = (e[e.len() - 1], e[1] - e[0]);
+    assert!(last <= stop && last > stop - step, "{last} (step {step})");
+}
+
 fn assert_contains(message: &str, needles: &[&str]) {
     for needle in needles {
         assert!(message.contains(needle), "`{needle}` not in: {message}");
@@ -821,6 +839,7 @@ fn from_files_types_columns_and_chooses_the_overlap_grid() {
     let provenance = library.provenance();
     assert!(provenance[0].1.starts_with("xas-metrics"), "{provenance:?}");
     assert_eq!(provenance.iter().filter(|(k, _)| k == "source").count(), 3);
+    assert!(!library.is_edge_step_normalized());
 
     // Forced categorical, selected columns, explicit grid, edge-step normalisation.
     let options = FromFilesOptions {
@@ -839,14 +858,11 @@ fn from_files_types_columns_and_chooses_the_overlap_grid() {
     );
     assert!(s.numeric_label("valence").is_none());
     assert!(s.categorical_label("note").is_none());
-    for row in s.rows() {
-        assert!(row[0].abs() < 0.05, "pre-edge {}", row[0]);
-        assert!(
-            (row[row.len() - 1] - 1.0).abs() < 0.05,
-            "post-edge {}",
-            row[row.len() - 1]
-        );
-    }
+    assert_flattened(s, 0.05, 0.05);
+    // The preprocessing is recorded, so that queries can be given the same.
+    assert!(library.is_edge_step_normalized());
+    let back = Library::from_bytes(&library.to_bytes()).unwrap();
+    assert!(back.is_edge_step_normalized());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -994,15 +1010,8 @@ fn from_files_reads_xdi_and_athena_projects_of_the_repository() {
     );
     // The overlap of Fe foil (6962-7969 eV) and FeO (6912-8084 eV).
     assert!((s.energy_ev()[0] - 6962.0).abs() < 1e-9);
-    assert!(s.energy_ev()[s.n_points() - 1] <= 7969.247);
-    for row in s.rows() {
-        assert!(row[0].abs() < 0.1, "{}", row[0]);
-        assert!(
-            (row[row.len() - 1] - 1.0).abs() < 0.2,
-            "{}",
-            row[row.len() - 1]
-        );
-    }
+    assert_grid_ends_at(s, 7969.247);
+    assert_flattened(s, 0.1, 0.2);
     // Fe K edges from different sources do not overlap with the Cu K edge.
     let cu_labels = dir.join("cu.csv");
     std::fs::write(&cu_labels, "file,v\nfe_metal_rt,0\ncu_metal_rt,0\n").unwrap();
@@ -1083,12 +1092,8 @@ fn from_files_on_the_shared_fe_valence_set() {
     assert_eq!(s.numeric_label_names().count(), 0);
     // Overlap 6962 .. 7969.247 eV.
     assert_eq!(s.energy_ev()[0], 6962.0);
-    assert!(s.energy_ev()[s.n_points() - 1] <= 7969.247);
-    for (name, row) in s.names().iter().zip(s.rows()) {
-        assert!(row[0].abs() < 0.1, "{name}: pre-edge {}", row[0]);
-        let tail = row[row.len() - 1];
-        assert!((tail - 1.0).abs() < 0.2, "{name}: post-edge {tail}");
-    }
+    assert_grid_ends_at(s, 7969.247);
+    assert_flattened(s, 0.1, 0.2);
     // And it survives the binary format.
     assert_identical(&library, &Library::from_bytes(&library.to_bytes()).unwrap());
 }

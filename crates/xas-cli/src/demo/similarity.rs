@@ -11,14 +11,14 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use xas_core::io::{ReadOptions, read_bytes};
 use xas_core::noise::{NoiseModel, add_noise};
-use xas_core::normalize::normalize_values;
 use xas_metrics::estimate::{Estimate, EstimatorParams, SimilarityEstimator};
 use xas_metrics::library::Library;
 use xas_metrics::measures::Metric;
 
 use super::Report;
+use crate::estimate::nearest_panel;
 use crate::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
-use crate::plot::{Figure, Panel, Series};
+use crate::plot::Figure;
 
 const EELS_FILE: &str = "nmc_mn_l23_eels.msa";
 const EELS: &[u8] = include_bytes!("../../demo-data/nmc_mn_l23_eels.msa");
@@ -65,8 +65,7 @@ pub fn run(report: &mut Report) -> Result<()> {
         ..EstimatorParams::default()
     };
     let mut est = SimilarityEstimator::new(library.spectra(), params)?;
-    let weightings = est.default_weightings();
-    est.tune(&[1, 2, 3, 4, 5], &weightings)?;
+    est.tune_default(&[1, 2, 3, 4, 5])?;
     let loo = est
         .loo()
         .cloned()
@@ -90,7 +89,17 @@ pub fn run(report: &mut Report) -> Result<()> {
     )?;
     let noisy_estimate = est.estimate_without(&noisy, &[row])?;
 
-    let figure = overlay(&est, &library, &query, &nmc)?;
+    let figure = Figure {
+        panels: vec![nearest_panel(
+            &est,
+            library.spectra(),
+            &query,
+            &nmc,
+            "NMC Mn L2,3 EELS",
+            "Measured Mn L2,3 EELS (NMC cathode) vs nearest library spectra".into(),
+            2,
+        )?],
+    };
     figure.save(&report.file("nmc_vs_library.svg")?)?;
     figure.save(&report.file("nmc_vs_library.png")?)?;
 
@@ -134,40 +143,4 @@ pub fn run(report: &mut Report) -> Result<()> {
         json!({"row": NOISY_ROW, "snr": 10.0, "valence": nv, "tendq_ev": ndq}),
     );
     Ok(())
-}
-
-/// The query, shifted and normalised like the library, over its two nearest spectra.
-fn overlay(
-    est: &SimilarityEstimator,
-    library: &Library,
-    query: &xas_core::Spectrum,
-    e: &Estimate,
-) -> Result<Figure> {
-    let grid = est.energy_ev();
-    let norm = est.params().normalization;
-    let q = est
-        .query_on_grid(query, e.shift_ev)?
-        .context("the query does not cover the library grid at its shift")?;
-    let mut series = vec![Series::line(
-        format!("NMC Mn L2,3 EELS, shifted {:+.1} eV", e.shift_ev),
-        grid,
-        &q,
-    )];
-    for n in e.neighbours.iter().take(2) {
-        let row = library.spectra().row(n.index).unwrap_or_default();
-        series.push(Series::dashed(
-            est.names()[n.index].clone(),
-            grid,
-            &normalize_values(grid, row, norm)?,
-        ));
-    }
-    Ok(Figure {
-        panels: vec![Panel {
-            title: "Measured Mn L2,3 EELS (NMC cathode) vs nearest library spectra".into(),
-            x_label: "energy (eV, library axis)".into(),
-            y_label: "intensity (unit area)".into(),
-            series,
-            markers: vec![],
-        }],
-    })
 }

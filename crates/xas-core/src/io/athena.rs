@@ -24,7 +24,7 @@ use flate2::read::MultiGzDecoder;
 
 use super::options::ReadOptions;
 use super::perl::{Item, Value, parse};
-use super::select::{pick_user_y, pick_x, resolve, usable_sigma};
+use super::select::{resolve, usable_sigma};
 use super::source::Source;
 use super::text::{decode, parse_number};
 use crate::error::Result;
@@ -135,9 +135,14 @@ fn truthy(value: &str) -> bool {
     }
 }
 
+/// `true` when `bytes` open with the gzip magic number.
+pub(crate) fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
 /// Decompresses gzip input (also accepting plain text), bounded in size.
 fn decompress(bytes: &[u8], source: &Source<'_>) -> Result<Vec<u8>> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
+    if !is_gzip(bytes) {
         return Ok(bytes.to_vec());
     }
     let mut out = Vec::new();
@@ -263,16 +268,15 @@ pub(crate) fn read(
 /// Builds the spectrum of one group.
 fn group_spectrum(group: &Group, source: &Source<'_>, options: &ReadOptions) -> Result<Spectrum> {
     let names = group.array_names();
-    let by_name = |n: &str| ColumnSelector::Name(n.into());
-    let x = match &options.x_column {
-        Some(_) => pick_x(source, &names, options, 0)?,
-        None => resolve(source, &names, &by_name("x"), "x_column")?,
-    };
-    let user_y = pick_user_y(source, &names, options)?;
-    let y = match user_y {
-        Some(y) => y,
-        None => resolve(source, &names, &by_name("y"), "y_column")?,
-    };
+    // The arrays `@x` and `@y` unless the caller chose others.
+    let (default_x, default_y) = (
+        ColumnSelector::Name("x".into()),
+        ColumnSelector::Name("y".into()),
+    );
+    let x_selector = options.x_column.as_ref().unwrap_or(&default_x);
+    let x = resolve(source, &names, x_selector, "x_column")?;
+    let y_selector = options.y_column.as_ref().unwrap_or(&default_y);
+    let y = resolve(source, &names, y_selector, "y_column")?;
     let mut energy = group.values(x, source)?;
     let intensity = group.values(y, source)?;
     if energy.len() != intensity.len() {
@@ -293,7 +297,7 @@ fn group_spectrum(group: &Group, source: &Source<'_>, options: &ReadOptions) -> 
     if names[x] == "x" {
         correct_energy(group, &mut energy, &mut meta, source)?;
     }
-    let sigma = match (user_y, names.iter().position(|n| n == "stddev")) {
+    let sigma = match (&options.y_column, names.iter().position(|n| n == "stddev")) {
         (None, Some(s)) => {
             let values = group.values(s, source)?;
             if values.len() == energy.len() {

@@ -162,19 +162,12 @@ pub(crate) fn read(
 ) -> Result<Vec<Spectrum>> {
     let mut file = ColumnFile::parse(text, source)?;
     let names = file.names(source)?;
-    let width = names.len();
     let x = pick_x(source, &names, options, 0)?;
     let user_y = pick_user_y(source, &names, options)?;
-    let y = user_y
-        .or_else(|| mu_like(&names).filter(|&i| i != x))
-        .or_else(|| first_other(width, x))
-        .ok_or_else(|| {
-            source.error(
-                0,
-                "columns",
-                "need at least two columns (energy and intensity)",
-            )
-        })?;
+    let y = match user_y.or_else(|| mu_like(&names).filter(|&i| i != x)) {
+        Some(y) => y,
+        None => first_other(source, names.len(), x)?,
+    };
 
     let mut meta = source.base_metadata();
     if let Some(label) = file.extra.get("label").filter(|l| !l.is_empty()) {

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::atomic::write_atomic;
 use super::text::format_number;
 use crate::error::{Error, Result};
+use crate::grid::check_values;
 
 /// Field delimiter of [`write_columns`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,9 +100,7 @@ fn check_shape(column_names: &[&str], columns: &[&[f64]], delimiter: Delimiter) 
                 ),
             ));
         }
-        if let Some(i) = column.iter().position(|v| !v.is_finite()) {
-            return Err(Error::data(format!("{name}[{i}]"), "value is not finite"));
-        }
+        check_values(name, column, rows)?;
     }
     Ok(())
 }

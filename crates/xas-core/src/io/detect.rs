@@ -5,10 +5,12 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
+use super::athena::is_gzip;
 use super::format::Format;
 use super::text::{
     COLUMN_COMMENT_MARKERS, Separator, all_numeric, comment_body, decode, numbered_lines,
 };
+use super::xdi::version_line;
 use crate::error::{Error, Result};
 
 /// How much of a file (decompressed, for gzip) is examined.
@@ -45,7 +47,7 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Result<Format> {
 
 /// The format the content shows, if any.
 fn from_content(bytes: &[u8]) -> Option<Format> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
+    if is_gzip(bytes) {
         let text = gunzip_prefix(bytes);
         return is_athena(&decode(&text)).then_some(Format::AthenaProject);
     }
@@ -66,15 +68,10 @@ fn from_content(bytes: &[u8]) -> Option<Format> {
 /// The first [`PREFIX`] decompressed bytes (fewer if the stream is broken).
 fn gunzip_prefix(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut decoder = MultiGzDecoder::new(bytes).take(PREFIX as u64);
-    // A broken stream still yields what was decoded before the error.
-    let mut chunk = [0u8; 8192];
-    while let Ok(n) = decoder.read(&mut chunk) {
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&chunk[..n]);
-    }
+    // On a broken stream `read_to_end` keeps what was decoded before the error.
+    let _ = MultiGzDecoder::new(bytes)
+        .take(PREFIX as u64)
+        .read_to_end(&mut out);
     out
 }
 
@@ -90,10 +87,7 @@ fn is_athena(text: &str) -> bool {
 }
 
 fn is_xdi(text: &str) -> bool {
-    first_line(text)
-        .and_then(|l| comment_body(l, &['#']))
-        .map(str::trim_start)
-        .is_some_and(|b| b.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("XDI/")))
+    first_line(text).and_then(version_line).is_some()
 }
 
 fn is_emsa(text: &str) -> bool {

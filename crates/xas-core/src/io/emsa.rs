@@ -51,7 +51,7 @@ impl EmsaFile {
                 continue;
             }
             if let Some(body) = trimmed.strip_prefix('#') {
-                if file.add_keyword(body, line_no) == Some("ENDOFDATA") {
+                if file.add_keyword(body, line_no) {
                     break;
                 }
                 continue;
@@ -70,11 +70,14 @@ impl EmsaFile {
         Ok(file)
     }
 
-    /// Records `KEY : value` and returns the key.
-    fn add_keyword(&mut self, body: &str, line: usize) -> Option<&'static str> {
+    /// Records `KEY : value`; `true` when the key is `ENDOFDATA`.
+    fn add_keyword(&mut self, body: &str, line: usize) -> bool {
         let body = body.trim_start_matches('#');
         let (left, value) = body.split_once(':').unwrap_or((body, ""));
-        let key = left.split_whitespace().next()?.to_ascii_uppercase();
+        let Some(key) = left.split_whitespace().next() else {
+            return false;
+        };
+        let key = key.to_ascii_uppercase();
         let value = value.trim();
         insert_joined(&mut self.extra, &key, value);
         let ended = key == "ENDOFDATA";
@@ -82,7 +85,7 @@ impl EmsaFile {
             value: value.to_string(),
             line,
         });
-        ended.then_some("ENDOFDATA")
+        ended
     }
 
     fn keyword(&self, key: &str) -> Option<&Keyword> {
@@ -238,6 +241,10 @@ mod tests {
         )
     }
 
+    fn read_error(text: &str) -> String {
+        read_text(text).unwrap_err().to_string()
+    }
+
     #[test]
     fn xy_pairs_with_crlf() {
         let text = "#FORMAT\t : EMSA/MAS Spectral Data File\r\n#TITLE : Mn\r\n#NPOINTS : 3\r\n\
@@ -264,25 +271,17 @@ mod tests {
 
     #[test]
     fn errors_name_fields() {
-        let err = read_text("#NPOINTS : 3\n1, 2\n2, 3\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("#NPOINTS : 3\n1, 2\n2, 3\n");
         assert!(err.contains("m.msa:1: NPOINTS"), "{err}");
-        let err = read_text("#XUNITS : nm\n1, 2\n2, 3\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("#XUNITS : nm\n1, 2\n2, 3\n");
         assert!(err.contains("m.msa:1: XUNITS"), "{err}");
-        let err = read_text("#DATATYPE : Y\n1\n2\n").unwrap_err().to_string();
+        let err = read_error("#DATATYPE : Y\n1\n2\n");
         assert!(err.contains("XPERCHAN"), "{err}");
-        let err = read_text("#DATATYPE : XY\n1, 2\n2, 3, 4\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("#DATATYPE : XY\n1, 2\n2, 3, 4\n");
         assert!(err.contains("m.msa:3: column 3"), "{err}");
-        let err = read_text("#DATATYPE : XY\n1, 2\n2, x\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("#DATATYPE : XY\n1, 2\n2, x\n");
         assert!(err.contains("m.msa:3: column 2"), "{err}");
-        let err = read_text("#DATATYPE : Z\n1, 2\n").unwrap_err().to_string();
+        let err = read_error("#DATATYPE : Z\n1, 2\n");
         assert!(err.contains("m.msa:1: DATATYPE"), "{err}");
     }
 }

@@ -5,7 +5,6 @@
 //! `[record]` is reported because it ends an Athena group.
 
 use super::source::Source;
-use super::text::snippet;
 use crate::error::Result;
 
 /// Deepest nesting of brackets accepted (guards the recursion).
@@ -248,10 +247,7 @@ impl Parser<'_, '_> {
             Kind::Punct(p) => Err(self.source.error(
                 token.line,
                 field,
-                format!(
-                    "unexpected `{}` where a value was expected",
-                    snippet(&p.to_string())
-                ),
+                format!("unexpected `{p}` where a value was expected"),
             )),
         }
     }

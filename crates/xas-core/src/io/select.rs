@@ -44,10 +44,7 @@ const SIGMA_NAMES: [&str; 4] = ["sigma", "stddev", "std", "mu_sigma"];
 
 /// Position of the first column called `wanted` (case-insensitive, blanks trimmed).
 pub(crate) fn find(names: &[String], wanted: &str) -> Option<usize> {
-    let wanted = wanted.trim();
-    names
-        .iter()
-        .position(|n| n.trim().eq_ignore_ascii_case(wanted))
+    find_any(names, &[wanted.trim()])
 }
 
 /// Position of the first column whose name is in `candidates`.
@@ -70,9 +67,18 @@ pub(crate) fn sigma_column(names: &[String], x: usize, y: usize) -> Option<usize
     find_any(names, &SIGMA_NAMES).filter(|&s| s != x && s != y)
 }
 
-/// The first column that is not `x` (the fallback intensity column).
-pub(crate) fn first_other(count: usize, x: usize) -> Option<usize> {
-    (0..count).find(|&i| i != x)
+/// The first of `count` columns that is not `x` (the fallback intensity column).
+///
+/// # Errors
+/// A parse error when there is no other column.
+pub(crate) fn first_other(source: &Source<'_>, count: usize, x: usize) -> Result<usize> {
+    (0..count).find(|&i| i != x).ok_or_else(|| {
+        source.error(
+            0,
+            "columns",
+            "need at least two columns (energy and intensity)",
+        )
+    })
 }
 
 /// Resolves a user's selector against the column names.

@@ -265,23 +265,25 @@ fn column_number(key: &str) -> Option<&str> {
     prefix.eq_ignore_ascii_case("column.").then(|| &key[7..])
 }
 
+/// The text after `#` of an XDI version line (`# XDI/1.0 ...`, case-insensitive),
+/// trimmed; `None` for any other line. Format detection uses the same test.
+pub(crate) fn version_line(line: &str) -> Option<&str> {
+    comment_body(line, &['#']).map(str::trim).filter(|body| {
+        body.get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("XDI/"))
+    })
+}
+
 /// Checks the first non-blank line and returns its text after `#`.
 fn parse_version(first: Option<(usize, &str)>, source: &Source<'_>) -> Result<String> {
     let (line, text) = first.ok_or_else(|| source.error(1, "version", "empty file"))?;
-    comment_body(text, &['#'])
-        .map(str::trim)
-        .filter(|body| {
-            body.get(..4)
-                .is_some_and(|p| p.eq_ignore_ascii_case("XDI/"))
-        })
-        .map(str::to_string)
-        .ok_or_else(|| {
-            source.error(
-                line,
-                "version",
-                "expected the XDI version line `# XDI/1.0 ...` as the first line",
-            )
-        })
+    version_line(text).map(str::to_string).ok_or_else(|| {
+        source.error(
+            line,
+            "version",
+            "expected the XDI version line `# XDI/1.0 ...` as the first line",
+        )
+    })
 }
 
 /// Where the intensity comes from.
@@ -353,15 +355,7 @@ fn default_intensity(
     if let Some(derived) = derive_mu(file, names, source)? {
         return Ok(derived);
     }
-    first_other(names.len(), x)
-        .map(Intensity::Column)
-        .ok_or_else(|| {
-            source.error(
-                0,
-                "columns",
-                "need at least two columns (energy and intensity)",
-            )
-        })
+    first_other(source, names.len(), x).map(Intensity::Column)
 }
 
 /// `ln(i0/itrans)` when `i0` and `itrans` exist, `ifluor/i0` when `i0` and `ifluor`
@@ -427,6 +421,10 @@ mod tests {
         )
     }
 
+    fn read_error(text: &str) -> String {
+        read_text(text).unwrap_err().to_string()
+    }
+
     const HEADER: &str = "# XDI/1.0 GSE/1.0\n# Column.1: energy eV\n# Column.2: mutrans\n\
         # Column.3: i0\n# Element.edge: K\n# element.Symbol: Fe\n# Scan.edge_energy: 7112.\n\
         # Sample.name: Fe foil\n# ///\n# room temperature\n# second comment\n#----\n\
@@ -463,7 +461,7 @@ mod tests {
         assert_eq!(s.intensity(), &[0.5, 0.25]);
         let text = "# XDI/1.0\n# Column.1: energy\n# Column.2: i0\n# Column.3: itrans\n#----\n\
                     1 2 1\n2 0 1\n";
-        let err = read_text(text).unwrap_err().to_string();
+        let err = read_error(text);
         assert!(err.contains("mem.xdi:7: column 3 (itrans)"), "{err}");
     }
 
@@ -482,27 +480,17 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_field() {
-        let err = read_text("# Column.1: energy\n1 2\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("# Column.1: energy\n1 2\n");
         assert!(err.contains("mem.xdi:1: version"), "{err}");
-        let err = read_text("# XDI/1.0\n# Column.x: energy\n1 2\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("# XDI/1.0\n# Column.x: energy\n1 2\n");
         assert!(err.contains(":2: Column.x"), "{err}");
-        let err = read_text("# XDI/1.0\n# Column.4: mu\n#----\n1 2\n2 3\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("# XDI/1.0\n# Column.4: mu\n#----\n1 2\n2 3\n");
         assert!(err.contains(":2: Column.4: refers to column 4"), "{err}");
-        let err = read_text("# XDI/1.0\n# Scan.edge_energy: abc\n#---\n1 2\n2 3\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("# XDI/1.0\n# Scan.edge_energy: abc\n#---\n1 2\n2 3\n");
         assert!(err.contains(":2: Scan.edge_energy"), "{err}");
-        let err = read_text("# XDI/1.0\n# Column.2: mu\n#---\n1 2\n2 y\n")
-            .unwrap_err()
-            .to_string();
+        let err = read_error("# XDI/1.0\n# Column.2: mu\n#---\n1 2\n2 y\n");
         assert!(err.contains(":5: column 2 (mu)"), "{err}");
-        let err = read_text("# XDI/1.0\n#---\n").unwrap_err().to_string();
+        let err = read_error("# XDI/1.0\n#---\n");
         assert!(err.contains("no data rows"), "{err}");
     }
 }

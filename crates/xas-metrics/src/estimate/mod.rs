@@ -1,8 +1,9 @@
 //! Similarity-based estimation of physical labels (valence, 10Dq, ...) of a spectrum
 //! from a labelled library (a [`SpectraMatrix`] with numeric and categorical labels).
 //!
-//! The query gets exactly the library's preprocessing: optionally shifted in energy,
-//! resampled (linear) onto the library grid and normalised like the library rows. Its
+//! The query gets exactly the library's preprocessing: optionally edge-step normalised
+//! (for libraries of K-edge references built that way), shifted in energy, resampled
+//! (linear) onto the library grid and normalised like the library rows. Its
 //! `k` nearest library spectra under the chosen [`Metric`] then vote with weights
 //! `w_i` ([`Weighting`]: inverse distance `1 / d_i`, or a Gaussian kernel
 //! `exp(-d_i^2 / 2h^2)`, i.e. Nadaraya-Watson kernel regression), normalised to sum 1:
@@ -27,7 +28,7 @@ pub use vote::Weighting;
 
 use std::borrow::Cow;
 
-use xas_core::edge_step::{EdgeStepParams, normalize_edge_step};
+use xas_core::edge_step::flattened_edge_step;
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 use xas_core::{SpectraMatrix, Spectrum};
@@ -196,13 +197,10 @@ impl SimilarityEstimator {
             return Err(Error::data("library", "has no labels to estimate"));
         }
         let energy_ev = library.energy_ev().to_vec();
-        // Checks the grid against the metric's needs (e.g. a uniform grid for WCC).
-        if let Some(first) = library.row(0) {
-            params
-                .metric
-                .distance(&energy_ev, first, first)
-                .map_err(|e| Error::data("library grid", e.to_string()))?;
-        }
+        params
+            .metric
+            .check_grid(&energy_ev)
+            .map_err(|e| Error::data("library grid", e.to_string()))?;
         let mut rows = Vec::with_capacity(library.as_slice().len());
         for (i, row) in library.rows().enumerate() {
             let normalized =
@@ -258,7 +256,7 @@ impl SimilarityEstimator {
 
     /// Prepared library row `i`.
     fn row(&self, i: usize) -> &[f64] {
-        let stride = self.energy_ev.len() + 1;
+        let stride = Metric::prepared_len(self.energy_ev.len());
         &self.rows[i * stride..(i + 1) * stride]
     }
 
@@ -278,8 +276,7 @@ impl SimilarityEstimator {
         if !self.params.edge_step {
             return Ok(Cow::Borrowed(query));
         }
-        normalize_edge_step(query, &EdgeStepParams::default())
-            .and_then(|edge| edge.to_spectrum(query, true))
+        flattened_edge_step(query)
             .map(Cow::Owned)
             .map_err(|e| Error::data("query", format!("edge-step normalisation failed: {e}")))
     }
@@ -382,41 +379,32 @@ impl SimilarityEstimator {
 
     /// Weighted votes of `neighbours` for every label.
     fn vote(&self, shift_ev: f64, neighbours: Vec<Neighbor>) -> Estimate {
-        let w = self.params.weighting.weights(&neighbours);
+        let (numeric, categorical) = self.tally(&neighbours, &self.params.weighting);
         let numeric = self
             .numeric
             .iter()
+            .zip(numeric)
             .enumerate()
-            .map(|(j, (label, values))| {
-                let x: Vec<f64> = neighbours.iter().map(|n| values[n.index]).collect();
-                let (value, uncertainty) = weighted_mean_spread(&w, &x);
-                NumericEstimate {
-                    label: label.clone(),
-                    value,
-                    uncertainty,
-                    loo_mae: self.loo.as_ref().map(|l| l.mean_absolute_error[j].1),
-                }
+            .map(|(j, ((label, _), (value, uncertainty)))| NumericEstimate {
+                label: label.clone(),
+                value,
+                uncertainty,
+                loo_mae: self.loo.as_ref().map(|l| l.mean_absolute_error[j].1),
             })
             .collect();
         let categorical = self
             .categorical
             .iter()
+            .zip(categorical)
             .enumerate()
-            .map(|(j, (label, classes))| {
-                let c: Vec<&str> = neighbours
-                    .iter()
-                    .map(|n| classes[n.index].as_str())
-                    .collect();
-                let probabilities = class_probabilities(&w, &c);
-                CategoricalEstimate {
-                    label: label.clone(),
-                    value: probabilities
-                        .first()
-                        .map(|p| p.0.clone())
-                        .unwrap_or_default(),
-                    probabilities,
-                    loo_accuracy: self.loo.as_ref().map(|l| l.accuracy[j].1),
-                }
+            .map(|(j, ((label, _), probabilities))| CategoricalEstimate {
+                label: label.clone(),
+                value: probabilities
+                    .first()
+                    .map(|p| p.0.clone())
+                    .unwrap_or_default(),
+                probabilities,
+                loo_accuracy: self.loo.as_ref().map(|l| l.accuracy[j].1),
             })
             .collect();
         Estimate {
@@ -426,7 +414,37 @@ impl SimilarityEstimator {
             categorical,
         }
     }
+
+    /// The votes of `neighbours` weighted by `weighting`: `(weighted mean, weighted
+    /// spread)` of every numeric label and the class probabilities (most probable
+    /// first) of every categorical label, in the library's label order.
+    fn tally(&self, neighbours: &[Neighbor], weighting: &Weighting) -> Tally {
+        let w = weighting.weights(neighbours);
+        let numeric = self
+            .numeric
+            .iter()
+            .map(|(_, values)| {
+                let x: Vec<f64> = neighbours.iter().map(|n| values[n.index]).collect();
+                weighted_mean_spread(&w, &x)
+            })
+            .collect();
+        let categorical = self
+            .categorical
+            .iter()
+            .map(|(_, classes)| {
+                let c: Vec<&str> = neighbours
+                    .iter()
+                    .map(|n| classes[n.index].as_str())
+                    .collect();
+                class_probabilities(&w, &c)
+            })
+            .collect();
+        (numeric, categorical)
+    }
 }
+
+/// Per numeric label `(mean, spread)`, per categorical label the class probabilities.
+type Tally = (Vec<(f64, f64)>, Vec<Vec<(String, f64)>>);
 
 #[cfg(test)]
 mod tests {
@@ -537,6 +555,10 @@ mod tests {
         let e = est.estimate(&query(5.3, 0.0)).unwrap();
         assert_eq!(e.numeric[0].loo_mae, Some(loo.mean_absolute_error[0].1));
         assert_eq!(e.categorical[0].loo_accuracy, Some(loo.accuracy[0].1));
+        // One pass or two, the same choice.
+        let mut once = SimilarityEstimator::new(&library(), EstimatorParams::default()).unwrap();
+        assert_eq!(once.tune_default(&[1, 2, 3, 5, 8]).unwrap(), candidates);
+        assert_eq!(once.params(), est.params());
         assert!(est.tune(&[], &weightings).is_err());
         assert!(est.tune(&[41], &weightings).is_err());
         assert!(
@@ -588,6 +610,31 @@ mod tests {
                 }
             )
             .is_err()
+        );
+        // WCC needs a uniform grid: a library on a non-uniform one is refused up front.
+        let mut uneven = SpectraMatrix::new((0..20).map(|i| f64::from(i * i)).collect()).unwrap();
+        for r in 0..3 {
+            uneven
+                .push_row(format!("r{r}"), &[1.0 + f64::from(r); 20])
+                .unwrap();
+        }
+        uneven.set_numeric_label("x", vec![0.0, 1.0, 2.0]).unwrap();
+        let wcc = EstimatorParams {
+            metric: Metric::WeightedCrossCorrelation { half_width_ev: 2.0 },
+            k: 1,
+            ..EstimatorParams::default()
+        };
+        let err = SimilarityEstimator::new(&uneven, wcc).unwrap_err();
+        assert!(err.to_string().contains("uniform grid"), "{err}");
+        assert!(
+            SimilarityEstimator::new(
+                &uneven,
+                EstimatorParams {
+                    k: 1,
+                    ..EstimatorParams::default()
+                }
+            )
+            .is_ok()
         );
     }
 }

@@ -4,7 +4,7 @@
 //! computed once for the largest `k` tried; each candidate `(k, weighting)` then only
 //! re-weights the first `k` of them, so a tuning costs one all-pairs pass.
 
-use super::vote::{Weighting, class_probabilities, weighted_mean_spread};
+use super::vote::Weighting;
 use super::{EstimatorParams, SimilarityEstimator};
 use crate::error::{Error, Result};
 use crate::search::Neighbor;
@@ -52,21 +52,50 @@ impl SimilarityEstimator {
     /// [`Error::InvalidParameter`] when a list is empty, a `k` is 0 or not below the
     /// library size, or a bandwidth is not positive.
     pub fn tune(&mut self, ks: &[usize], weightings: &[Weighting]) -> Result<Vec<Candidate>> {
-        if ks.is_empty() || weightings.is_empty() {
-            return Err(Error::param("ks/weightings", "need at least one of each"));
+        let neighbours = self.tuning_neighbours(ks)?;
+        self.choose(ks, weightings, &neighbours)
+    }
+
+    /// [`SimilarityEstimator::tune`] with [`SimilarityEstimator::default_weightings`],
+    /// both from one leave-one-out pass over the library.
+    ///
+    /// # Errors
+    /// As [`SimilarityEstimator::tune`].
+    pub fn tune_default(&mut self, ks: &[usize]) -> Result<Vec<Candidate>> {
+        let neighbours = self.tuning_neighbours(ks)?;
+        let weightings = weightings_from(&neighbours);
+        self.choose(ks, &weightings, &neighbours)
+    }
+
+    /// Checks the candidate `k` and returns every row's `max(ks)` nearest other rows.
+    fn tuning_neighbours(&self, ks: &[usize]) -> Result<Vec<Vec<Neighbor>>> {
+        if ks.is_empty() {
+            return Err(Error::param("ks", "need at least one k"));
         }
         for &k in ks {
             EstimatorParams { k, ..self.params }.validate(self.names.len())?;
         }
+        Ok(self.loo_neighbours(ks.iter().copied().max().unwrap_or(1)))
+    }
+
+    /// Scores every `(k, weighting)` on `neighbours` and keeps the best (see
+    /// [`SimilarityEstimator::tune`]).
+    fn choose(
+        &mut self,
+        ks: &[usize],
+        weightings: &[Weighting],
+        neighbours: &[Vec<Neighbor>],
+    ) -> Result<Vec<Candidate>> {
+        if weightings.is_empty() {
+            return Err(Error::param("weightings", "need at least one weighting"));
+        }
         for w in weightings {
             w.validate()?;
         }
-        let k_max = ks.iter().copied().max().unwrap_or(1);
-        let neighbours = self.loo_neighbours(k_max);
         let mut candidates = Vec::with_capacity(ks.len() * weightings.len());
         for &k in ks {
             for &weighting in weightings {
-                let loo = self.score(&neighbours, k, &weighting);
+                let loo = self.score(neighbours, k, &weighting);
                 candidates.push(Candidate { k, weighting, loo });
             }
         }
@@ -93,20 +122,7 @@ impl SimilarityEstimator {
     /// nearest-neighbour distance of the library (the scale on which neighbours
     /// differ).
     pub fn default_weightings(&self) -> Vec<Weighting> {
-        let mut nn: Vec<f64> = self
-            .loo_neighbours(1)
-            .iter()
-            .map(|n| n[0].distance)
-            .filter(|d| *d > 0.0)
-            .collect();
-        nn.sort_by(f64::total_cmp);
-        let mut out = vec![Weighting::InverseDistance];
-        if let Some(&median) = nn.get(nn.len() / 2) {
-            out.extend([0.5, 1.0, 2.0, 4.0].map(|f| Weighting::Gaussian {
-                bandwidth: f * median,
-            }));
-        }
-        out
+        weightings_from(&self.loo_neighbours(1))
     }
 
     /// The `k` nearest other rows of every library row.
@@ -122,15 +138,15 @@ impl SimilarityEstimator {
         let mut abs_err = vec![0.0; self.numeric.len()];
         let mut correct = vec![0usize; self.categorical.len()];
         for (i, nb) in neighbours.iter().enumerate() {
-            let nb = &nb[..k.min(nb.len())];
-            let w = weighting.weights(nb);
-            for ((_, values), err) in self.numeric.iter().zip(&mut abs_err) {
-                let x: Vec<f64> = nb.iter().map(|n| values[n.index]).collect();
-                *err += (weighted_mean_spread(&w, &x).0 - values[i]).abs();
+            let (numeric, categorical) = self.tally(&nb[..k.min(nb.len())], weighting);
+            for (((_, values), err), (value, _)) in
+                self.numeric.iter().zip(&mut abs_err).zip(numeric)
+            {
+                *err += (value - values[i]).abs();
             }
-            for ((_, classes), ok) in self.categorical.iter().zip(&mut correct) {
-                let c: Vec<&str> = nb.iter().map(|n| classes[n.index].as_str()).collect();
-                let p = class_probabilities(&w, &c);
+            for (((_, classes), ok), p) in
+                self.categorical.iter().zip(&mut correct).zip(categorical)
+            {
                 *ok += usize::from(p.first().is_some_and(|(c, _)| *c == classes[i]));
             }
         }
@@ -162,6 +178,25 @@ impl SimilarityEstimator {
             accuracy,
         }
     }
+}
+
+/// Inverse distance, and Gaussian kernels with bandwidths of 0.5, 1, 2 and 4 times the
+/// median non-zero nearest-neighbour distance among `neighbours` (closest first per row).
+fn weightings_from(neighbours: &[Vec<Neighbor>]) -> Vec<Weighting> {
+    let mut nn: Vec<f64> = neighbours
+        .iter()
+        .filter_map(|n| n.first())
+        .map(|n| n.distance)
+        .filter(|d| *d > 0.0)
+        .collect();
+    nn.sort_by(f64::total_cmp);
+    let mut out = vec![Weighting::InverseDistance];
+    if let Some(&median) = nn.get(nn.len() / 2) {
+        out.extend([0.5, 1.0, 2.0, 4.0].map(|f| Weighting::Gaussian {
+            bandwidth: f * median,
+        }));
+    }
+    out
 }
 
 /// Population standard deviation.

@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use xas_core::edge_step::flattened_edge_step;
+use xas_core::grid::median_step;
 use xas_core::{
-    EdgeStepParams, Extrapolation, Interpolation, ReadOptions, SpectraMatrix, Spectrum,
-    interpolate, normalize_edge_step, uniform_grid,
+    Extrapolation, Interpolation, ReadOptions, SpectraMatrix, Spectrum, interpolate, uniform_grid,
 };
 
 use super::Library;
@@ -25,7 +26,7 @@ pub struct FromFilesOptions {
     /// file; the `file`/`name` column is not a label.
     pub columns: Option<Vec<String>>,
     /// Edge-step normalise and flatten each spectrum before interpolation
-    /// ([`xas_core::normalize_edge_step`] with [`EdgeStepParams::default`], Larch's
+    /// ([`xas_core::normalize_edge_step`] with [`xas_core::EdgeStepParams::default`], Larch's
     /// `pre_edge` defaults; meant for K-edge XANES/EXAFS). Default `false`.
     pub edge_step: bool,
     /// The common energy grid as `(start_ev, stop_ev, step_ev)` (eV, see
@@ -172,11 +173,11 @@ pub(super) fn from_files(
         library.add_provenance("source", file.display().to_string());
     }
     library.add_provenance(
-        "edge_step",
+        super::EDGE_STEP_KEY,
         if options.edge_step {
-            "xas_core::normalize_edge_step, default (Larch pre_edge) parameters, flattened"
+            "xas_core::edge_step::flattened_edge_step (Larch pre_edge defaults)"
         } else {
-            "none"
+            super::EDGE_STEP_NONE
         },
     );
     library.add_provenance(
@@ -209,14 +210,12 @@ fn read_one(file: &Path, options: &FromFilesOptions) -> Result<Spectrum> {
     if !options.edge_step {
         return Ok(spectrum);
     }
-    normalize_edge_step(&spectrum, &EdgeStepParams::default())
-        .and_then(|edge| edge.to_spectrum(&spectrum, true))
-        .map_err(|e| {
-            Error::data(
-                format!("file `{}`", file.display()),
-                format!("edge-step normalisation failed: {e}"),
-            )
-        })
+    flattened_edge_step(&spectrum).map_err(|e| {
+        Error::data(
+            format!("file `{}`", file.display()),
+            format!("edge-step normalisation failed: {e}"),
+        )
+    })
 }
 
 /// The overlap of all energy ranges, with the median of the files' median spacings.
@@ -233,8 +232,8 @@ fn default_grid(files: &[PathBuf], spectra: &[Spectrum]) -> Result<Vec<f64>> {
         if last < hi.0 {
             hi = (last, i);
         }
-        let mut steps: Vec<f64> = energy.windows(2).map(|w| w[1] - w[0]).collect();
-        spacings.push(median(&mut steps));
+        // A spectrum's axis has at least two points.
+        spacings.extend(median_step(energy));
     }
     if lo.0 >= hi.0 {
         let range = |i: usize| {

@@ -227,14 +227,24 @@ impl Metric {
     /// mismatched lengths, non-finite values, an axis that is not strictly increasing, or
     /// (WCC only) an axis that is not uniform within [`UNIFORM_GRID_RTOL`].
     pub fn distance(&self, energy_ev: &[f64], a: &[f64], b: &[f64]) -> Result<f64> {
-        self.validate()?;
-        check_axis(energy_ev)?;
+        self.check_grid(energy_ev)?;
         check_values("a", a, energy_ev.len())?;
         check_values("b", b, energy_ev.len())?;
+        Ok(self.distance_unchecked(energy_ev, a, b))
+    }
+
+    /// Checks the parameter and that `energy_ev` is an axis this measure can use: at
+    /// least two finite, strictly increasing energies, and for WCC a uniform grid.
+    ///
+    /// # Errors
+    /// As [`Metric::distance`], for the parameter and `energy_ev`.
+    pub fn check_grid(&self, energy_ev: &[f64]) -> Result<()> {
+        self.validate()?;
+        check_axis(energy_ev)?;
         if let Metric::WeightedCrossCorrelation { .. } = self {
             check_uniform(energy_ev)?;
         }
-        Ok(self.distance_unchecked(energy_ev, a, b))
+        Ok(())
     }
 
     /// [`Metric::distance`] without validation, for kernels that validated once.
@@ -604,14 +614,21 @@ pub fn wasserstein1(energy_ev: &[f64], a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Trapezoid integral of `|F_a - F_b|` over `energy_ev` for two CDFs.
+/// The trapezoid rule of `xas_core::normalize::trapezoid`, summed in the same order,
+/// without materialising the gap.
 fn w1_of_cdfs(energy_ev: &[f64], fa: &[f64], fb: &[f64]) -> f64 {
-    let gap: Vec<f64> = fa.iter().zip(fb).map(|(x, y)| (x - y).abs()).collect();
-    xas_core::normalize::trapezoid(energy_ev, &gap).max(0.0)
+    let gap = |i: usize| (fa[i] - fb[i]).abs();
+    let n = energy_ev.len().min(fa.len()).min(fb.len());
+    (1..n)
+        .map(|i| 0.5 * (energy_ev[i] - energy_ev[i - 1]) * (gap(i - 1) + gap(i)))
+        .sum::<f64>()
+        .max(0.0)
 }
 
 /// Cumulative trapezoid integral of the clipped, unit-area spectrum at each grid point
-/// (0 at `E_0`, 1 at `E_{n-1}`); `None` for an empty spectrum.
-fn trapezoid_cdf(energy_ev: &[f64], y: &[f64]) -> Option<Vec<f64>> {
+/// (0 at `E_0`, 1 at `E_{n-1}`); `None` for an empty spectrum. Also the row transform
+/// of the W1 fast path of [`crate::search`] ([`crate::search::CdfTransform::cdf`]).
+pub(crate) fn trapezoid_cdf(energy_ev: &[f64], y: &[f64]) -> Option<Vec<f64>> {
     let clipped = unit_scaled(&y.iter().map(|v| v.max(0.0)).collect::<Vec<_>>());
     let area = xas_core::normalize::trapezoid(energy_ev, &clipped);
     if !(area > 0.0 && area.is_finite()) {
@@ -641,12 +658,12 @@ fn trapezoid_cdf(energy_ev: &[f64], y: &[f64]) -> Option<Vec<f64>> {
 /// give 1, a zero and a non-zero one 0. Cost `O(n l / dE)`.
 pub fn wcc_similarity(energy_ev: &[f64], a: &[f64], b: &[f64], half_width_ev: f64) -> f64 {
     let n = energy_ev.len().min(a.len()).min(b.len());
-    let weights = triangle_weights(mean_step(&energy_ev[..n]), half_width_ev, n);
+    let weights = || triangle_weights(mean_step(&energy_ev[..n]), half_width_ev, n);
     let (a, b) = (unit_scaled(&a[..n]), unit_scaled(&b[..n]));
     similarity_from(
-        weighted_correlation(&a, &b, &weights),
-        weighted_correlation(&a, &a, &weights),
-        weighted_correlation(&b, &b, &weights),
+        weighted_correlation(&a, &b, weights()),
+        weighted_correlation(&a, &a, weights()),
+        weighted_correlation(&b, &b, weights()),
     )
 }
 
@@ -656,36 +673,37 @@ pub fn wcc_distance(energy_ev: &[f64], a: &[f64], b: &[f64], half_width_ev: f64)
     1.0 - wcc_similarity(energy_ev, a, b, half_width_ev)
 }
 
-/// `w(r) = 1 - r step / l` for `r = 0, 1, ...` while positive and `r < n` (`[1]` when
-/// `l` or `step` is not positive).
-fn triangle_weights(step: f64, half_width_ev: f64, n: usize) -> Vec<f64> {
-    let mut weights = vec![1.0];
-    if !(step > 0.0 && half_width_ev > 0.0) {
-        return weights;
-    }
-    for r in 1..n {
-        let w = 1.0 - r as f64 * step / half_width_ev;
-        if w <= 0.0 {
-            break;
-        }
-        weights.push(w);
-    }
-    weights
+/// `w(r) = 1 - r step / l` for `r = 0, 1, ...` while positive and `r < n` (only
+/// `w(0) = 1` when `l` or `step` is not positive). An iterator, so that a distance
+/// allocates nothing.
+fn triangle_weights(step: f64, half_width_ev: f64, n: usize) -> impl Iterator<Item = f64> {
+    let spread = step > 0.0 && half_width_ev > 0.0;
+    std::iter::once(1.0).chain(
+        (1..n)
+            .map(move |r| 1.0 - r as f64 * step / half_width_ev)
+            .take_while(move |&w| spread && w > 0.0),
+    )
 }
 
-/// `sum_r w(|r|) c_xy(r)`, summed symmetrically in `x` and `y`.
-fn weighted_correlation(x: &[f64], y: &[f64], weights: &[f64]) -> f64 {
+/// `sum_r w(|r|) c_xy(r)` over the weights `w(0), w(1), ...`, summed symmetrically in
+/// `x` and `y`.
+fn weighted_correlation(x: &[f64], y: &[f64], weights: impl Iterator<Item = f64>) -> f64 {
     let lag = |u: &[f64], v: &[f64], r: usize| -> f64 {
         u.iter()
             .zip(v.get(r..).unwrap_or(&[]))
             .map(|(p, q)| p * q)
             .sum()
     };
-    let mut total = weights.first().copied().unwrap_or(1.0) * lag(x, y, 0);
-    for (r, w) in weights.iter().enumerate().skip(1) {
-        total += w * (lag(x, y, r) + lag(y, x, r));
-    }
-    total
+    weights
+        .enumerate()
+        .map(|(r, w)| {
+            if r == 0 {
+                w * lag(x, y, 0)
+            } else {
+                w * (lag(x, y, r) + lag(y, x, r))
+            }
+        })
+        .sum()
 }
 
 /// Dynamic time warping distance: the cheapest monotone alignment path from `(0, 0)` to

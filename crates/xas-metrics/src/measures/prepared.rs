@@ -50,6 +50,11 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
 }
 
 impl Metric {
+    /// Length of a prepared spectrum of `n_points` points ([`Metric::prepare`]).
+    pub const fn prepared_len(n_points: usize) -> usize {
+        n_points + 1
+    }
+
     /// The prepared form of spectrum `y` on `energy_ev` (`y.len() + 1` values; see the
     /// module documentation). Assumes validated input, like
     /// [`Metric::distance_unchecked`].
@@ -73,8 +78,8 @@ impl Metric {
             Metric::Wasserstein1 => flagged(trapezoid_cdf(e, y), n),
             Metric::WeightedCrossCorrelation { half_width_ev } => {
                 let x = unit_scaled(y);
-                let weights = triangle_weights(mean_step(e), half_width_ev, n);
-                let s = weighted_correlation(&x, &x, &weights);
+                let s =
+                    weighted_correlation(&x, &x, triangle_weights(mean_step(e), half_width_ev, n));
                 with_scalar(x, s)
             }
         }
@@ -113,7 +118,7 @@ impl Metric {
             Metric::Wasserstein1 => super::w1_of_cdfs(e, x, y),
             Metric::WeightedCrossCorrelation { half_width_ev } => {
                 let weights = triangle_weights(mean_step(e), half_width_ev, n);
-                1.0 - similarity_from(weighted_correlation(x, y, &weights), sx, sy)
+                1.0 - similarity_from(weighted_correlation(x, y, weights), sx, sy)
             }
         }
     }

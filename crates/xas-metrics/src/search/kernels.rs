@@ -2,9 +2,9 @@
 //!
 //! The kernels are generic over a `pulp::Simd` instruction set and are called inside
 //! `pulp::Arch::dispatch`, which picks AVX-512, AVX2+FMA or scalar code at run time
-//! (the workspace is compiled for the x86-64 baseline, whose SSE2 would otherwise be
-//! all the compiler may use). Everything here is safe code: `pulp` encapsulates the
-//! `target_feature` calls.
+//! (the workspace itself builds for x86-64-v3, without AVX-512; a user building for the
+//! x86-64 baseline would otherwise get SSE2 only). Everything here is safe code: `pulp`
+//! encapsulates the `target_feature` calls.
 //!
 //! Accumulation order is fixed for a given instruction set: four vector accumulators
 //! filled round-robin, summed as `(a0 + a1) + (a2 + a3)` and reduced horizontally,
@@ -162,7 +162,9 @@ fn total<S: Simd, T: Kernels>(simd: S, a: [T::V<S>; 4]) -> T {
 }
 
 /// Sum over `i` of `term(q_i, x_i, w_i)` for a non-negative term, stopping early with
-/// a partial sum `> limit` as soon as one exceeds `limit`.
+/// a partial sum `> limit` as soon as one exceeds `limit`. Unweighted kernels pass any
+/// slice of the same length as `w` (e.g. `q`) and ignore it in `term`; the unused
+/// loads are then optimised away.
 ///
 /// Every partial sum is a lower bound of the full sum (the terms are non-negative,
 /// the accumulators only grow and rounding is monotone, and the final reduction uses
@@ -173,78 +175,46 @@ fn bounded_sum<S: Simd, T: Kernels>(
     simd: S,
     q: &[T],
     x: &[T],
-    w: Option<&[T]>,
+    w: &[T],
     limit: T,
     term: impl Fn(T::V<S>, T::V<S>, T::V<S>, T::V<S>) -> T::V<S>,
     term_s: impl Fn(T, T, T, T) -> T,
 ) -> T {
-    let n = q.len().min(x.len());
-    let (q, x) = (&q[..n], &x[..n]);
-    let (qv, qt) = T::split::<S>(q);
-    let (xv, xt) = T::split::<S>(x);
-    let zero = T::splat(simd, T::ZERO_S);
-    let mut acc = [zero; 4];
+    let n = q.len().min(x.len()).min(w.len());
+    let (qv, qt) = T::split::<S>(&q[..n]);
+    let (xv, xt) = T::split::<S>(&x[..n]);
+    let (wv, wt) = T::split::<S>(&w[..n]);
+    let mut acc = [T::splat(simd, T::ZERO_S); 4];
     let mut blocks = 0;
-    match w {
-        None => {
-            let mut qc = qv.chunks_exact(4);
-            let mut xc = xv.chunks_exact(4);
-            for (qb, xb) in (&mut qc).zip(&mut xc) {
-                for j in 0..4 {
-                    acc[j] = term(qb[j], xb[j], zero, acc[j]);
-                }
-                blocks += 1;
-                if blocks == CHECK_BLOCKS {
-                    blocks = 0;
-                    let partial = total::<S, T>(simd, acc);
-                    if partial > limit {
-                        return partial;
-                    }
-                }
-            }
-            for (a, b) in qc.remainder().iter().zip(xc.remainder()) {
-                acc[0] = term(*a, *b, zero, acc[0]);
-            }
-            let mut sum = total::<S, T>(simd, acc);
-            for (a, b) in qt.iter().zip(xt) {
-                sum = term_s(*a, *b, T::ZERO_S, sum);
-            }
-            sum
+    let mut qc = qv.chunks_exact(4);
+    let mut xc = xv.chunks_exact(4);
+    let mut wc = wv.chunks_exact(4);
+    for ((qb, xb), wb) in (&mut qc).zip(&mut xc).zip(&mut wc) {
+        for j in 0..4 {
+            acc[j] = term(qb[j], xb[j], wb[j], acc[j]);
         }
-        Some(w) => {
-            let w = &w[..n];
-            let (wv, wt) = T::split::<S>(w);
-            let mut qc = qv.chunks_exact(4);
-            let mut xc = xv.chunks_exact(4);
-            let mut wc = wv.chunks_exact(4);
-            for ((qb, xb), wb) in (&mut qc).zip(&mut xc).zip(&mut wc) {
-                for j in 0..4 {
-                    acc[j] = term(qb[j], xb[j], wb[j], acc[j]);
-                }
-                blocks += 1;
-                if blocks == CHECK_BLOCKS {
-                    blocks = 0;
-                    let partial = total::<S, T>(simd, acc);
-                    if partial > limit {
-                        return partial;
-                    }
-                }
+        blocks += 1;
+        if blocks == CHECK_BLOCKS {
+            blocks = 0;
+            let partial = total::<S, T>(simd, acc);
+            if partial > limit {
+                return partial;
             }
-            for ((a, b), c) in qc
-                .remainder()
-                .iter()
-                .zip(xc.remainder())
-                .zip(wc.remainder())
-            {
-                acc[0] = term(*a, *b, *c, acc[0]);
-            }
-            let mut sum = total::<S, T>(simd, acc);
-            for ((a, b), c) in qt.iter().zip(xt).zip(wt) {
-                sum = term_s(*a, *b, *c, sum);
-            }
-            sum
         }
     }
+    for ((a, b), c) in qc
+        .remainder()
+        .iter()
+        .zip(xc.remainder())
+        .zip(wc.remainder())
+    {
+        acc[0] = term(*a, *b, *c, acc[0]);
+    }
+    let mut sum = total::<S, T>(simd, acc);
+    for ((a, b), c) in qt.iter().zip(xt).zip(wt) {
+        sum = term_s(*a, *b, *c, sum);
+    }
+    sum
 }
 
 /// `sum_i (q_i - x_i)^2`, or a partial sum `> limit` when abandoned early.
@@ -254,7 +224,7 @@ pub fn sq_l2<S: Simd, T: Kernels>(simd: S, q: &[T], x: &[T], limit: T) -> T {
         simd,
         q,
         x,
-        None,
+        q,
         limit,
         |a, b, _, acc| {
             let d = T::sub(simd, a, b);
@@ -274,7 +244,7 @@ pub fn weighted_l1<S: Simd, T: Kernels>(simd: S, q: &[T], x: &[T], w: &[T], limi
         simd,
         q,
         x,
-        Some(w),
+        w,
         limit,
         |a, b, c, acc| T::mul_add(simd, T::abs(simd, T::sub(simd, a, b)), c, acc),
         |a, b, c, acc| T::mul_add_s(T::abs_s(T::sub_s(a, b)), c, acc),
@@ -288,7 +258,7 @@ pub fn l1<S: Simd, T: Kernels>(simd: S, q: &[T], x: &[T], limit: T) -> T {
         simd,
         q,
         x,
-        None,
+        q,
         limit,
         |a, b, _, acc| T::add(simd, T::abs(simd, T::sub(simd, a, b)), acc),
         |a, b, _, acc| T::add_s(T::abs_s(T::sub_s(a, b)), acc),

@@ -105,20 +105,6 @@ impl Real for f32 {
     }
 }
 
-/// Dot product `sum_i a_i b_i` (over the common length), vectorised with the best
-/// instruction set of the machine.
-pub fn dot<T: Real>(a: &[T], b: &[T]) -> T {
-    struct Dot<'a, T>(&'a [T], &'a [T]);
-    impl<T: Real> pulp::WithSimd for Dot<'_, T> {
-        type Output = T;
-        #[inline(always)]
-        fn with_simd<S: pulp::Simd>(self, simd: S) -> T {
-            kernels::dot(simd, self.0, self.1)
-        }
-    }
-    pulp::Arch::new().dispatch(Dot(a, b))
-}
-
 /// One neighbour: library row and distance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -265,6 +251,19 @@ mod tests {
             vec![2, 1, 3]
         );
         assert_eq!(TopK::new(2).into_sorted(|d| d), Vec::new());
+    }
+
+    /// The vector dot product of the PCA projection, dispatched as the search does.
+    fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+        struct Dot<'a, T>(&'a [T], &'a [T]);
+        impl<T: Real> pulp::WithSimd for Dot<'_, T> {
+            type Output = T;
+            #[inline(always)]
+            fn with_simd<S: pulp::Simd>(self, simd: S) -> T {
+                kernels::dot(simd, self.0, self.1)
+            }
+        }
+        pulp::Arch::new().dispatch(Dot(a, b))
     }
 
     #[test]

@@ -185,7 +185,7 @@ pub struct SearchStats {
 }
 
 /// The coarse coordinates of all rows, column by column.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 struct CoarseTable {
     /// Coarse components or blocks.
     components: usize,
@@ -322,7 +322,7 @@ impl<T: Real> ReducedIndex<T> {
                 c
             }
         };
-        let tables: Vec<CoarseTable> = candidates
+        let mut tables: Vec<CoarseTable> = candidates
             .iter()
             .map(|&d| coarse_table(&reduction, &projected, d, stride))
             .collect();
@@ -331,17 +331,20 @@ impl<T: Real> ReducedIndex<T> {
             reduction,
             fine_dims,
             stride,
-            coarse: tables[0].clone(),
+            // Set below; the calibration searches the candidate tables it is given.
+            coarse: CoarseTable::default(),
             fine,
             fine_tail,
             max_norm,
             abs_margin,
             tree: None,
         };
-        if tables.len() > 1 {
-            let best = index.calibrate(&tables);
-            index.coarse = tables[best].clone();
-        }
+        let best = if tables.len() > 1 {
+            index.calibrate(&tables)
+        } else {
+            0
+        };
+        index.coarse = tables.swap_remove(best);
         if params.kd_tree {
             let dims = index.coarse.dims;
             let points: Vec<f32> = (0..n)
@@ -531,24 +534,22 @@ impl<T: Real> ReducedIndex<T> {
                 )
             }
         }
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => Arch::new().dispatch(Search {
-                index: self,
-                coarse,
-                block,
-                k,
-                mode,
-                scratch: &mut scratch,
-            }),
+        SCRATCH.with(|cell| {
+            let mut borrowed = cell.try_borrow_mut();
             // Re-entered on this thread (not done by this crate): use fresh space.
-            Err(_) => Arch::new().dispatch(Search {
+            let mut fresh = Scratch::default();
+            let scratch = match &mut borrowed {
+                Ok(scratch) => &mut **scratch,
+                Err(_) => &mut fresh,
+            };
+            Arch::new().dispatch(Search {
                 index: self,
                 coarse,
                 block,
                 k,
                 mode,
-                scratch: &mut Scratch::default(),
-            }),
+                scratch,
+            })
         })
     }
 
@@ -591,13 +592,7 @@ impl<T: Real> ReducedIndex<T> {
         let gamma = 2.0 * (self.exact.points() + 8) as f64 * T::UNIT_ROUNDOFF;
         let tau = tau * (1.0 + gamma) + self.abs_margin * (q_norm + self.max_norm);
         let rel = 1.0 + (dims + 8) as f64 * f64::from(f32::EPSILON);
-        let limit = if squared { tau * tau * rel } else { tau * rel };
-        let rounded = limit as f32;
-        if f64::from(rounded) < limit {
-            rounded.next_up()
-        } else {
-            rounded
-        }
+        round_up(if squared { tau * tau * rel } else { tau * rel })
     }
 
     /// [`ReducedIndex::bound_limit`] for the coarse scan, plus (PCA) the rounding of its
@@ -609,13 +604,7 @@ impl<T: Real> ReducedIndex<T> {
         }
         let scale = q_norm + self.max_norm;
         let slack = 2.0 * (dims + 4) as f64 * f64::from(f32::EPSILON) / 2.0 * scale * scale;
-        let total = f64::from(limit) + slack;
-        let rounded = total as f32;
-        if f64::from(rounded) < total {
-            rounded.next_up()
-        } else {
-            rounded
-        }
+        round_up(f64::from(limit) + slack)
     }
 
     /// Fine bound of row `j`.
@@ -627,16 +616,6 @@ impl<T: Real> ReducedIndex<T> {
             sq_l2(simd, &zq.fine, row, f32::INFINITY) + d * d
         } else {
             l1(simd, &zq.fine, row, f32::INFINITY)
-        }
-    }
-
-    /// Computes the true key of row `j` and offers it.
-    #[inline(always)]
-    fn refine<S: Simd>(&self, simd: S, q: &Prepared<T>, j: usize, best: &mut TopK) {
-        let limit = best.limit();
-        let key = self.exact.row_key(simd, q, j, T::from_f64(limit)).to_f64();
-        if key <= limit {
-            best.push(key, j);
         }
     }
 
@@ -751,7 +730,7 @@ impl<T: Real> ReducedIndex<T> {
     ) -> (TopK, SearchStats) {
         let n = self.len();
         for j in 0..n {
-            self.refine(simd, q, j, &mut best);
+            self.exact.offer(simd, q, j, &mut best);
         }
         let stats = SearchStats {
             refined: n,
@@ -903,7 +882,7 @@ impl<T: Real> ReducedIndex<T> {
             if stats.refined >= budget {
                 return (i, false);
             }
-            self.refine(simd, zq.q, j, best);
+            self.exact.offer(simd, zq.q, j, best);
             stats.refined += 1;
             if best.limit() != key_limit {
                 key_limit = best.limit();
@@ -911,6 +890,16 @@ impl<T: Real> ReducedIndex<T> {
             }
         }
         (list.len(), true)
+    }
+}
+
+/// The smallest `f32` not below `v`.
+fn round_up(v: f64) -> f32 {
+    let rounded = v as f32;
+    if f64::from(rounded) < v {
+        rounded.next_up()
+    } else {
+        rounded
     }
 }
 

@@ -6,8 +6,8 @@ use faer::{Accum, Mat, MatRef, Par, Side};
 use pulp::Simd;
 
 use super::kernels::dot;
-use super::scan::{Kind, Prepared};
-use super::{KnnIndex, Real};
+use super::scan::Prepared;
+use super::{FastMetric, KnnIndex, Real};
 use crate::error::{Error, Result};
 
 /// A linear map to `fine` coordinates whose distances bound the true distance from
@@ -47,9 +47,9 @@ pub(crate) struct Projected {
 impl Reduction {
     /// The map for `exact`'s rows with `fine` coordinates (`1 <= fine <= m`).
     pub(crate) fn new<T: Real>(exact: &KnnIndex<T>, fine: usize) -> Result<Self> {
-        match exact.kind() {
-            Kind::Euclidean | Kind::Cosine => pca(exact, fine),
-            Kind::Wasserstein1 => Ok(blocks(exact, fine)),
+        match exact.metric() {
+            FastMetric::Euclidean | FastMetric::Cosine => pca(exact, fine),
+            FastMetric::Wasserstein1 { .. } => Ok(blocks(exact, fine)),
         }
     }
 

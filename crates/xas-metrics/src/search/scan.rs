@@ -6,24 +6,13 @@ use super::kernels::{sq_l2, weighted_l1};
 use super::{CdfTransform, FastMetric, Neighbor, Real, TopK};
 use crate::error::{Error, Result};
 
-/// Bytes of library rows scanned by one block of queries before moving on (about half
+/// Bytes of library rows scanned by one block of queries before moving on (a quarter
 /// of a 2 MB L2 cache, so the rows stay cached while every query of the block reads
 /// them).
 const BATCH_CHUNK_BYTES: usize = 512 * 1024;
 
 /// Queries sharing one pass over the library in [`KnnIndex::knn_batch`].
 const BATCH_QUERIES: usize = 8;
-
-/// How a row's key is computed from the stored rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// Key `sum (q_i - x_i)^2`; distance `sqrt(key)`.
-    Euclidean,
-    /// Key `sum (q^_i - x^_i)^2` of unit rows; distance `key / 2`.
-    Cosine,
-    /// Key `sum w_i |F_q,i - F_x,i|`; distance = key.
-    Wasserstein1,
-}
 
 /// The W1 part of an index: weights and empty rows.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,9 +48,9 @@ pub struct KnnIndex<T: Real = f64> {
     n: usize,
     m: usize,
     metric: FastMetric,
-    kind: Kind,
     /// Row-major prepared rows.
     data: Vec<T>,
+    /// Present exactly for [`FastMetric::Wasserstein1`].
     w1: Option<W1Rows<T>>,
 }
 
@@ -87,10 +76,10 @@ impl<T: Real> KnnIndex<T> {
         }
         let n = data.len() / m;
         let mut rows: Vec<T> = Vec::with_capacity(data.len());
-        let (kind, w1) = match &metric {
+        let w1 = match &metric {
             FastMetric::Euclidean => {
                 rows.extend(data.iter().map(|&v| T::from_f64(v)));
-                (Kind::Euclidean, None)
+                None
             }
             FastMetric::Cosine => {
                 for (r, row) in data.chunks_exact(m).enumerate() {
@@ -102,7 +91,7 @@ impl<T: Real> KnnIndex<T> {
                     })?;
                     rows.extend(row.iter().map(|v| T::from_f64(v * scale)));
                 }
-                (Kind::Cosine, None)
+                None
             }
             FastMetric::Wasserstein1 { energy_ev } => {
                 let transform = CdfTransform::new(energy_ev)?;
@@ -130,21 +119,17 @@ impl<T: Real> KnnIndex<T> {
                     .iter()
                     .map(|&w| T::from_f64(w))
                     .collect();
-                (
-                    Kind::Wasserstein1,
-                    Some(W1Rows {
-                        transform,
-                        weights,
-                        empty,
-                    }),
-                )
+                Some(W1Rows {
+                    transform,
+                    weights,
+                    empty,
+                })
             }
         };
         Ok(KnnIndex {
             n,
             m,
             metric,
-            kind,
             data: rows,
             w1,
         })
@@ -179,10 +164,6 @@ impl<T: Real> KnnIndex<T> {
         &self.data[i * self.m..(i + 1) * self.m]
     }
 
-    pub(crate) fn kind(&self) -> Kind {
-        self.kind
-    }
-
     pub(crate) fn w1(&self) -> Option<&W1Rows<T>> {
         self.w1.as_ref()
     }
@@ -190,10 +171,10 @@ impl<T: Real> KnnIndex<T> {
     /// The distance a key stands for: `sqrt` (Euclidean), `key / 2` (cosine), the key
     /// itself (W1).
     pub(crate) fn key_to_distance(&self) -> fn(f64) -> f64 {
-        match self.kind {
-            Kind::Euclidean => f64::sqrt,
-            Kind::Cosine => |d| 0.5 * d,
-            Kind::Wasserstein1 => |d| d,
+        match self.metric {
+            FastMetric::Euclidean => f64::sqrt,
+            FastMetric::Cosine => |d| 0.5 * d,
+            FastMetric::Wasserstein1 { .. } => |d| d,
         }
     }
 
@@ -218,8 +199,8 @@ impl<T: Real> KnnIndex<T> {
 
     /// The query as stored rows are. Expects a checked query.
     pub(crate) fn prepare(&self, query: &[f64]) -> Result<Prepared<T>> {
-        match (&self.kind, &self.w1) {
-            (Kind::Wasserstein1, Some(w1)) => Ok(match w1.transform.cdf(query) {
+        match (&self.metric, &self.w1) {
+            (_, Some(w1)) => Ok(match w1.transform.cdf(query) {
                 Some(cdf) => Prepared {
                     row: cdf.iter().map(|&v| T::from_f64(v)).collect(),
                     empty: false,
@@ -229,7 +210,7 @@ impl<T: Real> KnnIndex<T> {
                     empty: true,
                 },
             }),
-            (Kind::Cosine, _) => {
+            (FastMetric::Cosine, None) => {
                 let scale = unit_scale(query).ok_or_else(|| {
                     Error::data("query", "is all zero: cosine distance undefined")
                 })?;
@@ -277,24 +258,34 @@ impl<T: Real> KnnIndex<T> {
     }
 
     /// Key of row `j` for a prepared query, or a partial key `> limit` when the sum
-    /// was abandoned early. Bit-identical for every caller (same kernel, same order).
+    /// was abandoned early: `sum (q_i - x_i)^2` (Euclidean), the same of unit rows
+    /// (cosine) or `sum w_i |F_q,i - F_x,i|` (W1); see [`KnnIndex::key_to_distance`].
     #[inline(always)]
-    pub(crate) fn row_key<S: Simd>(&self, simd: S, q: &Prepared<T>, j: usize, limit: T) -> T {
+    fn row_key<S: Simd>(&self, simd: S, q: &Prepared<T>, j: usize, limit: T) -> T {
         let row = &self.data[j * self.m..(j + 1) * self.m];
-        match self.kind {
-            Kind::Euclidean | Kind::Cosine => sq_l2(simd, &q.row, row, limit),
-            Kind::Wasserstein1 => match &self.w1 {
-                Some(w1) => match (q.empty, w1.empty[j]) {
-                    (false, false) => weighted_l1(simd, &q.row, row, &w1.weights, limit),
-                    (true, true) => T::ZERO,
-                    _ => T::from_f64(w1.transform.empty_distance()),
-                },
-                None => T::ZERO,
+        match &self.w1 {
+            None => sq_l2(simd, &q.row, row, limit),
+            Some(w1) => match (q.empty, w1.empty[j]) {
+                (false, false) => weighted_l1(simd, &q.row, row, &w1.weights, limit),
+                (true, true) => T::ZERO,
+                _ => T::from_f64(w1.transform.empty_distance()),
             },
         }
     }
 
-    /// Offers rows `rows` to `best`, each with the current k-th best as its limit.
+    /// Computes the key of row `j` with the current k-th best of `best` as its limit,
+    /// and offers it. Every search path (scan, batch, reduced) offers rows through
+    /// here, so their keys are bit-identical.
+    #[inline(always)]
+    pub(crate) fn offer<S: Simd>(&self, simd: S, q: &Prepared<T>, j: usize, best: &mut TopK) {
+        let limit = best.limit();
+        let key = self.row_key(simd, q, j, T::from_f64(limit)).to_f64();
+        if key <= limit {
+            best.push(key, j);
+        }
+    }
+
+    /// Offers rows `rows` to `best`.
     #[inline(always)]
     fn scan_rows<S: Simd>(
         &self,
@@ -304,11 +295,7 @@ impl<T: Real> KnnIndex<T> {
         best: &mut TopK,
     ) {
         for j in rows {
-            let limit = best.limit();
-            let key = self.row_key(simd, q, j, T::from_f64(limit)).to_f64();
-            if key <= limit {
-                best.push(key, j);
-            }
+            self.offer(simd, q, j, best);
         }
     }
 

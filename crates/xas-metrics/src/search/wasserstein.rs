@@ -1,8 +1,10 @@
 //! The transform that turns the Wasserstein-1 distance into a weighted L1 distance.
 
+use xas_core::grid::trapezoid_weights;
 use xas_core::spectrum::validate_axis;
 
 use crate::error::{Error, Result};
+use crate::measures::trapezoid_cdf;
 
 /// Turns spectra on one energy grid into the cumulative distributions whose weighted
 /// L1 distance is [`crate::measures::wasserstein1`].
@@ -35,9 +37,7 @@ impl CdfTransform {
     pub fn new(energy_ev: &[f64]) -> Result<Self> {
         validate_axis(energy_ev).map_err(|e| Error::data("energy_ev", e.to_string()))?;
         let m = energy_ev.len();
-        let weights = (0..m)
-            .map(|k| 0.5 * (energy_ev[(k + 1).min(m - 1)] - energy_ev[k.saturating_sub(1)]))
-            .collect();
+        let weights = trapezoid_weights(energy_ev);
         // As `measures::wasserstein1`: the mean step times the number of steps.
         let mean_step = (energy_ev[m - 1] - energy_ev[0]) / (m - 1) as f64;
         Ok(CdfTransform {
@@ -64,33 +64,12 @@ impl CdfTransform {
 
     /// The CDF `F(E_k)` of `y` at the grid points (0 at `E_0`, 1 at `E_(m-1)`): `y`
     /// clipped to `max(y, 0)`, scaled by its peak (against overflow), divided by its
-    /// trapezoid area and integrated cumulatively by the trapezoid rule, with the
-    /// arithmetic of [`crate::measures::wasserstein1`]. `None` for an empty spectrum
+    /// trapezoid area and integrated cumulatively by the trapezoid rule; the very CDF
+    /// that [`crate::measures::wasserstein1`] computes. `None` for an empty spectrum
     /// (no positive, finite area). Uses the common length of `y` and the axis.
     pub fn cdf(&self, y: &[f64]) -> Option<Vec<f64>> {
         let n = y.len().min(self.energy_ev.len());
-        let e = &self.energy_ev[..n];
-        let mut clipped: Vec<f64> = y[..n].iter().map(|v| v.max(0.0)).collect();
-        let peak = clipped.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        if peak > 0.0 && peak.is_finite() {
-            clipped.iter_mut().for_each(|v| *v /= peak);
-        }
-        let area: f64 = e
-            .windows(2)
-            .zip(clipped.windows(2))
-            .map(|(x, f)| 0.5 * (x[1] - x[0]) * (f[0] + f[1]))
-            .sum();
-        if !(area > 0.0 && area.is_finite()) {
-            return None;
-        }
-        let mut cdf = Vec::with_capacity(n);
-        let mut running = 0.0;
-        cdf.push(0.0);
-        for (x, f) in e.windows(2).zip(clipped.windows(2)) {
-            running += 0.5 * (x[1] - x[0]) * (f[0] + f[1]) / area;
-            cdf.push(running);
-        }
-        Some(cdf)
+        trapezoid_cdf(&self.energy_ev[..n], &y[..n])
     }
 
     /// W1 between two CDFs from [`CdfTransform::cdf`] (`None` = empty spectrum):
