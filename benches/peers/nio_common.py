@@ -2,12 +2,15 @@
 seed-like cluster (model B of ../shared/data/multiplet/), the grids and widths of the
 benchmark, timing statistics and the comparison with the reference spectra."""
 
+import argparse
 import csv
 import statistics
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_REF = REPO.parent / "shared" / "data" / "multiplet"
+PEERS_OUT = REPO / "target" / "peers-out"
 
 # Model B ("seed-like"), see ../shared/data/multiplet/README.md and nio_modelB_seedlike_meta.json.
 MODEL_B = {
@@ -55,3 +58,29 @@ def compare(ref_path, column, energy, values, factor=1.0):
         return None, f"{ref_path.name}: energy grid differs"
     scale = max(abs(v) for v in v_ref)
     return max(abs(factor * a - b) for a, b in zip(values, v_ref)) / scale, None
+
+
+def fail(script, message):
+    """Exits with status 2 and `script: message` on stderr."""
+    print(f"{script}: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def peer_parser(doc, name, threads_help):
+    """The options every NiO peer script takes: --repeats, --out (default
+    target/peers-out/<name>), --ref and --threads."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=20, help="timed evaluations of each kind")
+    parser.add_argument("--out", type=Path, default=PEERS_OUT / name,
+                        help="directory for the spectra")
+    parser.add_argument("--ref", type=Path, default=DEFAULT_REF, help="reference data directory")
+    parser.add_argument("--threads", type=int, default=None, help=threads_help)
+    return parser
+
+
+def parse_peer_args(parser):
+    """Parses the command line, rejecting --repeats below 1."""
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    return args

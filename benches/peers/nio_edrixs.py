@@ -40,37 +40,20 @@ What is printed
     (null when the reference files are absent). The spectra are written as CSV to --out.
 """
 
-import argparse
 import json
 import os
 import sys
 import time
-from pathlib import Path
 
-from nio_common import (DEFAULT_REF, MODEL_B, XAS_GRID, XAS_HWHM, XPS_GRID, XPS_HWHM, compare,
-                        stats)
-
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_OUT = REPO / "target" / "peers-out" / "nio_edrixs"
-
-
-def fail(message):
-    print(f"nio_edrixs.py: {message}", file=sys.stderr)
-    sys.exit(2)
+from nio_common import (MODEL_B, XAS_GRID, XAS_HWHM, XPS_GRID, XPS_HWHM, compare, fail,
+                        parse_peer_args, peer_parser, stats)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=20, help="timed evaluations of each kind")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the spectra")
-    parser.add_argument("--ref", type=Path, default=DEFAULT_REF, help="reference data directory")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="set OMP/OPENBLAS/MKL/NUMBA thread counts (default: leave as is)")
+    parser = peer_parser(__doc__, "nio_edrixs",
+                         "set OMP/OPENBLAS/MKL/NUMBA thread counts (default: leave as is)")
     parser.add_argument("--no-xps", action="store_true", help="time XAS only")
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    return args
+    return parse_peer_args(parser)
 
 
 ARGS = parse_args()
@@ -88,7 +71,7 @@ try:
 
     EDRIXS_VERSION = version("edrixs")
 except ImportError as err:
-    fail(f"cannot import edrixs/numpy ({err}). Create the peers' virtualenv with "
+    fail("nio_edrixs.py", f"cannot import edrixs/numpy ({err}). Create the peers' virtualenv with "
          f"benches/peers/setup.sh and run this script with target/peers-venv/bin/python.")
 
 

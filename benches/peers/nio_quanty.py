@@ -47,7 +47,6 @@ What is printed
     files of ../shared/data/multiplet (null when absent). Spectra are written to --out.
 """
 
-import argparse
 import importlib.util
 import json
 import os
@@ -58,13 +57,11 @@ import sys
 import time
 from pathlib import Path
 
-from nio_common import (DEFAULT_REF, MODEL_B, XAS_GRID, XAS_HWHM, XPS_GRID, XPS_HWHM, compare,
-                        stats)
+from nio_common import (MODEL_B, XAS_GRID, XAS_HWHM, XPS_GRID, XPS_HWHM, compare,
+                        parse_peer_args, peer_parser, stats)
+from nio_common import fail as common_fail
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-TEMPLATE = HERE / "quanty_nio.lua.template"
-DEFAULT_OUT = REPO / "target" / "peers-out" / "nio_quanty"
+TEMPLATE = Path(__file__).resolve().parent / "quanty_nio.lua.template"
 
 # Unscaled Ni atomic values of edrixs's atom data (3d8 initial; 2p5 3d9 final), as used by
 # the reference generator; zeta_3d of the initial state is used in both states.
@@ -75,8 +72,7 @@ DENSE_BORDER = 100000
 
 
 def fail(message):
-    print(f"nio_quanty.py: {message}", file=sys.stderr)
-    sys.exit(2)
+    common_fail("nio_quanty.py", message)
 
 
 def find_quanty(override):
@@ -206,17 +202,11 @@ def write_csv(path, header, energy, values):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=20, help="timed evaluations of each kind")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the spectra")
-    parser.add_argument("--ref", type=Path, default=DEFAULT_REF, help="reference data directory")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="OMP_NUM_THREADS for Quanty (default: inherited, i.e. all cores)")
+    parser = peer_parser(__doc__, "nio_quanty",
+                         "OMP_NUM_THREADS for Quanty (default: inherited, i.e. all cores)")
     parser.add_argument("--quanty", default=os.environ.get("QUANTY_BIN"),
                         help="Quanty binary (default: the one inside the crispy package)")
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
+    args = parse_peer_args(parser)
 
     quanty = find_quanty(args.quanty)
     out = args.out.resolve()

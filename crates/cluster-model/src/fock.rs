@@ -15,10 +15,30 @@ use crate::error::{Error, Result};
 /// A determinant: bit `i` set when spin-orbital `i` is occupied (at most 64).
 pub type Det = u64;
 
-/// Binomial coefficient `C(n, k)` (0 when `k > n`).
+/// Pascal's triangle up to `C(64, k)` (the largest, `C(64, 32)`, fits in 64 bits).
+static PASCAL: [[usize; 65]; 65] = {
+    let mut t = [[0usize; 65]; 65];
+    let mut n = 0;
+    while n <= 64 {
+        t[n][0] = 1;
+        let mut k = 1;
+        while k <= n {
+            t[n][k] = t[n - 1][k - 1] + t[n - 1][k];
+            k += 1;
+        }
+        n += 1;
+    }
+    t
+};
+
+/// Binomial coefficient `C(n, k)` (0 when `k > n`); a table lookup for `n <= 64`
+/// (ranking determinants needs one per occupied orbital).
 pub fn binomial(n: usize, k: usize) -> usize {
     if k > n {
         return 0;
+    }
+    if n <= 64 {
+        return PASCAL[n][k];
     }
     let k = k.min(n - k);
     (0..k).fold(1usize, |acc, i| acc * (n - i) / (i + 1))
@@ -191,12 +211,13 @@ impl Sector {
 
     /// Index of `det` in the sector, or `None` when its shell counts are not allowed.
     pub fn index_of(&self, det: Det) -> Option<usize> {
-        let counts: Vec<usize> = self
-            .shells
-            .iter()
-            .map(|s| (det & s.mask()).count_ones() as usize)
-            .collect();
-        let block = self.blocks.iter().find(|b| b.counts == counts)?;
+        // Called for every matrix element while a model compiles: no allocation.
+        let block = self.blocks.iter().find(|b| {
+            b.counts
+                .iter()
+                .zip(&self.shells)
+                .all(|(&c, s)| (det & s.mask()).count_ones() as usize == c)
+        })?;
         let mut index = 0;
         let mut scale = 1;
         for (s, &r) in self.shells.iter().zip(&block.radices) {
@@ -215,6 +236,23 @@ impl Sector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binomial_table_matches_the_product_formula() {
+        for n in 0..=64usize {
+            for k in 0..=n + 1 {
+                // C(n, k) = prod_(i < k) (n - i) / (i + 1), exact in u128.
+                let expect = if k > n {
+                    0
+                } else {
+                    (0..k as u128).fold(1u128, |acc, i| acc * (n as u128 - i) / (i + 1))
+                };
+                assert_eq!(binomial(n, k) as u128, expect, "C({n}, {k})");
+            }
+        }
+        assert_eq!(binomial(64, 32), 1_832_624_140_942_590_534);
+        assert_eq!(binomial(70, 2), 2415);
+    }
 
     #[test]
     fn combinadic_round_trip() {

@@ -22,37 +22,41 @@ const ELEMENTS: [(&str, usize, f64); 8] = [
 ];
 
 /// An ion such as `Ni2+`: element and charge, hence the 3d count `Z - 18 - charge`.
+///
+/// Built only by parsing (`"Ni2+".parse()`), which checks the element and that the ion
+/// has 0 ..= 9 3d electrons, so every `Ion` is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ion {
-    /// Element symbol (`"Ti"` ..= `"Cu"`).
-    pub element: &'static str,
-    /// Charge (oxidation state).
-    pub charge: usize,
+    /// Index into `ELEMENTS`.
+    entry: usize,
+    charge: usize,
 }
 
 impl Ion {
+    /// Element symbol (`"Ti"` ..= `"Cu"`).
+    pub fn element(&self) -> &'static str {
+        ELEMENTS[self.entry].0
+    }
+
+    /// Charge (oxidation state).
+    pub fn charge(&self) -> usize {
+        self.charge
+    }
+
     /// 3d electrons of the ion, `Z - 18 - charge`.
     pub fn n_d(&self) -> usize {
-        self.entry().1 - 18 - self.charge
+        ELEMENTS[self.entry].1 - 18 - self.charge
     }
 
     /// Tabulated 2p3/2 binding energy of the element (eV).
     pub fn l3_edge_ev(&self) -> f64 {
-        self.entry().2
-    }
-
-    fn entry(&self) -> (&'static str, usize, f64) {
-        ELEMENTS
-            .iter()
-            .copied()
-            .find(|e| e.0 == self.element)
-            .unwrap_or(ELEMENTS[0])
+        ELEMENTS[self.entry].2
     }
 }
 
 impl fmt::Display for Ion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}+", self.element, self.charge)
+        write!(f, "{}{}+", self.element(), self.charge)
     }
 }
 
@@ -70,7 +74,11 @@ impl FromStr for Ion {
         let t = s.trim().strip_suffix('+').ok_or_else(bad)?;
         let split = t.find(|c: char| c.is_ascii_digit()).unwrap_or(t.len());
         let (symbol, digits) = t.split_at(split);
-        let &(element, z, _) = ELEMENTS.iter().find(|e| e.0 == symbol).ok_or_else(bad)?;
+        let entry = ELEMENTS
+            .iter()
+            .position(|e| e.0 == symbol)
+            .ok_or_else(bad)?;
+        let z = ELEMENTS[entry].1;
         let charge = if digits.is_empty() {
             1
         } else {
@@ -85,7 +93,7 @@ impl FromStr for Ion {
                 ),
             ));
         }
-        Ok(Ion { element, charge })
+        Ok(Ion { entry, charge })
     }
 }
 
@@ -122,8 +130,8 @@ impl ClusterParams {
         let n = ion.n_d();
         let missing =
             |what: &str| Error::param("ion", format!("no Hartree-Fock values for {ion} {what}"));
-        let initial = ground(ion.element, n as u32).ok_or_else(|| missing(&format!("3d{n}")))?;
-        let fin = core_hole(ion.element, n as u32 + 1)
+        let initial = ground(ion.element(), n as u32).ok_or_else(|| missing(&format!("3d{n}")))?;
+        let fin = core_hole(ion.element(), n as u32 + 1)
             .ok_or_else(|| missing(&format!("2p5 3d{}", n + 1)))?;
         let core_hole = scaled(fin, slater_scale);
         Ok(ClusterParams {
@@ -190,7 +198,8 @@ mod tests {
     #[test]
     fn parses_ions() {
         let ni: Ion = "Ni2+".parse().unwrap();
-        assert_eq!((ni.element, ni.charge, ni.n_d()), ("Ni", 2, 8));
+        assert_eq!((ni.element(), ni.charge(), ni.n_d()), ("Ni", 2, 8));
+        assert_eq!(ni.to_string(), "Ni2+");
         assert_eq!("Mn4+".parse::<Ion>().unwrap().n_d(), 3);
         assert_eq!("Cu2+".parse::<Ion>().unwrap().n_d(), 9);
         for bad in ["Ni", "Zn2+", "Ni0+", "Cu1+x", "Ti5+", "Cu+"] {

@@ -233,7 +233,9 @@ impl CompiledModel {
         let with_ligand = params.charge_transfer.is_some();
         let layout = Layout::new(with_ligand);
         let ranges = layout.ranges();
-        let compile = |kind: SectorKind| -> Result<CompiledSector> {
+        // All three sectors are sized before any term matrix is built, so that a model
+        // too large fails at once rather than after compiling the sectors that fit.
+        let sector = |kind: SectorKind| -> Result<Sector> {
             let sector = Sector::new(&ranges, &occupations(kind, params))?;
             if sector.dim() > MAX_SECTOR_DIM {
                 return Err(Error::param(
@@ -244,18 +246,26 @@ impl CompiledModel {
                     ),
                 ));
             }
+            Ok(sector)
+        };
+        let (initial, xas_final, xps_final) = (
+            sector(SectorKind::Initial)?,
+            sector(SectorKind::XasFinal)?,
+            sector(SectorKind::XpsFinal)?,
+        );
+        let compile = |kind: SectorKind, sector: Sector| {
             let terms = sector_terms(kind, with_ligand);
             let ops: Vec<Operator> = terms.iter().map(|&t| term_operator(t, &layout)).collect();
             let matrices = TermMatrices::new(&ops, &sector);
-            Ok(CompiledSector {
+            CompiledSector {
                 sector,
                 terms,
                 matrices,
-            })
+            }
         };
-        let initial = compile(SectorKind::Initial)?;
-        let xas_final = compile(SectorKind::XasFinal)?;
-        let xps_final = compile(SectorKind::XpsFinal)?;
+        let initial = compile(SectorKind::Initial, initial);
+        let xas_final = compile(SectorKind::XasFinal, xas_final);
+        let xps_final = compile(SectorKind::XpsFinal, xps_final);
         let dipole = [-1, 0, 1].map(|q| {
             let op = dipole_operator(&layout, q);
             let t = op.triplets(&initial.sector, &xas_final.sector);

@@ -91,48 +91,37 @@ impl ClusterParams {
                 ),
             ));
         }
+        // (name, value, is a Slater integral and so >= 0), checked in this order.
         let values = [
-            ("initial.f2_dd", self.initial.f2_dd),
-            ("initial.f4_dd", self.initial.f4_dd),
-            ("initial.zeta_3d", self.initial.zeta_3d),
-            ("core_hole.f2_dd", self.core_hole.f2_dd),
-            ("core_hole.f4_dd", self.core_hole.f4_dd),
-            ("core_hole.zeta_3d", self.core_hole.zeta_3d),
-            ("core_hole.f2_pd", self.core_hole.f2_pd),
-            ("core_hole.g1_pd", self.core_hole.g1_pd),
-            ("core_hole.g3_pd", self.core_hole.g3_pd),
-            ("core_hole.zeta_2p", self.core_hole.zeta_2p),
-            ("u_dd", self.u_dd),
-            ("u_pd", self.u_pd),
-            ("tendq", self.tendq),
-            ("ds", self.ds),
-            ("dt", self.dt),
-            ("spin_field_ev[0]", self.spin_field_ev[0]),
-            ("spin_field_ev[1]", self.spin_field_ev[1]),
-            ("orbital_field_ev[0]", self.orbital_field_ev[0]),
-            ("orbital_field_ev[1]", self.orbital_field_ev[1]),
-            ("edge_offset_ev", self.edge_offset_ev),
+            ("initial.f2_dd", self.initial.f2_dd, true),
+            ("initial.f4_dd", self.initial.f4_dd, true),
+            ("initial.zeta_3d", self.initial.zeta_3d, false),
+            ("core_hole.f2_dd", self.core_hole.f2_dd, true),
+            ("core_hole.f4_dd", self.core_hole.f4_dd, true),
+            ("core_hole.zeta_3d", self.core_hole.zeta_3d, false),
+            ("core_hole.f2_pd", self.core_hole.f2_pd, true),
+            ("core_hole.g1_pd", self.core_hole.g1_pd, true),
+            ("core_hole.g3_pd", self.core_hole.g3_pd, true),
+            ("core_hole.zeta_2p", self.core_hole.zeta_2p, false),
+            ("u_dd", self.u_dd, false),
+            ("u_pd", self.u_pd, false),
+            ("tendq", self.tendq, false),
+            ("ds", self.ds, false),
+            ("dt", self.dt, false),
+            ("spin_field_ev[0]", self.spin_field_ev[0], false),
+            ("spin_field_ev[1]", self.spin_field_ev[1], false),
+            ("orbital_field_ev[0]", self.orbital_field_ev[0], false),
+            ("orbital_field_ev[1]", self.orbital_field_ev[1], false),
+            ("edge_offset_ev", self.edge_offset_ev, false),
         ];
-        for (name, v) in values {
-            if !v.is_finite() {
-                return Err(Error::param(name, "must be finite"));
-            }
+        if let Some(&(name, _, _)) = values.iter().find(|v| !v.1.is_finite()) {
+            return Err(Error::param(name, "must be finite"));
         }
-        for (name, v) in [
-            ("initial.f2_dd", self.initial.f2_dd),
-            ("initial.f4_dd", self.initial.f4_dd),
-            ("core_hole.f2_dd", self.core_hole.f2_dd),
-            ("core_hole.f4_dd", self.core_hole.f4_dd),
-            ("core_hole.f2_pd", self.core_hole.f2_pd),
-            ("core_hole.g1_pd", self.core_hole.g1_pd),
-            ("core_hole.g3_pd", self.core_hole.g3_pd),
-        ] {
-            if v < 0.0 {
-                return Err(Error::param(
-                    name,
-                    format!("Slater integrals are >= 0, got {v}"),
-                ));
-            }
+        if let Some(&(name, v, _)) = values.iter().find(|v| v.2 && v.1 < 0.0) {
+            return Err(Error::param(
+                name,
+                format!("Slater integrals are >= 0, got {v}"),
+            ));
         }
         if let Some(ct) = &self.charge_transfer {
             for (name, v) in [
@@ -234,6 +223,25 @@ mod tests {
         assert!((o.e_dc - -77.366666667).abs() < 1e-8);
         assert!((o.e_lc - 27.333333333).abs() < 1e-8);
         assert!((o.e_p - -44.466666667).abs() < 1e-8);
+    }
+
+    #[test]
+    fn validation_names_the_first_bad_parameter() {
+        let mut p = ClusterParams::nio_seed_like();
+        assert!(p.validate().is_ok());
+        p.core_hole.g1_pd = -1.0;
+        p.tendq = f64::NAN;
+        // Non-finite values are reported before negative Slater integrals.
+        let e = p.validate().unwrap_err().to_string();
+        assert!(e.contains("`tendq`"), "{e}");
+        p.tendq = 0.6;
+        let e = p.validate().unwrap_err().to_string();
+        assert!(e.contains("`core_hole.g1_pd`") && e.contains(">= 0"), "{e}");
+        // Spin-orbit constants and the crystal field may take either sign.
+        p.core_hole.g1_pd = 1.0;
+        p.initial.zeta_3d = -0.1;
+        p.tendq = -0.6;
+        assert!(p.validate().is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
-use faer::{Mat, MatRef, Par};
+use faer::{MatMut, MatRef, Par};
 
 use crate::error::{Error, Result};
 use crate::operator::TermMatrices;
@@ -168,12 +168,13 @@ impl DenseSolver {
         let dense = &mut self.dense[..n * n];
         matrices.gather_dense(values, &indices, &self.local, dense);
         let a = MatRef::from_column_major_slice(dense, n, n);
-        let mut u = Mat::<f64>::zeros(n, n);
+        // The eigenvectors are written straight into the block's column-major storage.
+        let mut vectors = vec![0.0; n * n];
         let mut s = faer::diag::Diag::<f64>::zeros(n);
         self_adjoint_evd(
             a,
             s.as_mut(),
-            Some(u.as_mut()),
+            Some(MatMut::from_column_major_slice_mut(&mut vectors, n, n)),
             Par::Seq,
             MemStack::new(&mut self.buffer),
             Default::default(),
@@ -182,10 +183,6 @@ impl DenseSolver {
             routine: "self_adjoint_evd".into(),
             message: format!("{e:?}"),
         })?;
-        let mut vectors = Vec::with_capacity(n * n);
-        for j in 0..n {
-            vectors.extend(u.col(j).iter().copied());
-        }
         Ok(EigenBlock {
             indices,
             values: s.column_vector().iter().map(|v| v + constant).collect(),
@@ -233,6 +230,7 @@ pub fn lanczos_poles(
     let mut beta: Vec<Vec<f64>> = vec![Vec::new(); nv];
     let mut active: Vec<bool> = norms.iter().map(|&x| x > 0.0).collect();
     let (mut a, mut b2) = (vec![0.0; nv], vec![0.0; nv]);
+    let (mut b_prev, mut scale) = (vec![0.0; nv], vec![0.0; nv]);
     for _ in 0..max_steps.min(n) {
         if !active.iter().any(|&a| a) {
             break;
@@ -246,10 +244,9 @@ pub fn lanczos_poles(
                 .zip(wr.iter().zip(vr))
                 .for_each(|(acc, (x, y))| *acc += x * y);
         }
-        let b_prev: Vec<f64> = beta
-            .iter()
-            .map(|b| b.last().copied().unwrap_or(0.0))
-            .collect();
+        for (bp, b) in b_prev.iter_mut().zip(&beta) {
+            *bp = b.last().copied().unwrap_or(0.0);
+        }
         b2.iter_mut().for_each(|x| *x = 0.0);
         for ((wr, vr), pr) in w
             .chunks_exact_mut(nv)
@@ -262,7 +259,7 @@ pub fn lanczos_poles(
                 b2[k] += x * x;
             }
         }
-        let mut scale = vec![0.0; nv];
+        scale.iter_mut().for_each(|x| *x = 0.0);
         for k in 0..nv {
             if !active[k] {
                 continue;

@@ -106,23 +106,36 @@ impl Sticks {
         self.weight.iter().sum()
     }
 
-    /// Sticks closer than `tol_ev` merged into one at their (|weight|-weighted) mean
-    /// energy, and
-    /// sticks with `|weight| <= min_weight` dropped (degenerate initial states give many sticks at
+    /// Sticks within `tol_ev` of the lowest of a group merged into one at their
+    /// (|weight|-weighted) mean energy, sorted by energy, and merged sticks with
+    /// `|weight| <= min_weight` dropped (degenerate initial states give many sticks at
     /// one energy; merging them makes broadening cheaper and changes nothing visible).
+    /// The sticks may come in any order.
     pub fn merged(&self, tol_ev: f64, min_weight: f64) -> Sticks {
+        // In the order of `sorted`, so that the recursion ends even with NaN energies.
+        if !self.energy_ev.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
+            return self.clone().sorted().merged(tol_ev, min_weight);
+        }
         let mut out = Sticks::default();
+        let n = self.energy_ev.len();
         let mut k = 0;
-        while k < self.energy_ev.len() {
+        while k < n {
+            let start = self.energy_ev[k];
+            // The group always takes its first stick (a NaN energy compares false).
+            let end = k
+                + 1
+                + self.energy_ev[k + 1..]
+                    .iter()
+                    .take_while(|&&e| e - start <= tol_ev)
+                    .count();
             // Energy weighted by |w|, so that signed (XMCD) weights cannot cancel it.
             let (mut ew, mut aw, mut w) = (0.0, 0.0, 0.0);
-            let start = self.energy_ev[k];
-            while k < self.energy_ev.len() && self.energy_ev[k] - start <= tol_ev {
-                ew += self.energy_ev[k] * self.weight[k].abs();
-                aw += self.weight[k].abs();
-                w += self.weight[k];
-                k += 1;
+            for (e, wk) in self.energy_ev[k..end].iter().zip(&self.weight[k..end]) {
+                ew += e * wk.abs();
+                aw += wk.abs();
+                w += wk;
             }
+            k = end;
             if w.abs() > min_weight {
                 out.energy_ev.push(if aw > 0.0 { ew / aw } else { start });
                 out.weight.push(w);
@@ -139,14 +152,27 @@ impl Sticks {
     /// Invalid widths or grid (named).
     pub fn broaden(&self, grid_ev: &[f64], broadening: &Broadening) -> Result<Vec<f64>> {
         broadening.validate()?;
+        let (n, n_w) = (self.energy_ev.len(), self.weight.len());
+        if n != n_w {
+            return Err(Error::param(
+                "weight",
+                format!("{n_w} weights for {n} energies"),
+            ));
+        }
         let lorentz = |e: &[f64], w: &[f64], hwhm_ev: f64| {
             broaden_sticks(e, w, grid_ev, Kernel::Lorentzian { hwhm_ev })
         };
         let mut y = match (broadening.l2_hwhm_ev, broadening.l2_split_ev) {
             (Some(l2), Some(split)) => {
-                let k = self.energy_ev.partition_point(|&e| e < split);
-                let low = lorentz(&self.energy_ev[..k], &self.weight[..k], broadening.hwhm_ev)?;
-                let high = lorentz(&self.energy_ev[k..], &self.weight[k..], l2)?;
+                // By value, not by position: the sticks may come in any order.
+                let (mut low, mut high) = (Sticks::default(), Sticks::default());
+                for (&e, &w) in self.energy_ev.iter().zip(&self.weight) {
+                    let side = if e < split { &mut low } else { &mut high };
+                    side.energy_ev.push(e);
+                    side.weight.push(w);
+                }
+                let low = lorentz(&low.energy_ev, &low.weight, broadening.hwhm_ev)?;
+                let high = lorentz(&high.energy_ev, &high.weight, l2)?;
                 low.iter().zip(&high).map(|(a, b)| a + b).collect()
             }
             _ => lorentz(&self.energy_ev, &self.weight, broadening.hwhm_ev)?,
@@ -218,7 +244,12 @@ impl Broadening {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the widths (also done by [`Sticks::broaden`]), so that callers can reject
+    /// bad settings before an expensive calculation.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first bad field.
+    pub fn validate(&self) -> Result<()> {
         if !(self.hwhm_ev.is_finite() && self.hwhm_ev > 0.0) {
             return Err(Error::param(
                 "hwhm_ev",
@@ -227,6 +258,9 @@ impl Broadening {
         }
         if self.l2_hwhm_ev.is_some_and(|w| !(w.is_finite() && w > 0.0)) {
             return Err(Error::param("l2_hwhm_ev", "must be > 0"));
+        }
+        if self.l2_split_ev.is_some_and(|e| !e.is_finite()) {
+            return Err(Error::param("l2_split_ev", "must be finite"));
         }
         if self.l2_hwhm_ev.is_some() != self.l2_split_ev.is_some() {
             return Err(Error::param(
@@ -253,7 +287,7 @@ pub struct GroundState {
     pub n_d: f64,
     /// Weights of the configurations by 3d count: `(n_d, weight)`.
     pub configuration_weights: Vec<(usize, f64)>,
-    /// Weighted `<S^2>` of all electrons, and the spin `S` from `S(S+1) = <S^2>`.
+    /// Weighted `<S^2>` of all electrons.
     pub s_squared: f64,
     /// `S` from `S (S + 1) = <S^2>`.
     pub spin: f64,
@@ -264,12 +298,11 @@ pub struct GroundState {
 pub struct Calculator {
     model: CompiledModel,
     key: (usize, Option<usize>),
-    initial_solver: DenseSolver,
-    xas_solver: DenseSolver,
-    xps_solver: DenseSolver,
+    /// One workspace per sector, indexed by `SectorKind as usize`.
+    solvers: [DenseSolver; 3],
     values: Vec<f64>,
+    /// `S_+` of all electrons on the initial sector (`<S_- S_+> = |S_+ v|^2`).
     s_plus: Csr,
-    s_minus: Csr,
     s_z: Vec<f64>,
 }
 
@@ -286,22 +319,16 @@ impl Calculator {
         let model = CompiledModel::new(params)?;
         let initial = &model.initial.sector;
         let n_orb = model.layout.p.offset + 6;
-        let spin_op = |raise: bool| {
-            let one_body = (0..n_orb / 2)
-                .map(|k| {
-                    if raise {
-                        (2 * k, 2 * k + 1, 1.0)
-                    } else {
-                        (2 * k + 1, 2 * k, 1.0)
-                    }
-                })
-                .collect();
-            let op = Operator {
-                one_body,
-                ..Operator::default()
-            };
-            Csr::from_sorted_triplets(initial.dim(), initial.dim(), &op.triplets(initial, initial))
+        // S_+ = sum_k c_(k up)^dagger c_(k down) (spin up on even orbitals).
+        let s_plus = Operator {
+            one_body: (0..n_orb / 2).map(|k| (2 * k, 2 * k + 1, 1.0)).collect(),
+            ..Operator::default()
         };
+        let s_plus = Csr::from_sorted_triplets(
+            initial.dim(),
+            initial.dim(),
+            &s_plus.triplets(initial, initial),
+        );
         let s_z = initial
             .dets()
             .iter()
@@ -312,12 +339,9 @@ impl Calculator {
             })
             .collect();
         Ok(Calculator {
-            initial_solver: DenseSolver::new(),
-            xas_solver: DenseSolver::new(),
-            xps_solver: DenseSolver::new(),
+            solvers: Default::default(),
             key: structure_key(params),
-            s_plus: spin_op(true),
-            s_minus: spin_op(false),
+            s_plus,
             s_z,
             values: Vec::new(),
             model,
@@ -346,21 +370,29 @@ impl Calculator {
     /// Invalid parameters, or a failing eigensolver.
     pub fn diagonalize(&mut self, kind: SectorKind, params: &ClusterParams) -> Result<Eigen> {
         self.check(params)?;
+        self.diagonalize_checked(kind, params)
+    }
+
+    /// [`Calculator::diagonalize`] for parameters already checked.
+    fn diagonalize_checked(&mut self, kind: SectorKind, params: &ClusterParams) -> Result<Eigen> {
         let (coefficients, constant) = self.model.coefficients(kind, params);
         let sector = self.model.sector(kind);
         sector.matrices.assemble(&coefficients, &mut self.values);
-        match kind {
-            SectorKind::Initial => {
-                self.initial_solver
-                    .solve(&sector.matrices, &self.values, constant)
-            }
-            SectorKind::XasFinal => self
-                .xas_solver
-                .solve(&sector.matrices, &self.values, constant),
-            SectorKind::XpsFinal => self
-                .xps_solver
-                .solve(&sector.matrices, &self.values, constant),
-        }
+        self.solvers[kind as usize].solve(&sector.matrices, &self.values, constant)
+    }
+
+    /// The start of every evaluation: checks `states` and `params` (once), diagonalises
+    /// the initial sector and selects the contributing states `(index, weight)`.
+    fn initial_states(
+        &mut self,
+        params: &ClusterParams,
+        states: &InitialStates,
+    ) -> Result<(Eigen, Vec<(usize, f64)>)> {
+        states.validate()?;
+        self.check(params)?;
+        let eig = self.diagonalize_checked(SectorKind::Initial, params)?;
+        let sel = states.select(&eig.values);
+        Ok((eig, sel))
     }
 
     /// Ground-state properties for `params` and the initial-state choice `states`.
@@ -372,32 +404,29 @@ impl Calculator {
         params: &ClusterParams,
         states: &InitialStates,
     ) -> Result<GroundState> {
-        states.validate()?;
-        let eig = self.diagonalize(SectorKind::Initial, params)?;
-        Ok(self.ground_properties(&eig, states))
+        let (eig, sel) = self.initial_states(params, states)?;
+        Ok(self.ground_properties(&eig, &sel))
     }
 
-    fn ground_properties(&self, eig: &Eigen, states: &InitialStates) -> GroundState {
-        let sel = states.select(&eig.values);
+    fn ground_properties(&self, eig: &Eigen, sel: &[(usize, f64)]) -> GroundState {
         let sector = &self.model.initial.sector;
         let mut config = std::collections::BTreeMap::new();
         let mut s2 = 0.0;
         let dim = eig.dim;
-        let (mut tmp, mut out) = (vec![0.0; dim], vec![0.0; dim]);
-        for &(i, w) in &sel {
+        let mut s_plus_v = vec![0.0; dim];
+        for &(i, w) in sel {
             let v = &eig.vector(i);
             for (&d, c) in sector.dets().iter().zip(v) {
                 *config.entry(sector.count(d, 0)).or_insert(0.0) += w * c * c;
             }
-            // S^2 = S- S+ + Sz^2 + Sz.
-            self.s_plus.matvec(v, &mut tmp);
-            self.s_minus.matvec(&tmp, &mut out);
+            // S^2 = S- S+ + Sz^2 + Sz, and <v|S- S+|v> = |S+ v|^2.
+            self.s_plus.matvec(v, &mut s_plus_v);
             let sz: f64 = v
                 .iter()
                 .zip(&self.s_z)
                 .map(|(c, z)| c * c * (z * z + z))
                 .sum();
-            s2 += w * (v.iter().zip(&out).map(|(a, b)| a * b).sum::<f64>() + sz);
+            s2 += w * (s_plus_v.iter().map(|a| a * a).sum::<f64>() + sz);
         }
         let configuration_weights: Vec<(usize, f64)> = config.into_iter().collect();
         GroundState {
@@ -423,38 +452,24 @@ impl Calculator {
         polarization: Polarization,
         states: &InitialStates,
     ) -> Result<Sticks> {
-        states.validate()?;
-        let initial = self.diagonalize(SectorKind::Initial, params)?;
-        let fin = self.diagonalize(SectorKind::XasFinal, params)?;
-        let sel = states.select(&initial.values);
-        let mut sticks = Sticks::default();
-        let n_f = fin.dim;
-        let mut t = [vec![0.0; n_f], vec![0.0; n_f], vec![0.0; n_f]];
-        for &(i, w) in &sel {
-            let g = initial.vector(i);
-            for (q, out) in t.iter_mut().enumerate() {
-                self.model.dipole[q].matvec(&g, out);
-            }
-            for block in &fin.blocks {
-                for (f, e_f) in block.values.iter().enumerate() {
-                    let [am, a0, ap] = [0, 1, 2].map(|q| block.project(f, &t[q]));
-                    let intensity = match polarization {
-                        Polarization::Isotropic => (am * am + a0 * a0 + ap * ap) / 3.0,
-                        Polarization::X => 0.5 * (am - ap).powi(2),
-                        Polarization::Y => 0.5 * (am + ap).powi(2),
-                        Polarization::Z => a0 * a0,
-                        Polarization::Left => ap * ap,
-                        Polarization::Right => am * am,
-                        Polarization::Xmcd => ap * ap - am * am,
-                    };
-                    if intensity != 0.0 {
-                        sticks.energy_ev.push(e_f - initial.values[i]);
-                        sticks.weight.push(w * intensity);
-                    }
+        self.dense_sticks(
+            SectorKind::XasFinal,
+            params,
+            states,
+            |model| &model.dipole[..],
+            |a| {
+                let [am, a0, ap] = [a[0], a[1], a[2]];
+                match polarization {
+                    Polarization::Isotropic => (am * am + a0 * a0 + ap * ap) / 3.0,
+                    Polarization::X => 0.5 * (am - ap).powi(2),
+                    Polarization::Y => 0.5 * (am + ap).powi(2),
+                    Polarization::Z => a0 * a0,
+                    Polarization::Left => ap * ap,
+                    Polarization::Right => am * am,
+                    Polarization::Xmcd => ap * ap - am * am,
                 }
-            }
-        }
-        Ok(sticks.sorted())
+            },
+        )
     }
 
     /// XPS stick spectrum in the sudden approximation, `sum_j |<f|c_j|g>|^2` over the
@@ -463,23 +478,46 @@ impl Calculator {
     /// # Errors
     /// As [`Calculator::diagonalize`].
     pub fn xps_sticks(&mut self, params: &ClusterParams, states: &InitialStates) -> Result<Sticks> {
-        states.validate()?;
-        let initial = self.diagonalize(SectorKind::Initial, params)?;
-        let fin = self.diagonalize(SectorKind::XpsFinal, params)?;
-        let sel = states.select(&initial.values);
+        self.dense_sticks(
+            SectorKind::XpsFinal,
+            params,
+            states,
+            |model| &model.core_annihilators[..],
+            |a| a.iter().map(|x| x.powi(2)).sum(),
+        )
+    }
+
+    /// Shared dense route: the final sector `kind` is diagonalised, and every final
+    /// state `f` of every contributing initial state `g` gives a stick of weight
+    /// `intensity(<f|O_k|g> for the operators O_k of ops(model))` (zeros dropped).
+    fn dense_sticks(
+        &mut self,
+        kind: SectorKind,
+        params: &ClusterParams,
+        states: &InitialStates,
+        ops: impl Fn(&CompiledModel) -> &[Csr],
+        intensity: impl Fn(&[f64]) -> f64,
+    ) -> Result<Sticks> {
+        let (initial, sel) = self.initial_states(params, states)?;
+        let fin = self.diagonalize_checked(kind, params)?;
+        let ops = ops(&self.model);
+        let mut t = vec![vec![0.0; fin.dim]; ops.len()];
+        let mut amplitudes = vec![0.0; ops.len()];
         let mut sticks = Sticks::default();
-        let mut t: Vec<Vec<f64>> = vec![vec![0.0; fin.dim]; 6];
         for &(i, w) in &sel {
             let g = initial.vector(i);
-            for (c, out) in self.model.core_annihilators.iter().zip(t.iter_mut()) {
-                c.matvec(&g, out);
+            for (op, out) in ops.iter().zip(&mut t) {
+                op.matvec(&g, out);
             }
             for block in &fin.blocks {
                 for (f, e_f) in block.values.iter().enumerate() {
-                    let weight: f64 = t.iter().map(|tj| block.project(f, tj).powi(2)).sum();
-                    if weight > 0.0 {
+                    for (a, t_k) in amplitudes.iter_mut().zip(&t) {
+                        *a = block.project(f, t_k);
+                    }
+                    let value = intensity(&amplitudes);
+                    if value != 0.0 {
                         sticks.energy_ev.push(e_f - initial.values[i]);
-                        sticks.weight.push(w * weight);
+                        sticks.weight.push(w * value);
                     }
                 }
             }
@@ -580,9 +618,7 @@ impl Calculator {
         if steps == 0 {
             return Err(Error::param("steps", "must be at least 1"));
         }
-        states.validate()?;
-        let initial = self.diagonalize(SectorKind::Initial, params)?;
-        let sel = states.select(&initial.values);
+        let (initial, sel) = self.initial_states(params, states)?;
         let (coefficients, constant) = self.model.coefficients(kind, params);
         let sector = self.model.sector(kind);
         sector.matrices.assemble(&coefficients, &mut self.values);
@@ -617,5 +653,94 @@ impl Calculator {
             }
         }
         Ok(sticks.sorted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sticks(pairs: &[(f64, f64)]) -> Sticks {
+        Sticks {
+            energy_ev: pairs.iter().map(|p| p.0).collect(),
+            weight: pairs.iter().map(|p| p.1).collect(),
+        }
+    }
+
+    #[test]
+    fn merging_does_not_depend_on_the_order_of_the_sticks() {
+        let sorted = sticks(&[(1.0, 1.0), (1.0 + 1e-9, 3.0), (2.0, 0.5), (3.0, 1e-12)]);
+        let shuffled = sticks(&[(2.0, 0.5), (1.0 + 1e-9, 3.0), (3.0, 1e-12), (1.0, 1.0)]);
+        let expect = sticks(&[(1.0 + 0.75e-9, 4.0), (2.0, 0.5)]);
+        for s in [&sorted, &shuffled] {
+            let m = s.merged(1e-6, 1e-9);
+            assert_eq!(m.weight, expect.weight);
+            for (a, b) in m.energy_ev.iter().zip(&expect.energy_ev) {
+                assert!((a - b).abs() < 1e-15, "{m:?}");
+            }
+        }
+        // NaN energies neither loop nor panic.
+        let with_nan = sticks(&[(f64::NAN, 1.0), (1.0, 1.0)]);
+        assert_eq!(with_nan.merged(1e-6, 0.0).weight.len(), 2);
+    }
+
+    #[test]
+    fn l3_and_l2_widths_go_by_energy_not_by_position() {
+        let grid: Vec<f64> = (0..400).map(|i| 840.0 + 0.1 * i as f64).collect();
+        let b = Broadening {
+            hwhm_ev: 0.2,
+            l2_hwhm_ev: Some(0.6),
+            l2_split_ev: Some(860.0),
+            gauss_fwhm_ev: 0.0,
+        };
+        let sorted = sticks(&[(850.0, 1.0), (870.0, 1.0)]);
+        let reversed = sticks(&[(870.0, 1.0), (850.0, 1.0)]);
+        let y = sorted.broaden(&grid, &b).unwrap();
+        assert_eq!(reversed.broaden(&grid, &b).unwrap(), y);
+        // Peak heights 1 / (pi HWHM) of the L3 (0.2 eV) and L2 (0.6 eV) lines.
+        let at = |e: f64| y[((e - 840.0) / 0.1).round() as usize];
+        let pi = std::f64::consts::PI;
+        assert!((at(850.0) - 1.0 / (pi * 0.2)).abs() < 1e-3, "{}", at(850.0));
+        assert!((at(870.0) - 1.0 / (pi * 0.6)).abs() < 1e-3, "{}", at(870.0));
+    }
+
+    #[test]
+    fn broadening_rejects_bad_widths_by_name() {
+        let ok = Broadening::lorentzian(0.3);
+        assert!(ok.validate().is_ok());
+        let cases = [
+            (Broadening::lorentzian(0.0), "hwhm_ev"),
+            (
+                Broadening {
+                    l2_hwhm_ev: Some(0.5),
+                    l2_split_ev: Some(f64::NAN),
+                    ..ok
+                },
+                "l2_split_ev",
+            ),
+            (
+                Broadening {
+                    l2_hwhm_ev: Some(0.5),
+                    ..ok
+                },
+                "l2_split_ev",
+            ),
+            (
+                Broadening {
+                    gauss_fwhm_ev: -1.0,
+                    ..ok
+                },
+                "gauss_fwhm_ev",
+            ),
+        ];
+        for (b, name) in cases {
+            let e = b.validate().unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
+        }
+        let mismatched = Sticks {
+            energy_ev: vec![1.0, 2.0],
+            weight: vec![1.0],
+        };
+        assert!(mismatched.broaden(&[0.0, 1.0], &ok).is_err());
     }
 }

@@ -2,6 +2,9 @@
 //! exact integer arithmetic, one square root at the end) and Gaunt coefficients
 //! `c^k(l m; l' m')`, the angular integrals of the Coulomb and dipole operators.
 
+/// Largest `j1 + j2 + j3` for which [`wigner_3j`] is computed exactly in `i128`.
+pub const MAX_J_SUM: i64 = 15;
+
 /// `n!` as an exact integer (`n <= 33` fits in `i128`).
 fn factorial(n: i64) -> i128 {
     (1..=n as i128).product()
@@ -19,7 +22,9 @@ fn gcd(mut a: i128, mut b: i128) -> i128 {
 /// Returns 0 when the selection rules fail (`m1 + m2 + m3 != 0`, triangle inequality,
 /// `|m| > j`). Exact up to the final `f64` square root, so tabulated values such as
 /// `(2 2 2; 0 0 0) = -sqrt(2/35)` are reproduced to the last bit or one ulp. Valid for
-/// `j1 + j2 + j3 <= 30` (factorials stay within `i128`).
+/// `j1 + j2 + j3 <= 15` (all intermediate products stay within `i128`; at 16 the
+/// product of the six factorials of the prefactor needs 133 bits); larger symbols that
+/// the selection rules allow give NaN.
 pub fn wigner_3j(j1: i64, j2: i64, j3: i64, m1: i64, m2: i64, m3: i64) -> f64 {
     if m1 + m2 + m3 != 0
         || j3 > j1 + j2
@@ -27,9 +32,11 @@ pub fn wigner_3j(j1: i64, j2: i64, j3: i64, m1: i64, m2: i64, m3: i64) -> f64 {
         || m1.abs() > j1
         || m2.abs() > j2
         || m3.abs() > j3
-        || j1 + j2 + j3 > 30
     {
         return 0.0;
+    }
+    if j1 + j2 + j3 > MAX_J_SUM {
+        return f64::NAN;
     }
     // Racah: sum over t of (-1)^t / [t! (j3-j2+t+m1)! (j3-j1+t-m2)! (j1+j2-j3-t)!
     // (j1-t-m1)! (j2-t+m2)!], kept as an exact fraction num/den.
@@ -127,6 +134,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn orthogonality_holds_up_to_the_largest_exact_symbols() {
+        // (5 3 j3) reaches j1 + j2 + j3 = 15; (8 8 8) would overflow i128 and is NaN.
+        let (j1, j2) = (5i64, 3i64);
+        for j3 in (j1 - j2)..=(j1 + j2 - 1) {
+            assert!(j1 + j2 + j3 <= MAX_J_SUM);
+            for m3 in -j3..=j3 {
+                let s: f64 = (-j1..=j1)
+                    .flat_map(|m1| (-j2..=j2).map(move |m2| (m1, m2)))
+                    .map(|(m1, m2)| wigner_3j(j1, j2, j3, m1, m2, m3).powi(2))
+                    .sum();
+                assert!((s - 1.0 / (2 * j3 + 1) as f64).abs() < 1e-14, "j3 {j3}");
+            }
+        }
+        assert!(wigner_3j(8, 8, 8, 0, 0, 0).is_nan());
+        assert_eq!(wigner_3j(8, 8, 8, 1, 0, 0), 0.0);
     }
 
     #[test]

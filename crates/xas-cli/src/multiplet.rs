@@ -422,10 +422,8 @@ fn spectrum_setup(o: &Options) -> Result<SpectrumSetup> {
         l2_split_ev: o.l2_split,
         gauss_fwhm_ev: o.gauss_fwhm.unwrap_or(0.0),
     };
-    // Broadening no sticks checks the widths now rather than after the diagonalisation.
-    Sticks::default()
-        .broaden(&[0.0, 1.0], &broadening)
-        .context("line widths")?;
+    // Checked now rather than after the diagonalisation.
+    broadening.validate().context("line widths")?;
     Ok(SpectrumSetup {
         kind,
         polarization: (kind == SpectrumKind::Xas)
