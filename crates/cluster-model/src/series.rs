@@ -51,8 +51,10 @@ impl SeriesSettings {
 /// An energy between the L3 and L2 multiplets of `ion` (eV, in the energy convention
 /// of [`ClusterParams::for_ion`]): the tabulated 2p3/2 binding energy plus
 /// `1.2 zeta_2p`. The two edges are `1.5 zeta_2p` apart and each multiplet spreads
-/// over a few eV, so this falls in the gap between them (checked for Mn2+, Mn3+,
-/// Mn4+: the gap spans about 644.8-647.6 eV, the split is 646.9 eV).
+/// over a few eV, so this falls between them: for Mn (split 646.9 eV) at 10Dq = 1.5 eV
+/// the sticks above 1e-3 leave gaps of 644.8-649.6 eV (Mn2+) and 645.6-648.0 eV (Mn3+);
+/// for Mn4+ no gap wider than 1 eV exists there, so which width a few weak sticks near
+/// the split get is a convention.
 ///
 /// # Errors
 /// As [`ClusterParams::for_ion`].
