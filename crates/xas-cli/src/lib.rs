@@ -4,10 +4,12 @@
 //! reports, tables and figures.
 
 pub mod demo;
+pub mod embed;
 pub mod estimate;
 pub mod info;
 pub mod library;
 pub mod load;
+pub mod map_plot;
 pub mod multiplet;
 pub mod normalize;
 pub mod plot;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xas_cli::{demo, estimate, info, library, multiplet, normalize, similarity};
+use xas_cli::{demo, embed, estimate, info, library, multiplet, normalize, similarity};
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
 #[derive(Debug, Parser)]
@@ -32,6 +32,8 @@ enum Command {
     Estimate(estimate::EstimateArgs),
     /// Distances between two spectra under one or all similarity measures.
     Similarity(similarity::SimilarityArgs),
+    /// Map sets of spectra in 2-D (UMAP, PCA, MDS), save the map, place new spectra on it.
+    Embed(Box<embed::EmbedArgs>),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Library(args) => library::run(args, cli.json),
         Command::Estimate(args) => estimate::run(args, cli.json),
         Command::Similarity(args) => similarity::run(args, cli.json),
+        Command::Embed(args) => embed::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {

@@ -199,7 +199,7 @@ const FONT_CANDIDATES: &[&str] = &[
 ];
 
 /// Registers a system font as "sans-serif" once; text layout needs it.
-fn ensure_font() -> Result<()> {
+pub(crate) fn ensure_font() -> Result<()> {
     static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     FONT.get_or_init(|| {
         for path in FONT_CANDIDATES {

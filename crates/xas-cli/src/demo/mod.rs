@@ -5,6 +5,7 @@
 //! library code, writes its files under `<out>/<stage>/` and adds a section and a line
 //! of results to the report. New crates add their stage to `STAGES`.
 
+mod manifold;
 mod multiplet;
 mod normalization;
 mod similarity;
@@ -33,6 +34,7 @@ const STAGES: &[Stage] = &[
     ("normalization", normalization::run),
     ("multiplet", multiplet::run),
     ("similarity", similarity::run),
+    ("manifold", manifold::run),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.

@@ -6,6 +6,7 @@
 //! | column text / CSV (`.dat`, `.csv`, ...) | yes | [`write_columns`] |
 //! | Athena project (`.prj`, gzip or plain) | yes, one spectrum per mu(E) group | no |
 //! | EMSA/MAS (`.msa`) | yes | no |
+//! | table of spectra (energy, then one column per spectrum) | [`read_spectra_table`] | [`write_columns`] |
 //!
 //! [`read_file`] detects the format from the content ([`detect_format`]) and returns
 //! every spectrum in the file. Errors name the file, the one-based line and the field
@@ -32,6 +33,7 @@ mod select;
 mod source;
 mod table;
 mod text;
+mod wide;
 mod xdi;
 mod xdi_write;
 
@@ -42,6 +44,7 @@ pub use columns_write::{Delimiter, write_columns};
 pub use detect::detect_format;
 pub use format::Format;
 pub use options::{ColumnSelector, ReadOptions};
+pub use wide::read_spectra_table;
 pub use xdi_write::{write_xdi, xdi_string};
 
 use crate::error::{Error, Result};

@@ -1,0 +1,574 @@
+//! `xas embed`: 2-D (or n-D) maps of sets of spectra by UMAP, PCA or classical MDS,
+//! saved models, and placement of new spectra on a saved map.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use xas_core::SpectraMatrix;
+use xas_core::io::{read_spectra_table, write_atomic};
+use xas_core::normalize::{Normalization, normalize_values};
+use xas_core::resample::{Extrapolation, Interpolation, interpolate};
+use xas_manifold::mds::ClassicalMds;
+use xas_manifold::pca::{Pca, PcaParams};
+use xas_manifold::quality;
+use xas_manifold::umap::{Stage, Umap, UmapModel, UmapParams};
+use xas_manifold::{Dissimilarity, Vectors};
+use xas_metrics::library::Library;
+use xas_metrics::measures::Metric;
+
+use crate::load::{ColumnArgs, read_spectra};
+use crate::map_plot::{MapPlot, groups_by_category, groups_by_value};
+
+/// Format tag of saved maps.
+const MODEL_FORMAT: &str = "xas-embed-model";
+/// Version of the saved-map layout.
+const MODEL_VERSION: u32 = 1;
+/// Neighbourhood size of the quality measures reported with a map.
+const QUALITY_K: usize = 15;
+
+/// The method of `xas embed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum EmbedMethod {
+    /// UMAP (umap-learn's defaults).
+    Umap,
+    /// Principal component analysis (Euclidean).
+    Pca,
+    /// Classical (Torgerson) multidimensional scaling on any measure.
+    Mds,
+}
+
+/// Normalisation of every spectrum before it is mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum EmbedNormalization {
+    /// Use the values as given.
+    None,
+    /// Unit trapezoid area over energy.
+    Area,
+    /// Maximum absolute value 1.
+    Max,
+    /// Unit Euclidean norm.
+    L2,
+}
+
+/// Arguments of `xas embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Input: a saved library (`xas library`), a table (first column energy, one
+    /// column per spectrum, named in the header), or several spectrum files on one
+    /// energy axis.
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// Place the input spectra on this saved map instead of fitting a new one.
+    #[arg(long, value_name = "MODEL.json")]
+    model: Option<PathBuf>,
+    /// Method of a new map.
+    #[arg(long, value_enum, default_value = "umap")]
+    method: EmbedMethod,
+    /// Similarity measure (UMAP and MDS; PCA is Euclidean): euclidean, manhattan,
+    /// chebyshev, cosine, pearson, spearman, derivative-pearson, kl, js, hellinger, w1,
+    /// wcc[:L_EV], dtw[:BAND].
+    #[arg(long, default_value = "euclidean")]
+    metric: String,
+    /// UMAP neighbourhood size, counting the spectrum itself.
+    #[arg(long, default_value_t = 15)]
+    n_neighbors: usize,
+    /// UMAP minimum distance between points of the map.
+    #[arg(long, default_value_t = 0.1)]
+    min_dist: f64,
+    /// Dimension of the map.
+    #[arg(long, default_value_t = 2)]
+    n_components: usize,
+    /// Seed of every random choice (UMAP).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Parallel UMAP optimisation: faster on several cores, not reproducible run to run.
+    #[arg(long)]
+    parallel: bool,
+    /// Normalisation of every spectrum before mapping (a saved map keeps its own).
+    #[arg(long, value_enum, default_value = "area")]
+    normalization: EmbedNormalization,
+    /// Label that colours the plot and is reported in the silhouette (a library label).
+    #[arg(long, value_name = "LABEL")]
+    color_by: Option<String>,
+    /// Output CSV: name, coordinates, labels.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Plot of the map (`.svg` or `.png`); with `--model`, the new spectra over the map.
+    #[arg(long, value_name = "OUT.svg|OUT.png")]
+    plot: Option<PathBuf>,
+    /// Save the fitted map for `--model`.
+    #[arg(long, value_name = "MODEL.json")]
+    save_model: Option<PathBuf>,
+    #[command(flatten)]
+    columns: ColumnArgs,
+}
+
+/// The method-specific part of a saved map.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum MapModel {
+    Umap(UmapModel),
+    Pca {
+        pca: Pca,
+        energy_ev: Vec<f64>,
+    },
+    Mds {
+        mds: ClassicalMds,
+        training: Vectors,
+    },
+}
+
+/// A saved map: the model, the coordinates and labels of the spectra it was fitted
+/// on (to draw new spectra over them), and the preprocessing new spectra get.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SavedMap {
+    format: String,
+    version: u32,
+    normalization: EmbedNormalization,
+    names: Vec<String>,
+    coords: Vec<f64>,
+    dims: usize,
+    color_by: Option<String>,
+    colors: Option<Colors>,
+    model: MapModel,
+}
+
+/// Values of the colouring label.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Colors {
+    Category(Vec<String>),
+    Value(Vec<f64>),
+}
+
+/// Summary printed (or written as JSON) after a fit.
+#[derive(Debug, Serialize)]
+struct FitSummary {
+    method: EmbedMethod,
+    spectra: usize,
+    points: usize,
+    metric: String,
+    trustworthiness: f64,
+    continuity: f64,
+    knn_preservation: f64,
+    silhouette: Option<f64>,
+    k: usize,
+    output: String,
+}
+
+/// Runs `xas embed`.
+///
+/// # Errors
+/// Unreadable or inconsistent inputs (spectra on different grids, too few spectra for
+/// the neighbourhood, non-finite values), unknown labels or measures, failed writes.
+pub fn run(args: &EmbedArgs, json: bool) -> Result<()> {
+    match &args.model {
+        Some(model) => place(args, model, json),
+        None => fit(args, json),
+    }
+}
+
+/// Reads the input spectra as one matrix on one axis.
+fn read_input(args: &EmbedArgs) -> Result<SpectraMatrix> {
+    if let [path] = args.input.as_slice() {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if bytes.starts_with(b"\x89XASL") {
+            return Ok(Library::from_bytes(&bytes)
+                .with_context(|| format!("reading library {}", path.display()))?
+                .into_spectra());
+        }
+        if let Ok(m) = read_spectra_table(&bytes, path)
+            && m.n_spectra() > 1
+        {
+            return Ok(m);
+        }
+    }
+    let mut matrix: Option<SpectraMatrix> = None;
+    for path in &args.input {
+        let (_, spectra) = read_spectra(path, &args.columns)?;
+        for s in spectra {
+            let m = matrix.get_or_insert(SpectraMatrix::new(s.energy_ev().to_vec())?);
+            if m.energy_ev() != s.energy_ev() {
+                bail!(
+                    "{}: energy axis differs from the first input's ({} points {:.3}-{:.3} eV vs {} points); resample onto one grid first",
+                    path.display(),
+                    s.energy_ev().len(),
+                    s.energy_ev()[0],
+                    s.energy_ev()[s.energy_ev().len() - 1],
+                    m.energy_ev().len()
+                );
+            }
+            let name = s
+                .meta
+                .label
+                .clone()
+                .unwrap_or_else(|| path.display().to_string());
+            m.push_row(name, s.intensity())?;
+        }
+    }
+    matrix.context("no spectra in the input")
+}
+
+/// The rows of `m`, normalised.
+fn normalized_rows(energy: &[f64], rows: &[f64], how: EmbedNormalization) -> Result<Vec<f64>> {
+    let method = match how {
+        EmbedNormalization::None => return Ok(rows.to_vec()),
+        EmbedNormalization::Area => Normalization::Area,
+        EmbedNormalization::Max => Normalization::Max,
+        EmbedNormalization::L2 => Normalization::L2,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.chunks_exact(energy.len()).enumerate() {
+        out.extend(
+            normalize_values(energy, row, method)
+                .with_context(|| format!("normalising spectrum {i}"))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The colouring label of `m`, if asked for.
+fn colors(m: &SpectraMatrix, label: Option<&str>) -> Result<Option<Colors>> {
+    let Some(label) = label else { return Ok(None) };
+    if let Some(v) = m.categorical_label(label) {
+        return Ok(Some(Colors::Category(v.to_vec())));
+    }
+    if let Some(v) = m.numeric_label(label) {
+        return Ok(Some(Colors::Value(v.to_vec())));
+    }
+    let known: Vec<&str> = m
+        .categorical_label_names()
+        .chain(m.numeric_label_names())
+        .collect();
+    bail!(
+        "--color-by {label}: no such label (the input has: {})",
+        known.join(", ")
+    )
+}
+
+fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
+    let input = read_input(args)?;
+    let energy = input.energy_ev().to_vec();
+    let rows = normalized_rows(&energy, input.as_slice(), args.normalization)?;
+    let metric = Metric::from_name(&args.metric).context("--metric")?;
+    let metric = if args.method == EmbedMethod::Pca {
+        Metric::Euclidean
+    } else {
+        metric
+    };
+    let vectors = Vectors::new(metric, &energy, &rows).context("input spectra")?;
+    let dims = args.n_components;
+    let (coords, model) = match args.method {
+        EmbedMethod::Umap => {
+            let params = UmapParams {
+                n_neighbors: args.n_neighbors,
+                min_dist: args.min_dist,
+                n_components: dims,
+                seed: args.seed,
+                parallel: args.parallel,
+                ..UmapParams::default()
+            };
+            let model = Umap::fit((&vectors).into(), &params, &mut progress_printer(json))?;
+            (model.embedding().to_vec(), MapModel::Umap(model))
+        }
+        EmbedMethod::Pca => {
+            let params = PcaParams {
+                n_components: dims,
+                ..PcaParams::default()
+            };
+            let pca = Pca::fit(&rows, energy.len(), &params)?;
+            (
+                pca.transform(&rows)?,
+                MapModel::Pca {
+                    pca,
+                    energy_ev: energy.clone(),
+                },
+            )
+        }
+        EmbedMethod::Mds => {
+            let d = vectors.distance_matrix()?;
+            let mds = ClassicalMds::fit(&d, dims)?;
+            (
+                mds.coords().to_vec(),
+                MapModel::Mds {
+                    mds,
+                    training: vectors.clone(),
+                },
+            )
+        }
+    };
+    let colors = colors(&input, args.color_by.as_deref())?;
+    let k = QUALITY_K
+        .min(input.n_spectra().saturating_sub(1) / 2)
+        .max(1);
+    let labels = colors.as_ref().and_then(category_indices);
+    let report = quality::report(
+        Dissimilarity::Vectors(&vectors),
+        &coords,
+        dims,
+        k,
+        labels.as_deref(),
+        sample_for(input.n_spectra()),
+    )?;
+    write_csv(&args.output, input.names(), &coords, dims, &input)?;
+    let saved = SavedMap {
+        format: MODEL_FORMAT.into(),
+        version: MODEL_VERSION,
+        normalization: args.normalization,
+        names: input.names().to_vec(),
+        coords: coords.clone(),
+        dims,
+        color_by: args.color_by.clone(),
+        colors,
+        model,
+    };
+    if let Some(path) = &args.save_model {
+        write_atomic(path, serde_json::to_string(&saved)?.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        map_plot(&saved, args.method, &[]).save(path)?;
+    }
+    let summary = FitSummary {
+        method: args.method,
+        spectra: input.n_spectra(),
+        points: energy.len(),
+        metric: metric.to_string(),
+        trustworthiness: report.trustworthiness,
+        continuity: report.continuity,
+        knn_preservation: report.knn_preservation,
+        silhouette: report.silhouette,
+        k,
+        output: args.output.display().to_string(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}{}; written to {}",
+            summary.method,
+            summary.spectra,
+            summary.points,
+            summary.metric,
+            summary.trustworthiness,
+            summary.continuity,
+            summary.knn_preservation,
+            summary
+                .silhouette
+                .map(|s| format!(", silhouette {s:.3}"))
+                .unwrap_or_default(),
+            summary.output
+        );
+    }
+    Ok(())
+}
+
+/// Query-point sampling of the quality measures for large maps.
+fn sample_for(n: usize) -> Option<(usize, u64)> {
+    (n > 5000).then_some((2000, 0))
+}
+
+/// Category indices of a categorical colouring.
+fn category_indices(colors: &Colors) -> Option<Vec<usize>> {
+    match colors {
+        Colors::Category(v) => {
+            let mut seen: Vec<&String> = Vec::new();
+            Some(
+                v.iter()
+                    .map(|s| match seen.iter().position(|t| *t == s) {
+                        Some(i) => i,
+                        None => {
+                            seen.push(s);
+                            seen.len() - 1
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        Colors::Value(_) => None,
+    }
+}
+
+/// Prints the stages of a UMAP fit and every tenth of its epochs on standard error.
+fn progress_printer(quiet: bool) -> impl FnMut(Stage, usize, usize) -> ControlFlow<()> {
+    move |stage, done, total| {
+        let tenth = (total / 10).max(1);
+        let show = match stage {
+            Stage::Layout => done % tenth == 0 || done == total,
+            _ => done == total,
+        };
+        if show && !quiet {
+            eprintln!("umap: {stage:?} {done}/{total}");
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Writes `name, c1..cd` and the labels of `m` as CSV.
+fn write_csv(
+    path: &Path,
+    names: &[String],
+    coords: &[f64],
+    dims: usize,
+    m: &SpectraMatrix,
+) -> Result<()> {
+    let cat: Vec<&str> = m.categorical_label_names().collect();
+    let num: Vec<&str> = m.numeric_label_names().collect();
+    let mut text = String::from("name");
+    for d in 1..=dims {
+        text.push_str(&format!(",c{d}"));
+    }
+    for l in cat.iter().chain(&num) {
+        text.push_str(&format!(",{l}"));
+    }
+    text.push('\n');
+    for (i, name) in names.iter().enumerate() {
+        text.push_str(&csv_field(name));
+        for c in &coords[i * dims..(i + 1) * dims] {
+            text.push_str(&format!(",{c}"));
+        }
+        for l in &cat {
+            let v = m
+                .categorical_label(l)
+                .map(|v| v[i].as_str())
+                .unwrap_or_default();
+            text.push_str(&format!(",{}", csv_field(v)));
+        }
+        for l in &num {
+            let v = m.numeric_label(l).map(|v| v[i]).unwrap_or(f64::NAN);
+            text.push_str(&format!(",{v}"));
+        }
+        text.push('\n');
+    }
+    write_atomic(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A CSV field, quoted when it holds a comma, quote or newline.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The plot of a saved map with `overlay` (new spectra) over it.
+fn map_plot(saved: &SavedMap, method: EmbedMethod, overlay: &[(String, (f64, f64))]) -> MapPlot {
+    let dims = saved.dims;
+    let points: Vec<(f64, f64)> = saved
+        .coords
+        .chunks(dims)
+        .map(|c| (c[0], c.get(1).copied().unwrap_or(0.0)))
+        .collect();
+    let label = saved.color_by.clone().unwrap_or_default();
+    let groups = match &saved.colors {
+        Some(Colors::Category(v)) => groups_by_category(&points, v),
+        Some(Colors::Value(v)) => groups_by_value(&points, &label, v),
+        None => groups_by_category(&points, &vec!["spectra".to_string(); points.len()]),
+    };
+    let name = format!("{method:?}").to_uppercase();
+    MapPlot {
+        title: format!("{name} map of {} spectra", points.len()),
+        axes: (format!("{name} 1"), format!("{name} 2")),
+        groups,
+        overlay: overlay.to_vec(),
+    }
+}
+
+/// Places the input spectra on a saved map.
+fn place(args: &EmbedArgs, model_path: &Path, json: bool) -> Result<()> {
+    let text = std::fs::read_to_string(model_path)
+        .with_context(|| format!("cannot read {}", model_path.display()))?;
+    let saved: SavedMap = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a saved map", model_path.display()))?;
+    if saved.format != MODEL_FORMAT || saved.version != MODEL_VERSION {
+        bail!(
+            "{}: a {} v{} file, expected {MODEL_FORMAT} v{MODEL_VERSION}",
+            model_path.display(),
+            saved.format,
+            saved.version
+        );
+    }
+    let input = read_input(args)?;
+    let axis = model_axis(&saved.model);
+    let rows = onto_axis(&input, axis)?;
+    let rows = normalized_rows(axis, &rows, saved.normalization)?;
+    let (coords, method) = match &saved.model {
+        MapModel::Umap(m) => (m.transform(&rows)?, EmbedMethod::Umap),
+        MapModel::Pca { pca, .. } => (pca.transform(&rows)?, EmbedMethod::Pca),
+        MapModel::Mds { mds, training } => {
+            let mut out = Vec::new();
+            for (r, row) in rows.chunks_exact(axis.len()).enumerate() {
+                let q = training.prepare_query(&format!("spectrum {r}"), row)?;
+                let d: Vec<f64> = (0..training.len())
+                    .map(|j| training.distance_prepared(&q, j))
+                    .collect();
+                out.extend(mds.transform(&d)?);
+            }
+            (out, EmbedMethod::Mds)
+        }
+    };
+    write_csv(&args.output, input.names(), &coords, saved.dims, &input)?;
+    let overlay: Vec<(String, (f64, f64))> = input
+        .names()
+        .iter()
+        .zip(coords.chunks(saved.dims))
+        .map(|(n, c)| (n.clone(), (c[0], c.get(1).copied().unwrap_or(0.0))))
+        .collect();
+    if let Some(path) = &args.plot {
+        map_plot(&saved, method, &overlay).save(path)?;
+    }
+    if json {
+        #[derive(Serialize)]
+        struct Placed<'a> {
+            name: &'a str,
+            coords: &'a [f64],
+        }
+        let placed: Vec<Placed> = overlay
+            .iter()
+            .zip(coords.chunks(saved.dims))
+            .map(|((n, _), c)| Placed { name: n, coords: c })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&placed)?);
+    } else {
+        for (name, c) in input.names().iter().zip(coords.chunks(saved.dims)) {
+            let c: Vec<String> = c.iter().map(|v| format!("{v:.3}")).collect();
+            println!("{name}: ({})", c.join(", "));
+        }
+    }
+    Ok(())
+}
+
+/// The energy axis a saved map expects.
+fn model_axis(model: &MapModel) -> &[f64] {
+    match model {
+        MapModel::Umap(m) => m.training().map_or(&[], |t| t.energy_ev()),
+        MapModel::Pca { energy_ev, .. } => energy_ev,
+        MapModel::Mds { training, .. } => training.energy_ev(),
+    }
+}
+
+/// The spectra of `m` on `axis`: as they are when the axes agree, else linearly
+/// interpolated (an error names the spectrum when it does not cover the axis).
+fn onto_axis(m: &SpectraMatrix, axis: &[f64]) -> Result<Vec<f64>> {
+    if m.energy_ev() == axis {
+        return Ok(m.as_slice().to_vec());
+    }
+    let mut out = Vec::with_capacity(m.n_spectra() * axis.len());
+    for (name, row) in m.names().iter().zip(m.rows()) {
+        out.extend(
+            interpolate(m.energy_ev(), row, axis, Interpolation::Linear, Extrapolation::Error).with_context(|| {
+                format!(
+                    "spectrum {name} ({:.2}-{:.2} eV) does not cover the map's axis ({:.2}-{:.2} eV)",
+                    m.energy_ev()[0],
+                    m.energy_ev()[m.n_points() - 1],
+                    axis[0],
+                    axis[axis.len() - 1]
+                )
+            })?,
+        );
+    }
+    Ok(out)
+}

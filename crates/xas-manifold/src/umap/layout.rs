@@ -1,0 +1,257 @@
+//! The UMAP layout optimisation: stochastic gradient descent on the fuzzy cross
+//! entropy between the graph weights `w_ij` and the embedding similarities
+//! `q_ij = 1 / (1 + a |y_i - y_j|^(2b))`, with negative sampling (umap-learn's
+//! `optimize_layout_euclidean`).
+//!
+//! Edge `e` of weight `w_e` is sampled every `n_epochs_total / (n_epochs_total w_e /
+//! max w)` epochs, i.e. in proportion to its weight. A sampled edge `(i, j)` at squared
+//! distance `d2` pulls both ends together by
+//! `alpha * clip(-2ab d2^(b-1) / (1 + a d2^b) (y_i - y_j))` (only `y_i` moves when
+//! placing new points); each sample is followed by `negative_sample_rate` repulsions of
+//! `y_i` from uniformly drawn vertices `k`,
+//! `alpha * clip(2 gamma b / ((0.001 + d2)(1 + a d2^b)) (y_i - y_k))`.
+//! `clip` limits every gradient component to `[-4, 4]`; the learning rate decays
+//! linearly, `alpha = alpha_0 (1 - (epoch - 1) / n_epochs)` (umap-learn updates it after
+//! each epoch, so the first two epochs share `alpha_0`).
+//!
+//! # Determinism
+//! The edges are cut into fixed blocks of [`BLOCK`] edges; each block draws its negative
+//! samples from its own random stream, seeded by `(seed, epoch, block)`. In serial mode
+//! the blocks run in order, so a seed gives the same layout on every run and machine.
+//! In parallel mode the blocks run on the rayon pool and update the shared coordinates
+//! without locks ("Hogwild", as umap-learn does without a seed): the random numbers are
+//! the same, but the order in which concurrent updates land is not, so layouts differ
+//! from run to run by small amounts and agree in distribution (the quality measures of
+//! a map agree to their sampling noise).
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+
+use super::fuzzy::Edges;
+use crate::error::{Error, Result};
+use crate::rng::SplitMix64;
+
+/// Edges per block of the SGD (the unit of random streams and of parallel work).
+pub const BLOCK: usize = 4096;
+/// Gradient components are clipped to `[-CLIP, CLIP]`.
+const CLIP: f64 = 4.0;
+
+/// Settings of one optimisation.
+#[derive(Debug, Clone, Copy)]
+pub struct LayoutSettings {
+    /// Curve parameter `a`.
+    pub a: f64,
+    /// Curve parameter `b`.
+    pub b: f64,
+    /// Repulsion strength `gamma`.
+    pub gamma: f64,
+    /// Initial learning rate `alpha_0`.
+    pub initial_alpha: f64,
+    /// Negative samples per positive sample.
+    pub negative_sample_rate: usize,
+    /// Epochs.
+    pub n_epochs: usize,
+    /// Seed of the negative sampling.
+    pub seed: u64,
+    /// Run blocks on the rayon pool (see the module documentation).
+    pub parallel: bool,
+}
+
+/// Coordinates shared by the blocks of an epoch, stored as `f64` bits.
+struct Coords {
+    dims: usize,
+    values: Vec<AtomicU64>,
+}
+
+impl Coords {
+    fn new(values: &[f64], dims: usize) -> Self {
+        Coords {
+            dims,
+            values: values.iter().map(|v| AtomicU64::new(v.to_bits())).collect(),
+        }
+    }
+
+    fn get(&self, i: usize, d: usize) -> f64 {
+        f64::from_bits(self.values[i * self.dims + d].load(Ordering::Relaxed))
+    }
+
+    fn add(&self, i: usize, d: usize, delta: f64) {
+        let slot = &self.values[i * self.dims + d];
+        let v = f64::from_bits(slot.load(Ordering::Relaxed)) + delta;
+        slot.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    fn into_vec(self) -> Vec<f64> {
+        self.values
+            .into_iter()
+            .map(|a| f64::from_bits(a.into_inner()))
+            .collect()
+    }
+}
+
+/// Per-edge sampling schedule.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    every: f64,
+    next: f64,
+    negative_every: f64,
+    next_negative: f64,
+}
+
+/// Optimises `head` (`n_heads x dims`, updated in place) against the graph `edges`.
+/// With `tail = None` the edges join points of `head` itself and both ends move (a
+/// fit); with `tail = Some(fixed)` the edges point into the fixed coordinates of a
+/// fitted map and only `head` moves (placing new points). `progress(epoch, n_epochs)`
+/// is called after every epoch.
+///
+/// # Errors
+/// [`Error::Interrupted`] when `progress` breaks.
+pub fn optimize(
+    head: &mut [f64],
+    tail: Option<&[f64]>,
+    dims: usize,
+    edges: &Edges,
+    settings: &LayoutSettings,
+    progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<()> {
+    let coords = Coords::new(head, dims);
+    let fixed = tail.map(|t| Coords::new(t, dims));
+    let max_w = edges.max_weight();
+    let n_epochs = settings.n_epochs;
+    let rate = settings.negative_sample_rate.max(1) as f64;
+    let mut schedule: Vec<Schedule> = edges
+        .weight
+        .iter()
+        .map(|&w| {
+            let samples = n_epochs as f64 * w / max_w;
+            let every = if samples > 0.0 {
+                n_epochs as f64 / samples
+            } else {
+                f64::INFINITY
+            };
+            Schedule {
+                every,
+                next: every,
+                negative_every: every / rate,
+                next_negative: every / rate,
+            }
+        })
+        .collect();
+    for epoch in 0..n_epochs {
+        let alpha =
+            settings.initial_alpha * (1.0 - epoch.saturating_sub(1) as f64 / n_epochs as f64);
+        let run = |(block, sched): (usize, &mut [Schedule])| {
+            let mut rng = SplitMix64::stream(settings.seed, &[epoch as u64, block as u64]);
+            let mut diff = vec![0.0; dims];
+            let first = block * BLOCK;
+            for (offset, s) in sched.iter_mut().enumerate() {
+                let e = first + offset;
+                let t = epoch as f64;
+                step_edge(
+                    &coords,
+                    fixed.as_ref(),
+                    edges,
+                    e,
+                    s,
+                    t,
+                    alpha,
+                    settings,
+                    &mut rng,
+                    &mut diff,
+                );
+            }
+        };
+        run_blocks(&mut schedule, settings.parallel, run);
+        if progress(epoch + 1, n_epochs).is_break() {
+            return Err(Error::Interrupted);
+        }
+    }
+    head.copy_from_slice(&coords.into_vec());
+    Ok(())
+}
+
+/// Runs `run` over the blocks of `schedule`, in order or on the rayon pool.
+fn run_blocks(
+    schedule: &mut [Schedule],
+    parallel: bool,
+    run: impl Fn((usize, &mut [Schedule])) + Sync + Send,
+) {
+    #[cfg(feature = "rayon")]
+    if parallel {
+        schedule.par_chunks_mut(BLOCK).enumerate().for_each(run);
+        return;
+    }
+    let _ = parallel;
+    schedule.chunks_mut(BLOCK).enumerate().for_each(run);
+}
+
+/// Squared Euclidean distance between `y_i` of `a` and `y_j` of `b`, and the
+/// difference vector in `diff`.
+fn difference(a: &Coords, i: usize, b: &Coords, j: usize, diff: &mut [f64]) -> f64 {
+    let mut d2 = 0.0;
+    for (d, v) in diff.iter_mut().enumerate() {
+        *v = a.get(i, d) - b.get(j, d);
+        d2 += *v * *v;
+    }
+    d2
+}
+
+/// One edge in epoch `epoch` (counted from 0, as umap-learn: an edge is due when its
+/// next sampling time is `<= epoch`, so epoch 0 samples nothing): the attractive step,
+/// then the negative samples that have fallen due.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn step_edge(
+    coords: &Coords,
+    fixed: Option<&Coords>,
+    edges: &Edges,
+    e: usize,
+    s: &mut Schedule,
+    epoch: f64,
+    alpha: f64,
+    settings: &LayoutSettings,
+    rng: &mut SplitMix64,
+    diff: &mut [f64],
+) {
+    if s.next > epoch {
+        return;
+    }
+    let (a, b) = (settings.a, settings.b);
+    let (i, j) = (edges.head[e], edges.tail[e]);
+    let other = fixed.unwrap_or(coords);
+    let move_other = fixed.is_none();
+    let d2 = difference(coords, i, other, j, diff);
+    let coeff = if d2 > 0.0 {
+        -2.0 * a * b * d2.powf(b - 1.0) / (a * d2.powf(b) + 1.0)
+    } else {
+        0.0
+    };
+    for (d, &v) in diff.iter().enumerate() {
+        let g = (coeff * v).clamp(-CLIP, CLIP) * alpha;
+        coords.add(i, d, g);
+        if move_other {
+            coords.add(j, d, -g);
+        }
+    }
+    s.next += s.every;
+    let n_neg = ((epoch - s.next_negative) / s.negative_every).max(0.0) as usize;
+    let n_vertices = edges.n_tails;
+    for _ in 0..n_neg {
+        let k = rng.below(n_vertices);
+        let d2 = difference(coords, i, other, k, diff);
+        let coeff = if d2 > 0.0 {
+            2.0 * settings.gamma * b / ((0.001 + d2) * (a * d2.powf(b) + 1.0))
+        } else {
+            0.0
+        };
+        if coeff > 0.0 {
+            for (d, &v) in diff.iter().enumerate() {
+                coords.add(i, d, (coeff * v).clamp(-CLIP, CLIP) * alpha);
+            }
+        }
+    }
+    s.next_negative += n_neg as f64 * s.negative_every;
+}

@@ -1,0 +1,282 @@
+//! NN-descent against the exact kNN graph: recall, determinism, other inputs, errors.
+
+use std::ops::ControlFlow;
+
+use xas_manifold::knn::nndescent::{NnDescentParams, nn_descent, nn_descent_with_progress};
+use xas_manifold::knn::{KnnGraph, exact};
+use xas_manifold::{Dissimilarity, DistanceMatrix, Error, Vectors};
+use xas_metrics::measures::Metric;
+
+/// SplitMix64, for test data only.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let u = 1.0 - self.uniform();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+/// `n` smooth spectra of `m` points: 2 or 3 Gaussian peaks (random centre, width and
+/// height) plus Gaussian noise of standard deviation 0.01.
+fn spectra_like(n: usize, m: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = Rng(seed);
+    let energy: Vec<f64> = (0..m).map(|i| i as f64).collect();
+    let mut rows = Vec::with_capacity(n * m);
+    for _ in 0..n {
+        let peaks: Vec<(f64, f64, f64)> = (0..2 + rng.next() % 2)
+            .map(|_| {
+                let centre = m as f64 * (0.1 + 0.8 * rng.uniform());
+                let width = 3.0 + 15.0 * rng.uniform();
+                (centre, width, 0.3 + rng.uniform())
+            })
+            .collect();
+        rows.extend(energy.iter().map(|&e| {
+            let s: f64 = peaks
+                .iter()
+                .map(|&(c, w, h)| h * (-0.5 * ((e - c) / w).powi(2)).exp())
+                .sum();
+            s + 0.01 * rng.normal()
+        }));
+    }
+    (energy, rows)
+}
+
+/// `n` points in `dim` dimensions: `clusters` Gaussian blobs (unit variance) with
+/// centres drawn from N(0, 5^2).
+fn blobs(n: usize, dim: usize, clusters: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = Rng(seed);
+    let centres: Vec<f64> = (0..clusters * dim).map(|_| 5.0 * rng.normal()).collect();
+    let rows = (0..n)
+        .flat_map(|i| {
+            let c = &centres[(i % clusters) * dim..(i % clusters + 1) * dim];
+            c.iter().map(|x| x + rng.normal()).collect::<Vec<_>>()
+        })
+        .collect();
+    ((0..dim).map(|i| i as f64).collect(), rows)
+}
+
+fn vectors(metric: Metric, (energy, rows): &(Vec<f64>, Vec<f64>)) -> Vectors {
+    Vectors::new(metric, energy, rows).expect("valid spectra")
+}
+
+/// Recall of NN-descent against the exact graph, checked and printed.
+fn recall(space: Dissimilarity<'_>, k: usize, params: &NnDescentParams, label: &str) -> KnnGraph {
+    let approx = nn_descent(space, k, params).expect("nn-descent");
+    let truth = exact(space, k).expect("exact");
+    let r = approx.recall_against(&truth).expect("same shape");
+    println!("{label}: recall {r:.4}");
+    assert!(r >= 0.95, "{label}: recall {r}");
+    check_graph(space, &approx);
+    approx
+}
+
+/// Rows sorted by distance then index, no self, distances those of the space.
+fn check_graph(space: Dissimilarity<'_>, g: &KnnGraph) {
+    for i in 0..g.len() {
+        let (nb, d) = (g.neighbors(i), g.distances(i));
+        assert!(!nb.contains(&i));
+        for w in 0..g.k() {
+            assert_eq!(d[w], space.distance(i, nb[w]));
+            if w > 0 {
+                assert!((d[w - 1], nb[w - 1]) < (d[w], nb[w]), "row {i} not sorted");
+            }
+        }
+    }
+}
+
+#[test]
+fn spectra_like_recall() {
+    let v = vectors(Metric::Euclidean, &spectra_like(3000, 200, 1));
+    recall(
+        (&v).into(),
+        15,
+        &NnDescentParams::default(),
+        "spectra-like, Euclidean",
+    );
+}
+
+#[test]
+fn blobs_50d_recall() {
+    let v = vectors(Metric::Euclidean, &blobs(3000, 50, 10, 2));
+    recall((&v).into(), 15, &NnDescentParams::default(), "blobs 50-D");
+}
+
+#[test]
+fn random_start_without_trees() {
+    let v = vectors(Metric::Euclidean, &spectra_like(1500, 100, 3));
+    let params = NnDescentParams {
+        n_trees: Some(0),
+        ..NnDescentParams::default()
+    };
+    recall((&v).into(), 10, &params, "spectra-like, random start");
+}
+
+#[test]
+fn cosine_and_pearson_measures() {
+    let data = spectra_like(1500, 100, 4);
+    let cos = vectors(Metric::Cosine, &data);
+    recall(
+        (&cos).into(),
+        10,
+        &NnDescentParams::default(),
+        "cosine (trees)",
+    );
+    let pearson = vectors(Metric::Pearson, &data);
+    recall(
+        (&pearson).into(),
+        10,
+        &NnDescentParams::default(),
+        "Pearson (random start)",
+    );
+}
+
+#[test]
+fn distance_matrix_input() {
+    let v = vectors(Metric::Euclidean, &spectra_like(800, 60, 5));
+    let d = v.distance_matrix().expect("matrix");
+    let g = recall(
+        (&d).into(),
+        10,
+        &NnDescentParams::default(),
+        "distance matrix",
+    );
+    // An asymmetric matrix: D[i][j] = |x_i - x_j| (1 + 0.1 [i > j]).
+    let n = d.len();
+    let values = (0..n * n)
+        .map(|s| d.as_slice()[s] * if s / n > s % n { 1.1 } else { 1.0 })
+        .collect();
+    let skew = DistanceMatrix::new(n, values).expect("valid");
+    let h = recall(
+        (&skew).into(),
+        10,
+        &NnDescentParams::default(),
+        "asymmetric matrix",
+    );
+    assert_ne!(g, h);
+}
+
+#[test]
+fn same_seed_same_graph() {
+    let v = vectors(Metric::Euclidean, &spectra_like(1500, 80, 6));
+    let params = NnDescentParams::default();
+    let a = nn_descent((&v).into(), 10, &params).expect("graph");
+    let b = nn_descent((&v).into(), 10, &params).expect("graph");
+    assert_eq!(a, b);
+}
+
+#[cfg(feature = "rayon")]
+#[test]
+fn one_and_two_threads_agree() -> Result<(), Box<dyn std::error::Error>> {
+    let v = vectors(Metric::Euclidean, &spectra_like(5000, 60, 8));
+    let p = vectors(Metric::Pearson, &spectra_like(1200, 60, 9));
+    let run = |threads: usize| -> Result<(KnnGraph, KnnGraph), Box<dyn std::error::Error>> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()?;
+        let params = NnDescentParams::default();
+        Ok(pool.install(|| -> Result<_, Error> {
+            Ok((
+                nn_descent((&v).into(), 12, &params)?,
+                nn_descent((&p).into(), 12, &params)?,
+            ))
+        })?)
+    };
+    assert_eq!(run(1)?, run(2)?);
+    Ok(())
+}
+
+#[test]
+fn duplicated_points() {
+    // 400 distinct spectra, each present three times.
+    let (energy, rows) = spectra_like(400, 50, 10);
+    let tripled: Vec<f64> = (0..3).flat_map(|_| rows.iter().copied()).collect();
+    let v = Vectors::new(Metric::Euclidean, &energy, &tripled).expect("valid");
+    let g = recall((&v).into(), 10, &NnDescentParams::default(), "duplicates");
+    for i in 0..v.len() {
+        let mut copies: Vec<usize> = g.neighbors(i)[..2].to_vec();
+        copies.sort_unstable();
+        let want: Vec<usize> = (0..3)
+            .map(|c| c * 400 + i % 400)
+            .filter(|&j| j != i)
+            .collect();
+        assert_eq!(copies, want, "point {i}");
+        assert_eq!(g.distances(i)[..2], [0.0, 0.0]);
+    }
+    // All points identical: any k others at distance 0.
+    let same = Vectors::new(Metric::Euclidean, &energy, &rows[..50].repeat(30)).expect("valid");
+    let g = nn_descent((&same).into(), 5, &NnDescentParams::default()).expect("graph");
+    assert!((0..30).all(|i| g.distances(i) == [0.0; 5] && !g.neighbors(i).contains(&i)));
+}
+
+#[test]
+fn progress_and_interruption() {
+    let v = vectors(Metric::Euclidean, &spectra_like(600, 40, 11));
+    let mut calls = Vec::new();
+    nn_descent_with_progress(
+        (&v).into(),
+        8,
+        &NnDescentParams::default(),
+        |done, total| {
+            calls.push((done, total));
+            ControlFlow::Continue(())
+        },
+    )
+    .expect("graph");
+    assert_eq!(calls[0], (0, 9)); // round(log2 600) = 9
+    assert!(calls.windows(2).all(|w| w[1].0 == w[0].0 + 1));
+    let err = nn_descent_with_progress((&v).into(), 8, &NnDescentParams::default(), |done, _| {
+        if done == 1 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .expect_err("stopped");
+    assert!(matches!(err, Error::Interrupted));
+}
+
+#[test]
+fn bad_requests_are_errors() {
+    let v = vectors(Metric::Euclidean, &spectra_like(20, 10, 12));
+    let params = NnDescentParams::default();
+    for k in [0, 20, 25] {
+        let err = nn_descent((&v).into(), k, &params)
+            .expect_err("bad k")
+            .to_string();
+        assert!(err.contains("n_neighbors"), "{err}");
+    }
+    assert!(nn_descent((&v).into(), 19, &params).is_ok());
+    let bad = [
+        NnDescentParams {
+            max_candidates: 0,
+            ..NnDescentParams::default()
+        },
+        NnDescentParams {
+            delta: f64::NAN,
+            ..NnDescentParams::default()
+        },
+        NnDescentParams {
+            leaf_size: Some(1),
+            ..NnDescentParams::default()
+        },
+    ];
+    for (p, name) in bad.iter().zip(["max_candidates", "delta", "leaf_size"]) {
+        let err = nn_descent((&v).into(), 5, p)
+            .expect_err("bad parameter")
+            .to_string();
+        assert!(err.contains(name), "{err}");
+    }
+}

@@ -1,0 +1,295 @@
+//! UMAP end to end: separation of well-separated clusters, determinism, transform,
+//! supervised mode, precomputed distances, serialisation, interruption and errors.
+
+use std::ops::ControlFlow;
+
+use xas_manifold::umap::{self, Init, InitUsed, Stage, Umap, UmapParams};
+use xas_manifold::{DistanceMatrix, Error, Vectors};
+use xas_metrics::measures::Metric;
+
+/// A tiny deterministic generator for test data (xorshift64*).
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Approximately normal (sum of 12 uniforms).
+    fn normal(&mut self) -> f64 {
+        (0..12).map(|_| self.next()).sum::<f64>() - 6.0
+    }
+}
+
+/// `per` points around each of `centres.len()` centres in `dim` dimensions, with the
+/// cluster index as label; spectra-like: a Gaussian peak whose position depends on the
+/// cluster, plus noise of standard deviation `noise`.
+fn blobs(per: usize, centres: &[f64], dim: usize, noise: f64, seed: u64) -> (Vec<f64>, Vec<usize>) {
+    let mut g = Gen(seed);
+    let mut rows = Vec::new();
+    let mut labels = Vec::new();
+    for (c, &centre) in centres.iter().enumerate() {
+        for _ in 0..per {
+            let shift = 0.5 * g.normal();
+            for i in 0..dim {
+                let x = i as f64 - centre - shift;
+                rows.push((-x * x / 18.0).exp() + noise * g.normal());
+            }
+            labels.push(c);
+        }
+    }
+    (rows, labels)
+}
+
+fn axis(dim: usize) -> Vec<f64> {
+    (0..dim).map(|i| i as f64).collect()
+}
+
+fn quiet() -> impl FnMut(Stage, usize, usize) -> ControlFlow<()> {
+    |_, _, _| ControlFlow::Continue(())
+}
+
+/// Fraction of points whose nearest other point in the map has the same label.
+fn neighbour_agreement(y: &[f64], labels: &[usize]) -> f64 {
+    let n = labels.len();
+    let hits = (0..n)
+        .filter(|&i| {
+            let nearest = (0..n)
+                .filter(|&j| j != i)
+                .min_by(|&a, &b| {
+                    let da = (y[2 * i] - y[2 * a]).hypot(y[2 * i + 1] - y[2 * a + 1]);
+                    let db = (y[2 * i] - y[2 * b]).hypot(y[2 * i + 1] - y[2 * b + 1]);
+                    da.total_cmp(&db)
+                })
+                .unwrap_or(i);
+            labels[nearest] == labels[i]
+        })
+        .count();
+    hits as f64 / n as f64
+}
+
+/// Smallest distance between points of different labels over the largest distance
+/// within one label.
+fn separation(y: &[f64], labels: &[usize]) -> f64 {
+    let n = labels.len();
+    let (mut within, mut between) = (0.0f64, f64::INFINITY);
+    for i in 0..n {
+        for j in 0..i {
+            let d = (y[2 * i] - y[2 * j]).hypot(y[2 * i + 1] - y[2 * j + 1]);
+            if labels[i] == labels[j] {
+                within = within.max(d);
+            } else {
+                between = between.min(d);
+            }
+        }
+    }
+    between / within
+}
+
+#[test]
+fn separated_clusters_stay_separate_and_the_fit_is_reproducible() {
+    let dim = 60;
+    let (rows, labels) = blobs(80, &[12.0, 30.0, 48.0], dim, 0.02, 1);
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let params = UmapParams::default();
+    let model = Umap::fit((&v).into(), &params, &mut quiet()).expect("fit");
+    assert_eq!(model.init_used(), &InitUsed::Spectral);
+    assert_eq!(model.n_epochs(), 500);
+    let y = model.embedding();
+    assert_eq!(y.len(), 240 * 2);
+    assert!(y.iter().all(|c| c.is_finite()));
+    assert_eq!(neighbour_agreement(y, &labels), 1.0);
+    let sep = separation(y, &labels);
+    println!("cluster separation (min between / max within) = {sep:.2}");
+    assert!(sep > 0.5, "clusters touch: {sep}");
+    // Same seed, same map, bit for bit; another seed, another map.
+    let again = Umap::fit((&v).into(), &params, &mut quiet()).expect("fit");
+    assert_eq!(again.embedding(), y);
+    let other = UmapParams {
+        seed: 7,
+        ..UmapParams::default()
+    };
+    let moved = Umap::fit((&v).into(), &other, &mut quiet()).expect("fit");
+    assert_ne!(moved.embedding(), y);
+}
+
+#[test]
+fn transform_places_new_spectra_with_their_cluster_and_keeps_the_model() {
+    let dim = 60;
+    let (rows, labels) = blobs(60, &[12.0, 30.0, 48.0], dim, 0.02, 2);
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let model = umap::fit_vectors(&v, &UmapParams::default()).expect("fit");
+    let before = model.clone();
+    let (new_rows, new_labels) = blobs(5, &[12.0, 30.0, 48.0], dim, 0.02, 99);
+    let placed = model.transform(&new_rows).expect("transform");
+    assert_eq!(model, before, "transform must not change the model");
+    assert_eq!(placed.len(), 15 * 2);
+    let y = model.embedding();
+    for (r, p) in placed.chunks(2).enumerate() {
+        let nearest = (0..labels.len())
+            .min_by(|&a, &b| {
+                let da = (p[0] - y[2 * a]).hypot(p[1] - y[2 * a + 1]);
+                let db = (p[0] - y[2 * b]).hypot(p[1] - y[2 * b + 1]);
+                da.total_cmp(&db)
+            })
+            .expect("non-empty");
+        assert_eq!(
+            labels[nearest], new_labels[r],
+            "new spectrum {r} placed in the wrong cluster"
+        );
+    }
+    // Deterministic: the same call gives the same coordinates.
+    assert_eq!(model.transform(&new_rows).expect("transform"), placed);
+    // Serialised and loaded, the model places points identically.
+    let json = serde_json::to_string(&model).expect("serialise");
+    let loaded: umap::UmapModel = serde_json::from_str(&json).expect("load");
+    assert_eq!(loaded, model);
+    assert_eq!(loaded.transform(&new_rows).expect("transform"), placed);
+}
+
+#[test]
+fn precomputed_distances_and_cosine_work() {
+    let dim = 40;
+    let (rows, labels) = blobs(40, &[10.0, 28.0], dim, 0.02, 3);
+    let v = Vectors::new(Metric::Pearson, &axis(dim), &rows).expect("valid");
+    let d = v.distance_matrix().expect("matrix");
+    let model = umap::fit_matrix(&d, &UmapParams::default()).expect("fit");
+    assert_eq!(neighbour_agreement(model.embedding(), &labels), 1.0);
+    // A model fitted on distances places points from their distance rows.
+    let row0: Vec<f64> = d.row(0).to_vec();
+    let placed = model.transform_distances(&row0).expect("transform");
+    assert_eq!(placed.len(), 2);
+    assert!(matches!(
+        model.transform(&rows[..dim]),
+        Err(Error::InvalidData { .. })
+    ));
+    let cos = Vectors::new(Metric::Cosine, &axis(dim), &rows).expect("valid");
+    let model = umap::fit_vectors(&cos, &UmapParams::default()).expect("fit");
+    assert_eq!(neighbour_agreement(model.embedding(), &labels), 1.0);
+}
+
+#[test]
+fn labels_pull_overlapping_classes_apart() {
+    let dim = 40;
+    // Two classes drawn from the same distribution: indistinguishable without labels.
+    let (rows, _) = blobs(120, &[20.0], dim, 0.05, 4);
+    let labels: Vec<usize> = (0..120).map(|i| i % 2).collect();
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let plain = umap::fit_vectors(&v, &UmapParams::default()).expect("fit");
+    let given: Vec<Option<usize>> = labels.iter().map(|&l| Some(l)).collect();
+    let supervised =
+        Umap::fit_supervised((&v).into(), &given, &UmapParams::default(), &mut quiet())
+            .expect("fit");
+    let a_plain = neighbour_agreement(plain.embedding(), &labels);
+    let a_sup = neighbour_agreement(supervised.embedding(), &labels);
+    println!("label agreement: unsupervised {a_plain:.2}, supervised {a_sup:.2}");
+    assert!(a_plain < 0.7, "{a_plain}");
+    assert!(a_sup > 0.95, "{a_sup}");
+}
+
+#[test]
+fn random_and_given_initialisations() {
+    let dim = 30;
+    let (rows, labels) = blobs(30, &[8.0, 22.0], dim, 0.02, 5);
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let random = UmapParams {
+        init: Init::Random,
+        ..UmapParams::default()
+    };
+    let model = umap::fit_vectors(&v, &random).expect("fit");
+    assert_eq!(
+        model.init_used(),
+        &InitUsed::Random {
+            fallback_reason: None
+        }
+    );
+    assert_eq!(neighbour_agreement(model.embedding(), &labels), 1.0);
+    let given = UmapParams {
+        init: Init::Given(model.embedding().to_vec()),
+        n_epochs: Some(5),
+        ..UmapParams::default()
+    };
+    let again = umap::fit_vectors(&v, &given).expect("fit");
+    assert_eq!(again.init_used(), &InitUsed::Given);
+    let short = UmapParams {
+        init: Init::Given(vec![0.0; 3]),
+        ..UmapParams::default()
+    };
+    assert!(matches!(
+        umap::fit_vectors(&v, &short),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
+fn errors_are_named_and_progress_can_stop_the_fit() {
+    let dim = 20;
+    let (rows, _) = blobs(10, &[10.0], dim, 0.02, 6);
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let err = umap::fit_vectors(&v, &UmapParams::default()).expect_err("10 points, 15 neighbours");
+    assert!(err.to_string().contains("n_neighbors"), "{err}");
+    let small = UmapParams {
+        n_neighbors: 5,
+        ..UmapParams::default()
+    };
+    let model = umap::fit_vectors(&v, &small).expect("fit");
+    let err = model
+        .transform(&rows[..dim - 1])
+        .expect_err("short")
+        .to_string();
+    assert!(err.contains("19 values"), "{err}");
+    let mut bad = rows[..dim].to_vec();
+    bad[3] = f64::NAN;
+    let err = model.transform(&bad).expect_err("nan").to_string();
+    assert!(
+        err.contains("new spectrum 0") && err.contains("point 3"),
+        "{err}"
+    );
+    let mut stop_at_epoch_3 = |stage: Stage, done: usize, _: usize| {
+        if stage == Stage::Layout && done == 3 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let stopped = Umap::fit((&v).into(), &small, &mut stop_at_epoch_3);
+    assert!(matches!(stopped, Err(Error::Interrupted)));
+    let d = DistanceMatrix::new(2, vec![0.0, 1.0, 1.0, 0.0]).expect("valid");
+    assert!(umap::fit_matrix(&d, &small).is_err());
+    for (name, params) in [
+        (
+            "min_dist",
+            UmapParams {
+                min_dist: -1.0,
+                ..small.clone()
+            },
+        ),
+        (
+            "n_components",
+            UmapParams {
+                n_components: 0,
+                ..small.clone()
+            },
+        ),
+        (
+            "learning_rate",
+            UmapParams {
+                learning_rate: 0.0,
+                ..small.clone()
+            },
+        ),
+        (
+            "set_op_mix_ratio",
+            UmapParams {
+                set_op_mix_ratio: 2.0,
+                ..small.clone()
+            },
+        ),
+    ] {
+        let err = umap::fit_vectors(&v, &params).expect_err(name).to_string();
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}
