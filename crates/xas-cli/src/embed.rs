@@ -373,20 +373,7 @@ fn sample_for(n: usize) -> Option<(usize, u64)> {
 /// Category indices of a categorical colouring.
 fn category_indices(colors: &Colors) -> Option<Vec<usize>> {
     match colors {
-        Colors::Category(v) => {
-            let mut seen: Vec<&String> = Vec::new();
-            Some(
-                v.iter()
-                    .map(|s| match seen.iter().position(|t| *t == s) {
-                        Some(i) => i,
-                        None => {
-                            seen.push(s);
-                            seen.len() - 1
-                        }
-                    })
-                    .collect(),
-            )
-        }
+        Colors::Category(v) => Some(quality::labels_from_strings(v).0),
         Colors::Value(_) => None,
     }
 }

@@ -152,12 +152,11 @@ impl MapPlot {
                 .legend(move |(x, y)| Circle::new((x + 6, y), 4, color.filled()));
         }
         for (name, p) in &self.overlay {
-            chart
-                .draw_series([Cross::new(*p, 7, BLACK.stroke_width(3))])
-                .map_err(err)?;
-            chart
-                .draw_series([Text::new(format!(" {name}"), *p, ("sans-serif", 15))])
-                .map_err(err)?;
+            // The label starts 10 px right of and 8 px above the cross, clear of it.
+            let marker = EmptyElement::at(*p)
+                + Cross::new((0, 0), 7, BLACK.stroke_width(3))
+                + Text::new(name.clone(), (10, -8), ("sans-serif", 15));
+            chart.draw_series([marker]).map_err(err)?;
         }
         chart
             .configure_series_labels()

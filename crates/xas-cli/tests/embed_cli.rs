@@ -1,0 +1,302 @@
+//! End-to-end tests of `xas embed`: fitting maps, saving them, placing new spectra,
+//! and the errors of bad inputs.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{assert_one_line_error, scratch, xas};
+use serde_json::Value;
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A Gaussian line of unit height at `centre` (eV) with standard deviation 1.5 eV,
+/// plus a small deterministic ripple that makes every spectrum distinct.
+fn line(e: f64, centre: f64, ripple: f64) -> f64 {
+    (-0.5 * ((e - centre) / 1.5).powi(2)).exp() + 0.01 * (ripple * e).sin()
+}
+
+/// Writes a wide table: energies `axis`, one column per `(name, centre, ripple)`.
+fn write_table(path: &Path, axis: &[f64], columns: &[(String, f64, f64)]) {
+    let mut text = String::from("energy");
+    for (name, _, _) in columns {
+        text.push_str(&format!(",{name}"));
+    }
+    text.push('\n');
+    for &e in axis {
+        text.push_str(&format!("{e}"));
+        for (_, centre, ripple) in columns {
+            text.push_str(&format!(",{}", line(e, *centre, *ripple)));
+        }
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn grid(start: f64, stop: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| start + (stop - start) * i as f64 / (n - 1) as f64)
+        .collect()
+}
+
+/// Two families of 20 spectra: lines near 5 eV (`a*`) and near 15 eV (`b*`).
+fn training_table(test: &str) -> PathBuf {
+    let path = scratch(test, "train.csv");
+    let columns: Vec<(String, f64, f64)> = (0..40)
+        .map(|i| {
+            let (family, base) = if i < 20 { ("a", 5.0) } else { ("b", 15.0) };
+            let shift = 0.05 * (i % 20) as f64;
+            (format!("{family}{i}"), base + shift, 1.0 + 0.1 * i as f64)
+        })
+        .collect();
+    write_table(&path, &grid(0.0, 20.0, 81), &columns);
+    path
+}
+
+/// Rows of an output CSV as (name, coordinates).
+fn read_coords(path: &Path, dims: usize) -> Vec<(String, Vec<f64>)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header[..=dims], ["name", "c1", "c2"][..=dims]);
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let c = f[1..=dims].iter().map(|v| v.parse().unwrap()).collect();
+            (f[0].to_string(), c)
+        })
+        .collect()
+}
+
+fn centroid(rows: &[(String, Vec<f64>)], family: &str) -> Vec<f64> {
+    let members: Vec<&Vec<f64>> = rows
+        .iter()
+        .filter(|(n, _)| n.starts_with(family))
+        .map(|(_, c)| c)
+        .collect();
+    (0..members[0].len())
+        .map(|d| members.iter().map(|c| c[d]).sum::<f64>() / members.len() as f64)
+        .collect()
+}
+
+fn dist(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// Fits a map by `method`, saves it, and places two new spectra (one of each family,
+/// on a finer grid that covers the map's axis) with `--model`: each lands nearer its
+/// own family's centroid, and the map's quality measures are reported.
+fn fit_and_place(method: &str) {
+    let test = &format!("embed-{method}");
+    let train = training_table(test);
+    let out_csv = scratch(test, "map.csv");
+    let model = scratch(test, "model.json");
+    let plot = scratch(test, "map.svg");
+    let summary = json_of(&xas(&[
+        "--json",
+        "embed",
+        "--method",
+        method,
+        "--input",
+        s(&train),
+        "-o",
+        s(&out_csv),
+        "--save-model",
+        s(&model),
+        "--plot",
+        s(&plot),
+    ]));
+    assert_eq!(summary["spectra"], 40);
+    assert_eq!(summary["points"], 81);
+    let trust = summary["trustworthiness"].as_f64().unwrap();
+    assert!(trust > 0.85, "{method}: trustworthiness {trust}");
+    let map = read_coords(&out_csv, 2);
+    assert_eq!(map.len(), 40);
+    assert!(std::fs::read_to_string(&plot).unwrap().contains("<svg"));
+
+    let new = scratch(test, "new.csv");
+    let columns = [
+        ("new_a".to_string(), 5.4, 7.7),
+        ("new_b".to_string(), 15.4, 3.3),
+    ];
+    write_table(&new, &grid(-1.0, 21.0, 221), &columns);
+    let placed_csv = scratch(test, "placed.csv");
+    let placed_plot = scratch(test, "placed.png");
+    let placed = json_of(&xas(&[
+        "--json",
+        "embed",
+        "--model",
+        s(&model),
+        "--input",
+        s(&new),
+        "-o",
+        s(&placed_csv),
+        "--plot",
+        s(&placed_plot),
+    ]));
+    assert_eq!(placed.as_array().unwrap().len(), 2);
+    let placed = read_coords(&placed_csv, 2);
+    let (a, b) = (centroid(&map, "a"), centroid(&map, "b"));
+    assert!(
+        dist(&placed[0].1, &a) < dist(&placed[0].1, &b),
+        "{method}: {placed:?}"
+    );
+    assert!(
+        dist(&placed[1].1, &b) < dist(&placed[1].1, &a),
+        "{method}: {placed:?}"
+    );
+    assert!(std::fs::read(&placed_plot).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn umap_map_is_fitted_saved_and_places_new_spectra() {
+    fit_and_place("umap");
+}
+
+#[test]
+fn pca_map_is_fitted_saved_and_places_new_spectra() {
+    fit_and_place("pca");
+}
+
+#[test]
+fn mds_map_is_fitted_saved_and_places_new_spectra() {
+    fit_and_place("mds");
+}
+
+#[test]
+fn umap_is_reproducible_for_a_seed() {
+    let test = "embed-repro";
+    let train = training_table(test);
+    let run = |name: &str, seed: &str| {
+        let out = scratch(test, name);
+        json_of(&xas(&[
+            "--json",
+            "embed",
+            "--input",
+            s(&train),
+            "--seed",
+            seed,
+            "-o",
+            s(&out),
+        ]));
+        std::fs::read_to_string(out).unwrap()
+    };
+    assert_eq!(run("one.csv", "7"), run("two.csv", "7"));
+    assert_ne!(run("one.csv", "7"), run("three.csv", "8"));
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors() {
+    let test = "embed-errors";
+    let out = scratch(test, "out.csv");
+
+    // Too few spectra for the neighbourhood.
+    let few = scratch(test, "few.csv");
+    let columns: Vec<(String, f64, f64)> = (0..5)
+        .map(|i| (format!("s{i}"), 5.0 + i as f64, 1.0))
+        .collect();
+    write_table(&few, &grid(0.0, 20.0, 41), &columns);
+    let r = xas(&["embed", "--input", s(&few), "-o", s(&out)]);
+    assert_one_line_error(&r, "n_neighbors");
+
+    // A non-finite value.
+    let nan = scratch(test, "nan.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&few)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut fields: Vec<&str> = lines[3].split(',').collect();
+    fields[2] = "nan";
+    lines[3] = fields.join(",");
+    std::fs::write(&nan, lines.join("\n")).unwrap();
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&nan),
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "nan.csv");
+
+    // Single-spectrum files on different grids.
+    let one = scratch(test, "one.csv");
+    let two = scratch(test, "two.csv");
+    write_table(&one, &grid(0.0, 20.0, 41), &columns[..1]);
+    write_table(&two, &grid(0.0, 20.0, 51), &columns[1..2]);
+    let r = xas(&["embed", "--input", s(&one), s(&two), "-o", s(&out)]);
+    assert_one_line_error(&r, "energy axis differs");
+
+    // A label the input does not have.
+    let train = training_table(test);
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&train),
+        "--color-by",
+        "valence",
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "--color-by valence");
+
+    // New spectra that do not cover the saved map's axis.
+    let model = scratch(test, "model.json");
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&train),
+        "-o",
+        s(&out),
+        "--save-model",
+        s(&model),
+    ]);
+    assert!(r.status.success());
+    let narrow = scratch(test, "narrow.csv");
+    write_table(&narrow, &grid(2.0, 18.0, 41), &columns[..2]);
+    let r = xas(&[
+        "embed",
+        "--model",
+        s(&model),
+        "--input",
+        s(&narrow),
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "does not cover the map's axis");
+
+    // A file that is not a saved map.
+    let r = xas(&[
+        "embed",
+        "--model",
+        s(&train),
+        "--input",
+        s(&narrow),
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "not a saved map");
+}
