@@ -10,25 +10,18 @@
 //!    compound removed, the honest test for a new sample).
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
 use xas_cli::estimate::nearest_panel;
 use xas_cli::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
 use xas_cli::plot::Figure;
 use xas_core::SpectraMatrix;
 use xas_core::io::{ColumnSelector, ReadOptions, read_file};
 use xas_metrics::estimate::{EstimatorParams, SimilarityEstimator};
-use xas_metrics::library::{FromFilesOptions, Library};
 use xas_metrics::measures::Metric;
 
-fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/xas")
-}
+#[path = "real_data/mod.rs"]
+mod real_data;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use real_data::{ReferenceSet, data, larch_columns, root};
 
 fn nmc() {
     let library = build_multiplet_library(&MultipletLibrarySpec::mn_seed(), |_, _| {
@@ -95,49 +88,15 @@ fn nmc() {
     }
 }
 
-/// One folder of reference files: how to read them, and `(file, valence, compound)`.
-type ReferenceSet<'a> = (&'a str, ReadOptions, Vec<(&'a str, &'a str, &'a str)>);
-
 /// Reference spectra of one edge with `valence` and `compound` labels.
 struct References {
     library: SpectraMatrix,
 }
 
 fn references(sets: &[ReferenceSet], grid: (f64, f64, f64)) -> References {
-    let tmp = std::env::temp_dir().join(format!("xas-real-data-{}", std::process::id()));
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut merged: Option<SpectraMatrix> = None;
-    let (mut valence, mut compound) = (Vec::new(), Vec::new());
-    for (k, (folder, read, rows)) in sets.iter().enumerate() {
-        let mut csv = String::from("file,valence,compound\n");
-        for (file, v, c) in rows {
-            writeln!(csv, "{file},{v},{c}").unwrap();
-        }
-        let labels = tmp.join(format!("labels{k}.csv"));
-        std::fs::write(&labels, csv).unwrap();
-        let files: Vec<PathBuf> = rows.iter().map(|r| data().join(folder).join(r.0)).collect();
-        let options = FromFilesOptions {
-            read: read.clone(),
-            categorical: vec!["valence".into()],
-            edge_step: true,
-            grid: Some(grid),
-            ..FromFilesOptions::default()
-        };
-        let lib = Library::from_files(&labels, &files, &options)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .into_spectra();
-        valence.extend_from_slice(lib.categorical_label("valence").unwrap());
-        compound.extend_from_slice(lib.categorical_label("compound").unwrap());
-        let m = merged.get_or_insert_with(|| SpectraMatrix::new(lib.energy_ev().to_vec()).unwrap());
-        for (name, row) in lib.names().iter().zip(lib.rows()) {
-            m.push_row(name.clone(), row).unwrap();
-        }
+    References {
+        library: real_data::references(sets, grid),
     }
-    std::fs::remove_dir_all(&tmp).ok();
-    let mut library = merged.unwrap();
-    library.set_categorical_label("valence", valence).unwrap();
-    library.set_categorical_label("compound", compound).unwrap();
-    References { library }
 }
 
 impl References {
@@ -202,11 +161,7 @@ impl References {
 }
 
 fn fe() {
-    let larch = ReadOptions {
-        x_column: Some(ColumnSelector::Name("energy_cal_eV".into())),
-        y_column: Some(ColumnSelector::Name("mu".into())),
-        ..ReadOptions::default()
-    };
+    let larch = larch_columns();
     let xdi = ReadOptions {
         y_column: Some(ColumnSelector::Name("mutrans".into())),
         ..ReadOptions::default()
@@ -243,38 +198,9 @@ fn fe() {
 }
 
 fn cu() {
-    let folder = "cu_k_herfd_valence_larch";
-    let mut rows = Vec::new();
-    let names: Vec<String> = std::fs::read_dir(data().join(folder))
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".dat"))
-        .collect();
-    let classes = [
-        ("CuHERFD_CuFoil.", "0", "Cu metal"),
-        ("CuHERFD_Cu_Foil.", "0", "Cu metal"),
-        ("CuHERFD_Cu_I_O.", "1", "Cu2O"),
-        ("CuHERFD_Cu2S.", "1", "Cu2S"),
-        ("CuHERFD_Chalcopyrite.", "1", "CuFeS2"),
-        ("CuHERFD_CuS.", "other", "CuS"),
-        ("CuHERFD_nanoCuO.", "2", "nano-CuO"),
-        ("CuHERFD_CuSO4.", "2", "CuSO4"),
-    ];
-    let mut sorted = names.clone();
-    sorted.sort();
-    for name in &sorted {
-        let (_, v, c) = classes
-            .iter()
-            .find(|(prefix, _, _)| name.contains(prefix))
-            .unwrap_or_else(|| panic!("unclassified {name}"));
-        rows.push((name.as_str(), *v, *c));
-    }
-    let read = ReadOptions {
-        x_column: Some(ColumnSelector::Name("energy_cal_eV".into())),
-        y_column: Some(ColumnSelector::Name("mu".into())),
-        ..ReadOptions::default()
+    let refs = References {
+        library: real_data::cu_herfd(),
     };
-    let refs = references(&[(folder, read, rows)], (8970.0, 9030.0, 0.25));
     refs.report("Cu K HERFD references: valence (0, 1, 2) by 1-NN; CuS (mixed valence) kept as `other`, not scored");
 }
 

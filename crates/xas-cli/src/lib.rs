@@ -9,6 +9,7 @@ pub mod estimate;
 pub mod info;
 pub mod library;
 pub mod load;
+pub mod map_compare;
 pub mod map_plot;
 pub mod multiplet;
 pub mod normalize;

@@ -124,7 +124,9 @@ impl MapPlot {
             .iter()
             .flat_map(|g| g.points.iter().copied())
             .chain(self.overlay.iter().map(|o| o.1));
-        let (x, y) = padded_bounds(all);
+        let (x, mut y) = padded_bounds(all);
+        // Room above the points for the legend (about 4 % of the height per entry).
+        y.1 += LEGEND_ROW_FRACTION * self.groups.len() as f64 * (y.1 - y.0);
         let mut chart = ChartBuilder::on(&root)
             .caption(&self.title, ("sans-serif", 20))
             .margin(12)
@@ -169,6 +171,9 @@ impl MapPlot {
         Ok(())
     }
 }
+
+/// Fraction of the y range added above the points per legend entry.
+const LEGEND_ROW_FRACTION: f64 = 0.04;
 
 /// x and y ranges of the points, padded by 8 % (a flat range is widened).
 fn padded_bounds(points: impl Iterator<Item = (f64, f64)>) -> ((f64, f64), (f64, f64)) {

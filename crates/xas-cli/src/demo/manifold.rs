@@ -6,22 +6,19 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::json;
 use xas_core::io::{ReadOptions, read_bytes};
 use xas_core::normalize::{Normalization, normalize_values};
-use xas_manifold::mds::ClassicalMds;
-use xas_manifold::pca::{Pca, PcaParams};
-use xas_manifold::quality;
-use xas_manifold::umap::{self, UmapParams};
-use xas_manifold::{Dissimilarity, Vectors};
-use xas_metrics::estimate::{EstimatorParams, SimilarityEstimator};
+use xas_manifold::Vectors;
+use xas_manifold::quality::labels_from_strings;
+use xas_manifold::umap::UmapParams;
 use xas_metrics::measures::Metric;
 
 use super::Report;
 use crate::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
+use crate::map_compare::{place_on_umap, three_maps};
 use crate::map_plot::{MapPlot, groups_by_category};
 
 const EELS_FILE: &str = "nmc_mn_l23_eels.msa";
@@ -30,15 +27,6 @@ const EELS: &[u8] = include_bytes!("../../demo-data/nmc_mn_l23_eels.msa");
 const EELS_RESOLUTION_FWHM_EV: f64 = 1.0;
 /// Neighbourhood of the quality measures.
 const K: usize = 10;
-
-/// One map and its scores.
-struct Scored {
-    name: &'static str,
-    coords: Vec<f64>,
-    trust: f64,
-    silhouette: f64,
-    seconds: f64,
-}
 
 /// Runs the stage.
 pub fn run(report: &mut Report) -> Result<()> {
@@ -56,62 +44,23 @@ pub fn run(report: &mut Report) -> Result<()> {
         .categorical_label("valence")
         .context("library has no valence label")?
         .to_vec();
-    let classes: Vec<usize> = valence
-        .iter()
-        .map(|v| usize::from(v == "Mn3+") + 2 * usize::from(v == "Mn4+"))
-        .collect();
     let vectors = Vectors::new(Metric::Euclidean, &energy, &rows)?;
-    let space = Dissimilarity::Vectors(&vectors);
-
-    let mut maps = Vec::new();
-    let score = |name, coords: Vec<f64>, seconds| -> Result<Scored> {
-        let r = quality::report(space, &coords, 2, K, Some(&classes), None)?;
-        Ok(Scored {
-            name,
-            coords,
-            trust: r.trustworthiness,
-            silhouette: r.silhouette.unwrap_or(f64::NAN),
-            seconds,
-        })
-    };
-    let t = Instant::now();
-    let pca = Pca::fit(&rows, energy.len(), &PcaParams::default())?;
-    let coords = pca.transform(&rows)?;
-    maps.push(score("PCA", coords, t.elapsed().as_secs_f64())?);
-    let t = Instant::now();
-    let mds = ClassicalMds::fit(&vectors.distance_matrix()?, 2)?;
-    maps.push(score(
-        "MDS",
-        mds.coords().to_vec(),
-        t.elapsed().as_secs_f64(),
-    )?);
-    let t = Instant::now();
-    let model = umap::fit_vectors(&vectors, &UmapParams::default())?;
-    maps.push(score(
-        "UMAP",
-        model.embedding().to_vec(),
-        t.elapsed().as_secs_f64(),
-    )?);
+    let (maps, model) = three_maps(
+        &vectors,
+        &labels_from_strings(&valence).0,
+        K,
+        &UmapParams::default(),
+    )?;
 
     // The EELS edge: energy shift from the similarity estimator, then transform.
     let query = read_bytes(EELS, Path::new(EELS_FILE), &ReadOptions::default())?
         .into_iter()
         .next()
         .context("no spectrum in the embedded EELS file")?;
-    let params = EstimatorParams {
-        metric: Metric::Manhattan,
-        shift_search_ev: Some((-15.0, 15.0, 0.1)),
-        ..EstimatorParams::default()
-    };
-    let est = SimilarityEstimator::new(&library, params)?;
-    let shift = est.estimate(&query)?.shift_ev;
-    let aligned = est
-        .query_on_grid(&query, shift)?
-        .context("the EELS spectrum does not cover the library grid")?;
-    let t = Instant::now();
-    let placed = model.transform(&aligned)?;
-    let transform_ms = t.elapsed().as_secs_f64() * 1e3;
-    let nearest = nearest_point(model.embedding(), &placed);
+    let placed = place_on_umap(&library, &model, &query, (-15.0, 15.0, 0.1))?;
+    let (shift, nearest) = (placed.shift_ev, placed.nearest);
+    let transform_ms = placed.transform_seconds * 1e3;
+    let placed = placed.coords;
 
     report.md("\n## Maps of spectra (xas-manifold)\n");
     report.md(format!(
@@ -125,7 +74,7 @@ pub fn run(report: &mut Report) -> Result<()> {
         report.md(format!(
             "| {} | {:.3} | {:.3} | {:.0} ms |",
             m.name,
-            m.trust,
+            m.trustworthiness,
             m.silhouette,
             m.seconds * 1e3
         ));
@@ -156,7 +105,7 @@ pub fn run(report: &mut Report) -> Result<()> {
     for m in &maps {
         report.result(
             &m.name.to_lowercase(),
-            json!({"trustworthiness": m.trust, "silhouette_valence": m.silhouette, "seconds": m.seconds, "k": K}),
+            json!({"trustworthiness": m.trustworthiness, "silhouette_valence": m.silhouette, "seconds": m.seconds, "k": K}),
         );
     }
     report.result(
@@ -164,17 +113,4 @@ pub fn run(report: &mut Report) -> Result<()> {
         json!({"x": placed[0], "y": placed[1], "nearest": library.names()[nearest], "shift_ev": shift}),
     );
     Ok(())
-}
-
-/// Index of the map point nearest to `p`.
-fn nearest_point(coords: &[f64], p: &[f64]) -> usize {
-    coords
-        .chunks(2)
-        .enumerate()
-        .min_by(|(_, a), (_, b)| {
-            let da = (a[0] - p[0]).hypot(a[1] - p[1]);
-            let db = (b[0] - p[0]).hypot(b[1] - p[1]);
-            da.total_cmp(&db)
-        })
-        .map_or(0, |(i, _)| i)
 }

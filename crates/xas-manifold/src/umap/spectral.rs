@@ -10,6 +10,12 @@
 //! component, each placed in its own cell of a square grid (largest component first);
 //! components too small for a spectral layout are placed at random in their cell.
 //! Signs are fixed so that the largest entry of each eigenvector is positive.
+//!
+//! Limitation shared with umap-learn's ARPACK/LOBPCG path: a single-vector Krylov
+//! method finds one vector of an exactly degenerate eigenspace (the symmetric pairs of a
+//! perfectly square grid graph), so above [`DENSE_BELOW`] such a graph may get a
+//! different, equally valid, basis of that space than the dense solver. Measured
+//! spectra never give exactly degenerate graphs; the layout only seeds the SGD.
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::matrix_free::LinOp;

@@ -1,0 +1,112 @@
+//! UMAP against umap-learn on the same data: trustworthiness at k = 15 within 0.002 of
+//! umap-learn's (the acceptance criterion is 0.01; the seed-to-seed spread of either
+//! program is about 1e-4).
+//!
+//! The data set and the reference numbers come from `benches/peers/umap_reference.py`,
+//! which regenerates the data bit for bit (same xorshift64* stream) and prints the sum
+//! of all values, checked here, so the comparison is on identical input. The reference
+//! is the mean over umap-learn's `random_state` 0..4 (its seed-to-seed spread is
+//! recorded beside it), and ours is the mean over our seeds 0..4; our embeddings are scored by `quality::trustworthiness`, which
+//! equals scikit-learn's `trustworthiness` to 1e-12 (tests/nndescent_quality.rs).
+
+use std::ops::ControlFlow;
+
+use xas_manifold::umap::{Umap, UmapParams};
+use xas_manifold::{Vectors, quality};
+use xas_metrics::measures::Metric;
+
+/// xorshift64*, mirrored by `Gen` in `benches/peers/umap_reference.py`.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Approximately normal (sum of 12 uniforms).
+    fn normal(&mut self) -> f64 {
+        (0..12).map(|_| self.next()).sum::<f64>() - 6.0
+    }
+}
+
+const N_PER_FAMILY: usize = 400;
+const DIM: usize = 100;
+
+/// Three families of 400 two-line spectra with continuous position, width and
+/// second-line height, plus noise (see the peer script's docstring).
+fn data_set() -> Vec<f64> {
+    let mut g = Gen(2024);
+    let mut rows = Vec::with_capacity(3 * N_PER_FAMILY * DIM);
+    for family in 0..3 {
+        for _ in 0..N_PER_FAMILY {
+            let centre = 20.0 + 20.0 * family as f64 + 15.0 * g.next();
+            let sd = 2.0 + 2.0 * g.next();
+            let second = 0.6 * g.next();
+            let offset = 8.0 + 8.0 * g.next();
+            for i in 0..DIM {
+                let x = (i as f64 - centre) / sd;
+                let y = (i as f64 - centre - offset) / sd;
+                rows.push((-0.5 * x * x).exp() + second * (-0.5 * y * y).exp() + 0.1 * g.normal());
+            }
+        }
+    }
+    rows
+}
+
+/// Mean trustworthiness at k = 15 of UMAP maps with umap-learn's defaults on `metric`
+/// over seeds 0..4 (serial).
+fn our_trustworthiness(rows: &[f64], metric: Metric) -> f64 {
+    let axis: Vec<f64> = (0..DIM).map(|i| i as f64).collect();
+    let vectors = Vectors::new(metric, &axis, rows).unwrap();
+    const SEEDS: u64 = 5;
+    let total: f64 = (0..SEEDS)
+        .map(|seed| {
+            let params = UmapParams {
+                seed,
+                ..UmapParams::default()
+            };
+            let model = Umap::fit((&vectors).into(), &params, &mut |_, _, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            quality::trustworthiness((&vectors).into(), model.embedding(), 2, 15).unwrap()
+        })
+        .sum();
+    total / SEEDS as f64
+}
+
+/// Sum of all values printed by the peer script (`checksum`).
+const CHECKSUM: f64 = 11720.517030055666;
+
+#[test]
+fn data_set_is_the_one_the_reference_was_computed_on() {
+    let sum: f64 = data_set().iter().sum();
+    assert!((sum - CHECKSUM).abs() < 1e-9 * CHECKSUM.abs(), "sum {sum}");
+}
+
+#[test]
+fn euclidean_trustworthiness_matches_umap_learn() {
+    // umap-learn 0.5.12, metric="euclidean", random_state 0..4: 0.99083, 0.99078,
+    // 0.99066, 0.99076, 0.99064; mean 0.990733 (sd 8e-5).
+    let reference = 0.990733;
+    let ours = our_trustworthiness(&data_set(), Metric::Euclidean);
+    assert!(
+        (ours - reference).abs() <= 0.01,
+        "ours {ours}, umap-learn {reference}"
+    );
+}
+
+#[test]
+fn cosine_trustworthiness_matches_umap_learn() {
+    // umap-learn 0.5.12, metric="cosine", random_state 0..4: 0.98737, 0.98723,
+    // 0.98713, 0.98722, 0.98709; mean 0.987207 (sd 1.1e-4).
+    let reference = 0.987207;
+    let ours = our_trustworthiness(&data_set(), Metric::Cosine);
+    assert!(
+        (ours - reference).abs() <= 0.01,
+        "ours {ours}, umap-learn {reference}"
+    );
+}
