@@ -9,6 +9,8 @@
 //! recorded beside it), and ours is the mean over our seeds 0..4; our embeddings are scored by `quality::trustworthiness`, which
 //! equals scikit-learn's `trustworthiness` to 1e-12 (tests/nndescent_quality.rs).
 
+#![allow(clippy::unwrap_used)]
+
 use std::ops::ControlFlow;
 
 use xas_manifold::umap::{Umap, UmapParams};
