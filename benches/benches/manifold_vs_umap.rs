@@ -29,7 +29,7 @@ use cluster_model::series::{SeriesSettings, crystal_field_xas};
 use xas_core::grid::linspace;
 use xas_manifold::knn::{self, KnnGraph, KnnMethod};
 use xas_manifold::quality;
-use xas_manifold::umap::{Umap, UmapParams};
+use xas_manifold::umap::{Stage, Umap, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::measures::Metric;
 use xas_metrics::search::{FastMetric, KnnIndex};
@@ -173,11 +173,29 @@ fn run(n: usize, m: usize, peers: bool) {
             ..UmapParams::default()
         };
         let t = Instant::now();
-        let model = Umap::fit((&v).into(), &params, &mut |_, _, _| {
+        let mut ends: Vec<(Stage, f64)> = Vec::new();
+        let model = Umap::fit((&v).into(), &params, &mut |stage, done, total| {
+            if done == total {
+                ends.push((stage, t.elapsed().as_secs_f64()));
+            }
             ControlFlow::Continue(())
         })
         .unwrap();
         let secs = t.elapsed().as_secs_f64();
+        let mut last = 0.0;
+        let stages: Vec<String> = ends
+            .iter()
+            .map(|&(stage, end)| {
+                let s = format!("{stage:?} {:.2} s", end - last);
+                last = end;
+                s
+            })
+            .collect();
+        println!(
+            "  stages ({}): {}",
+            if parallel { "parallel" } else { "serial" },
+            stages.join(", ")
+        );
         let s = score(&v, model.embedding(), &labels);
         fits.push((
             if parallel {

@@ -24,6 +24,7 @@
 pub mod curve;
 pub mod fuzzy;
 pub mod layout;
+mod power;
 pub mod spectral;
 
 use std::ops::ControlFlow;
