@@ -34,22 +34,11 @@
 
 use std::path::Path;
 use std::time::Instant;
+use xas_benches::Lcg;
 
 use xas_metrics::search::{
     FastMetric, KnnIndex, Neighbor, ReducedIndex, ReducedParams, SearchMode,
 };
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// Three Gaussians of random centre, width and height, plus 1 % uniform noise.
 fn noisy(n: usize, m: usize, seed: u64) -> Vec<f64> {
@@ -57,7 +46,13 @@ fn noisy(n: usize, m: usize, seed: u64) -> Vec<f64> {
     let mut out = Vec::with_capacity(n * m);
     for _ in 0..n {
         let peaks: Vec<(f64, f64, f64)> = (0..3)
-            .map(|_| (g.next() * m as f64, 2.0 + 20.0 * g.next(), g.next()))
+            .map(|_| {
+                (
+                    g.uniform() * m as f64,
+                    2.0 + 20.0 * g.uniform(),
+                    g.uniform(),
+                )
+            })
             .collect();
         for i in 0..m {
             out.push(
@@ -65,7 +60,7 @@ fn noisy(n: usize, m: usize, seed: u64) -> Vec<f64> {
                     .iter()
                     .map(|(c, w, h)| h * (-0.5 * ((i as f64 - c) / w).powi(2)).exp())
                     .sum::<f64>()
-                    + 0.01 * g.next(),
+                    + 0.01 * g.uniform(),
             );
         }
     }
@@ -79,7 +74,7 @@ fn smooth(n: usize, m: usize, seed: u64, noise: f64) -> Vec<f64> {
     let mf = m as f64;
     let mut out = Vec::with_capacity(n * m);
     for _ in 0..n {
-        let p: Vec<f64> = (0..7).map(|_| g.next()).collect();
+        let p: Vec<f64> = (0..7).map(|_| g.uniform()).collect();
         let edge = mf * (0.25 + 0.05 * p[0]);
         let wl = edge + mf * (0.02 + 0.02 * p[1]);
         let (wl_h, wl_w) = (0.5 + 1.5 * p[2], mf * (0.01 + 0.015 * p[3]));
@@ -94,7 +89,7 @@ fn smooth(n: usize, m: usize, seed: u64, noise: f64) -> Vec<f64> {
                 + wl_h * gauss(wl, wl_w)
                 + 0.3 * gauss(f1, 0.04 * mf)
                 + h2 * gauss(f2, 0.06 * mf);
-            out.push(y + noise * (g.next() - 0.5));
+            out.push(y + noise * (g.uniform() - 0.5));
         }
     }
     out

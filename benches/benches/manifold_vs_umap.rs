@@ -23,6 +23,7 @@
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Instant;
+use xas_benches::Lcg;
 
 use cluster_model::ion::Ion;
 use cluster_model::series::{SeriesSettings, crystal_field_xas};
@@ -35,23 +36,6 @@ use xas_metrics::measures::Metric;
 use xas_metrics::search::{FastMetric, KnnIndex};
 
 const TENDQ_STEPS: usize = 26;
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (1.0 - self.next(), self.next());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
 
 /// The library: `[valence][10Dq step]` spectra on `grid`.
 fn library(grid: &[f64]) -> Vec<Vec<Vec<f64>>> {
@@ -80,11 +64,11 @@ fn sample(lib: &[Vec<Vec<f64>>], n: usize, seed: u64) -> (Vec<f64>, Vec<usize>) 
     let mut rows = Vec::new();
     let mut labels = Vec::with_capacity(n);
     for _ in 0..n {
-        let v = (g.next() * 3.0) as usize % 3;
-        let t = g.next() * (TENDQ_STEPS - 1) as f64;
+        let v = (g.uniform() * 3.0) as usize % 3;
+        let t = g.uniform() * (TENDQ_STEPS - 1) as f64;
         let (i, f) = (t.floor() as usize, t.fract());
         let j = (i + 1).min(TENDQ_STEPS - 1);
-        let scale = 0.9 + 0.2 * g.next();
+        let scale = 0.9 + 0.2 * g.uniform();
         for (a, b) in lib[v][i].iter().zip(&lib[v][j]) {
             rows.push(scale * ((1.0 - f) * a + f * b) + 0.02 * peak * g.normal());
         }
@@ -161,7 +145,7 @@ fn run(n: usize, m: usize, peers: bool) {
     let knn_s = t.elapsed().as_secs_f64();
     let mut g = Lcg(5);
     let queries: Vec<usize> = (0..2000.min(n))
-        .map(|_| (g.next() * n as f64) as usize % n)
+        .map(|_| (g.uniform() * n as f64) as usize % n)
         .collect();
     let exact = exact_sample(&v, &queries, 14);
     let ours_recall = recall(|i| graph.neighbors(i).to_vec(), &queries, &exact);

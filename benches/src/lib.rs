@@ -1,5 +1,6 @@
 //! Shared helpers of the benchmark binaries: locating reference data and the Python
-//! peers' virtualenv, and running a peer script.
+//! peers' virtualenv, running a peer script, and a deterministic generator of test
+//! data.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,4 +52,24 @@ pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, Stri
         .find(|l| !l.trim().is_empty())
         .unwrap_or("");
     serde_json::from_str(last).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
+}
+
+/// Deterministic numbers for benchmark data (64-bit LCG, top 53 bits).
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// Uniform in `[0, 1)`.
+    pub fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box-Muller, one of the pair).
+    pub fn normal(&mut self) -> f64 {
+        let (u1, u2) = (1.0 - self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
 }

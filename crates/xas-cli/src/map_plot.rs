@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plot::ensure_font;
+use crate::plot::{Drawing, save_drawing};
 
 /// Numeric labels with more distinct values than this are drawn in ranges.
 const MAX_NUMERIC_CLASSES: usize = 6;
@@ -90,30 +91,12 @@ impl MapPlot {
     /// # Errors
     /// An unsupported extension, no font for the labels, or a failed write.
     pub fn save(&self, path: &Path) -> Result<()> {
-        ensure_font()?;
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        let tmp = path.with_extension(format!("tmp.{}", ext.as_deref().unwrap_or("")));
-        let drawn = match ext.as_deref() {
-            Some("svg") => self.draw(SVGBackend::new(&tmp, SIZE).into_drawing_area()),
-            Some("png") => self.draw(BitMapBackend::new(&tmp, SIZE).into_drawing_area()),
-            _ => bail!(
-                "{}: unsupported plot format (use .svg or .png)",
-                path.display()
-            ),
-        };
-        let result = drawn
-            .and_then(|()| std::fs::rename(&tmp, path).map_err(anyhow::Error::from))
-            .with_context(|| format!("writing {}", path.display()));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        save_drawing(self, path, SIZE)
     }
+}
 
-    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, plotters::coord::Shift>) -> Result<()>
+impl Drawing for MapPlot {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
     {
@@ -127,7 +110,7 @@ impl MapPlot {
         let (x, mut y) = padded_bounds(all);
         // Room above the points for the legend (about 4 % of the height per entry).
         y.1 += LEGEND_ROW_FRACTION * self.groups.len() as f64 * (y.1 - y.0);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
@@ -167,7 +150,6 @@ impl MapPlot {
             .position(SeriesLabelPosition::UpperRight)
             .draw()
             .map_err(err)?;
-        root.present().map_err(err)?;
         Ok(())
     }
 }

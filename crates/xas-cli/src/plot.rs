@@ -71,38 +71,16 @@ const PANEL_SIZE: (u32, u32) = (900, 450);
 impl Figure {
     /// Writes the figure to `path` (`.svg` or `.png`), via a temporary file renamed into
     /// place so that no half-written figure is left behind.
+    ///
+    /// # Errors
+    /// An unsupported extension, no font for the labels, or a failed write.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
         let size = (PANEL_SIZE.0, PANEL_SIZE.1 * self.panels.len().max(1) as u32);
-        let tmp = path.with_extension(format!("tmp.{}", ext.as_deref().unwrap_or("")));
-        let written = match ext.as_deref() {
-            Some("svg") => ensure_font().and_then(|()| {
-                let root = SVGBackend::new(&tmp, size).into_drawing_area();
-                self.draw(&root)?;
-                root.present().map_err(|e| anyhow!("{e}"))
-            }),
-            Some("png") => ensure_font().and_then(|()| {
-                let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-                self.draw(&root)?;
-                root.present().map_err(|e| anyhow!("{e}"))
-            }),
-            _ => bail!(
-                "{}: unsupported plot format (use .svg or .png)",
-                path.display()
-            ),
-        };
-        let result = written
-            .and_then(|()| std::fs::rename(&tmp, path).map_err(anyhow::Error::from))
-            .with_context(|| format!("writing {}", path.display()));
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        save_drawing(self, path, size)
     }
+}
 
+impl Drawing for Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static,
@@ -114,6 +92,53 @@ impl Figure {
         }
         Ok(())
     }
+}
+
+/// An image drawn on a plotters drawing area of any backend.
+pub(crate) trait Drawing {
+    /// Draws on `root` (without presenting it).
+    ///
+    /// # Errors
+    /// A failed drawing operation.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Writes `drawing` to `path` as SVG or PNG (by the extension) of `size` pixels, via a
+/// temporary file renamed into place so that no half-written image is left behind.
+///
+/// # Errors
+/// An unsupported extension, no font for the labels, or a failed write.
+pub(crate) fn save_drawing(drawing: &impl Drawing, path: &Path, size: (u32, u32)) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let tmp = path.with_extension(format!("tmp.{}", ext.as_deref().unwrap_or("")));
+    let written = match ext.as_deref() {
+        Some("svg") => ensure_font().and_then(|()| {
+            let root = SVGBackend::new(&tmp, size).into_drawing_area();
+            drawing.draw(&root)?;
+            root.present().map_err(|e| anyhow!("{e}"))
+        }),
+        Some("png") => ensure_font().and_then(|()| {
+            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+            drawing.draw(&root)?;
+            root.present().map_err(|e| anyhow!("{e}"))
+        }),
+        _ => bail!(
+            "{}: unsupported plot format (use .svg or .png)",
+            path.display()
+        ),
+    };
+    let result = written
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(anyhow::Error::from))
+        .with_context(|| format!("writing {}", path.display()));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Data range of all series, padded by 5 %; a flat range is widened to stay drawable.
@@ -199,7 +224,7 @@ const FONT_CANDIDATES: &[&str] = &[
 ];
 
 /// Registers a system font as "sans-serif" once; text layout needs it.
-pub(crate) fn ensure_font() -> Result<()> {
+fn ensure_font() -> Result<()> {
     static FONT: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     FONT.get_or_init(|| {
         for path in FONT_CANDIDATES {

@@ -5,23 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{assert_one_line_error, scratch, xas};
-use serde_json::Value;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
 
 /// A Gaussian line of unit height at `centre` (eV) with standard deviation 1.5 eV,
 /// plus a small deterministic ripple that makes every spectrum distinct.

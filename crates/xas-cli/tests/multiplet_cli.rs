@@ -6,9 +6,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use common::{assert_one_line_error, xas, xas_in};
+use common::{arg as path, assert_one_line_error, json_of, xas, xas_in};
 use serde_json::Value;
 
 /// <n_d> of the NiO seed-like cluster (edrixs, `nio_modelB_seedlike_meta.json`).
@@ -32,20 +31,6 @@ const NIO_EDGE_SHIFT_EV: &str = "-0.8535";
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("multiplet", name)
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// The JSON report of a successful run.
-fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Header row and numeric rows of a CSV written by the command.

@@ -7,36 +7,17 @@ use xas_manifold::knn::{KnnGraph, exact};
 use xas_manifold::{Dissimilarity, DistanceMatrix, Error, Vectors};
 use xas_metrics::measures::Metric;
 
-/// SplitMix64, for test data only.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let u = 1.0 - self.uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-}
+mod common;
+use common::SplitMix;
 
 /// `n` smooth spectra of `m` points: 2 or 3 Gaussian peaks (random centre, width and
 /// height) plus Gaussian noise of standard deviation 0.01.
 fn spectra_like(n: usize, m: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix(seed);
     let energy: Vec<f64> = (0..m).map(|i| i as f64).collect();
     let mut rows = Vec::with_capacity(n * m);
     for _ in 0..n {
-        let peaks: Vec<(f64, f64, f64)> = (0..2 + rng.next() % 2)
+        let peaks: Vec<(f64, f64, f64)> = (0..2 + rng.next_u64() % 2)
             .map(|_| {
                 let centre = m as f64 * (0.1 + 0.8 * rng.uniform());
                 let width = 3.0 + 15.0 * rng.uniform();
@@ -57,7 +38,7 @@ fn spectra_like(n: usize, m: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
 /// `n` points in `dim` dimensions: `clusters` Gaussian blobs (unit variance) with
 /// centres drawn from N(0, 5^2).
 fn blobs(n: usize, dim: usize, clusters: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
-    let mut rng = Rng(seed);
+    let mut rng = SplitMix(seed);
     let centres: Vec<f64> = (0..clusters * dim).map(|_| 5.0 * rng.normal()).collect();
     let rows = (0..n)
         .flat_map(|i| {

@@ -6,33 +6,10 @@ use xas_manifold::DistanceMatrix;
 use xas_manifold::mds::{ClassicalMds, Smacof, SmacofInit, SmacofParams, smacof};
 use xas_manifold::pca::{Pca, PcaParams, PcaSolver};
 
+mod common;
+use common::SplitMix;
+
 // ---------------------------------------------------------------- helpers
-
-/// A small deterministic generator (SplitMix64 + Box-Muller) for test data.
-struct Gen(u64);
-
-impl Gen {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (1.0 - self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    fn normals(&mut self, len: usize) -> Vec<f64> {
-        (0..len).map(|_| self.normal()).collect()
-    }
-}
 
 fn dist(a: &[f64], b: &[f64]) -> f64 {
     a.iter()
@@ -209,7 +186,7 @@ fn pca_recovers_an_embedded_ellipse() {
 
 #[test]
 fn inverse_transform_undoes_transform_at_full_rank() {
-    let mut g = Gen(11);
+    let mut g = SplitMix(11);
     // 25 spectra of 7 points spanning a 3-D affine subspace.
     let basis = g.normals(3 * 7);
     let rows: Vec<f64> = (0..25)
@@ -250,7 +227,7 @@ fn inverse_transform_undoes_transform_at_full_rank() {
 #[test]
 fn randomized_agrees_with_exact_on_a_low_rank_matrix() {
     let (n, m, rank) = (2000, 600, 8);
-    let mut g = Gen(2024);
+    let mut g = SplitMix(2024);
     let left = g.normals(n * rank);
     let right = g.normals(rank * m);
     let noise = g.normals(n * m);
@@ -447,7 +424,7 @@ fn classical_mds_reproduces_euclidean_distances() {
         .collect();
     assert_exact_embedding(&line, 3, 1);
     assert_exact_embedding(&line, 3, 2);
-    let mut g = Gen(3);
+    let mut g = SplitMix(3);
     assert_exact_embedding(&g.normals(3 * 80), 3, 3);
 }
 
@@ -478,7 +455,7 @@ fn classical_mds_equals_pca_scores_on_a_swiss_roll() {
 
 #[test]
 fn classical_transform_places_points_like_pca() {
-    let mut g = Gen(8);
+    let mut g = SplitMix(8);
     let points = g.normals(3 * 60);
     let new = g.normals(3 * 4);
     let mds = ClassicalMds::fit(&euclidean(&points, 3), 2).expect("mds");
@@ -646,7 +623,7 @@ fn classical_mds_round_trips_through_json() {
 
 #[test]
 fn smacof_from_a_random_start_embeds_euclidean_data() {
-    let mut g = Gen(41);
+    let mut g = SplitMix(41);
     let points = g.normals(2 * 40);
     let d = euclidean(&points, 2);
     let p = SmacofParams {
@@ -743,7 +720,7 @@ fn smacof_matches_scikit_learn() {
 
 #[test]
 fn smacof_transform_places_a_held_out_point() {
-    let mut g = Gen(5);
+    let mut g = SplitMix(5);
     let points = g.normals(2 * 31);
     let (train, held) = points.split_at(60);
     let fit = smacof(
@@ -777,7 +754,7 @@ fn smacof_model_round_trips_through_json() {
 #[test]
 fn classical_mds_above_the_dense_limit_uses_lanczos() {
     let n = xas_manifold::mds::DENSE_LIMIT + 100;
-    let mut g = Gen(99);
+    let mut g = SplitMix(99);
     let points = g.normals(3 * n);
     let d = euclidean(&points, 3);
     let mds = ClassicalMds::fit(&d, 3).expect("fit");

@@ -7,28 +7,14 @@ use xas_manifold::umap::{self, Init, InitUsed, Stage, Umap, UmapParams};
 use xas_manifold::{DistanceMatrix, Error, Vectors};
 use xas_metrics::measures::Metric;
 
-/// A tiny deterministic generator for test data (xorshift64*).
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Approximately normal (sum of 12 uniforms).
-    fn normal(&mut self) -> f64 {
-        (0..12).map(|_| self.next()).sum::<f64>() - 6.0
-    }
-}
+mod common;
+use common::Xorshift;
 
 /// `per` points around each of `centres.len()` centres in `dim` dimensions, with the
 /// cluster index as label; spectra-like: a Gaussian peak whose position depends on the
 /// cluster, plus noise of standard deviation `noise`.
 fn blobs(per: usize, centres: &[f64], dim: usize, noise: f64, seed: u64) -> (Vec<f64>, Vec<usize>) {
-    let mut g = Gen(seed);
+    let mut g = Xorshift(seed);
     let mut rows = Vec::new();
     let mut labels = Vec::new();
     for (c, &centre) in centres.iter().enumerate() {

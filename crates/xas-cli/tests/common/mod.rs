@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use serde_json::Value;
+
 /// Runs `xas args...` in `dir`.
 pub fn xas_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xas"))
@@ -34,4 +36,19 @@ pub fn assert_one_line_error(out: &Output, needle: &str) {
     assert!(err.starts_with("error: "), "stderr: {err}");
     assert!(err.contains(needle), "`{needle}` not in: {err}");
     assert!(!err.contains("panicked"), "stderr: {err}");
+}
+
+/// A path as a command-line argument.
+pub fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The JSON printed by a successful run (the run's stderr in the message otherwise).
+pub fn json_of(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
