@@ -1,0 +1,3 @@
+//! Ready forward models.
+
+pub mod peaks;

@@ -1,0 +1,223 @@
+//! Replica-exchange Monte Carlo and both free-energy estimators against the exact
+//! posterior and evidence of a linear-Gaussian model (a quadratic in x with Gaussian
+//! priors and noise), computed in closed form by `xas_bayes::linear`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::ops::ControlFlow;
+
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use rand_pcg::Pcg64Mcg;
+use xas_bayes::diagnostics::summarize;
+use xas_bayes::evidence::{self, Bootstrap};
+use xas_bayes::linear::LinearGaussian;
+use xas_bayes::posterior::{DataSet, ForwardModel, Joint, Noise};
+use xas_bayes::prior::{Prior, Priors};
+use xas_bayes::remc::{Remc, RemcSettings, RunStatus};
+
+/// `f(x) = c0 + c1 x + c2 x²`.
+struct Quadratic;
+
+impl ForwardModel for Quadratic {
+    fn name(&self) -> &str {
+        "quadratic"
+    }
+    fn parameter_names(&self) -> Vec<String> {
+        vec!["c0".into(), "c1".into(), "c2".into()]
+    }
+    fn predict(&self, t: &[f64], x: &[f64], out: &mut [f64]) -> xas_bayes::Result<()> {
+        for (o, x) in out.iter_mut().zip(x) {
+            *o = t[0] + t[1] * x + t[2] * x * x;
+        }
+        Ok(())
+    }
+}
+
+const SIGMA: f64 = 0.1;
+const PRIOR_MEAN: [f64; 3] = [0.5, 0.0, -0.5];
+const PRIOR_SD: [f64; 3] = [1.0, 2.0, 1.5];
+
+fn problem() -> (Joint, LinearGaussian) {
+    let x: Vec<f64> = (0..50).map(|i| -1.0 + 2.0 * i as f64 / 49.0).collect();
+    let mut rng = Pcg64Mcg::seed_from_u64(11);
+    let truth = [0.3, -0.8, 1.2];
+    let y: Vec<f64> = x
+        .iter()
+        .map(|x| {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            truth[0] + truth[1] * x + truth[2] * x * x + SIGMA * e
+        })
+        .collect();
+    let design = x.iter().flat_map(|x| [1.0, *x, x * x]).collect();
+    let exact = LinearGaussian {
+        design,
+        n_params: 3,
+        y: y.clone(),
+        sigma: vec![SIGMA; x.len()],
+        prior_mean: PRIOR_MEAN.to_vec(),
+        prior_cov: vec![
+            PRIOR_SD[0].powi(2),
+            0.0,
+            0.0,
+            0.0,
+            PRIOR_SD[1].powi(2),
+            0.0,
+            0.0,
+            0.0,
+            PRIOR_SD[2].powi(2),
+        ],
+    };
+    let priors = Priors::new(
+        ["c0", "c1", "c2"]
+            .into_iter()
+            .zip((0..3).map(|j| Prior::normal(PRIOR_MEAN[j], PRIOR_SD[j]))),
+    )
+    .unwrap();
+    let data = DataSet::new("quadratic", x, y, Noise::Gaussian { sigma: SIGMA }).unwrap();
+    (Joint::single(Quadratic, data, priors).unwrap(), exact)
+}
+
+fn settings(parallel: bool) -> RemcSettings {
+    RemcSettings {
+        replicas: 16,
+        burn_in: 2000,
+        sweeps: 10_000,
+        seed: 5,
+        parallel,
+        ..RemcSettings::default()
+    }
+}
+
+fn run(posterior: &Joint, settings: RemcSettings) -> Remc {
+    let mut sampler = Remc::new(posterior, settings).unwrap();
+    let status = sampler
+        .run(posterior, &mut |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert_eq!(status, RunStatus::Finished);
+    sampler
+}
+
+#[test]
+fn both_estimators_recover_the_exact_evidence_and_the_posterior() {
+    let (posterior, exact) = problem();
+    let truth = exact.posterior().unwrap();
+    let sampler = run(&posterior, settings(true));
+    let samples = sampler.samples();
+
+    let boot = Bootstrap {
+        replicates: 50,
+        ..Bootstrap::default()
+    };
+    let ss = evidence::stepping_stone(samples, &boot).unwrap();
+    let wh = evidence::wham(samples, &boot).unwrap();
+    for est in [&ss, &wh] {
+        let diff = -est.free_energy() - truth.ln_evidence;
+        eprintln!(
+            "{:?}: ln Z = {:.4} ± {:.4}, exact {:.4}",
+            est.estimator,
+            -est.free_energy(),
+            est.error(),
+            truth.ln_evidence
+        );
+        assert!(diff.abs() < 0.1, "{:?} off by {diff}", est.estimator);
+        assert!(
+            diff.abs() < 3.0 * est.error(),
+            "{:?} off by {diff} ± {}",
+            est.estimator,
+            est.error()
+        );
+        assert!(est.error() > 0.0 && est.error() < 0.1);
+    }
+
+    // Posterior mean within 4 Monte Carlo standard errors (sd / sqrt(ESS)), sd within 5 %.
+    let summary = summarize(samples, samples.top());
+    for (j, s) in summary.iter().enumerate() {
+        let sd = truth.cov[j * 3 + j].sqrt();
+        let mcse = sd / s.ess.sqrt();
+        assert!(
+            (s.mean - truth.mean[j]).abs() < 4.0 * mcse,
+            "{}: mean {} vs {}",
+            s.name,
+            s.mean,
+            truth.mean[j]
+        );
+        assert!(
+            (s.sd / sd - 1.0).abs() < 0.05,
+            "{}: sd {} vs {sd}",
+            s.name,
+            s.sd
+        );
+        assert!(s.ess > 500.0, "{}: ESS {}", s.name, s.ess);
+    }
+    // Correlation of c0 and c2 (strongly negative for a quadratic on [-1, 1]).
+    let (t0, t2) = (
+        samples.trace(samples.top(), 0),
+        samples.trace(samples.top(), 2),
+    );
+    let n = t0.len() as f64;
+    let (m0, m2) = (summary[0].mean, summary[2].mean);
+    let cov02 = t0
+        .iter()
+        .zip(&t2)
+        .map(|(a, b)| (a - m0) * (b - m2))
+        .sum::<f64>()
+        / (n - 1.0);
+    assert!(
+        (cov02 - truth.cov[2]).abs() < 0.1 * truth.cov[2].abs(),
+        "{cov02} vs {}",
+        truth.cov[2]
+    );
+
+    let stats = sampler.statistics();
+    assert!(
+        stats.swap_rates.iter().all(|&r| r > 0.2),
+        "{:?}",
+        stats.swap_rates
+    );
+    assert!(stats.round_trips > 10, "{}", stats.round_trips);
+}
+
+#[test]
+fn serial_parallel_and_resumed_runs_are_identical() {
+    let (posterior, _) = problem();
+    let short = RemcSettings {
+        burn_in: 100,
+        sweeps: 300,
+        ..settings(false)
+    };
+    let serial = run(&posterior, short.clone());
+    let parallel = run(
+        &posterior,
+        RemcSettings {
+            parallel: true,
+            ..short.clone()
+        },
+    );
+    assert!(
+        serial.samples() == parallel.samples(),
+        "parallel run differs"
+    );
+
+    // Interrupt after 250 sweeps, checkpoint to a file, resume.
+    let mut first = Remc::new(&posterior, short).unwrap();
+    let status = first
+        .run(&posterior, &mut |p| {
+            if p.sweep == 250 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(status, RunStatus::Interrupted);
+    let path =
+        std::env::temp_dir().join(format!("xas-bayes-checkpoint-{}.json", std::process::id()));
+    first.save_checkpoint(&path).unwrap();
+    let mut resumed = Remc::load_checkpoint(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    resumed
+        .run(&posterior, &mut |_| ControlFlow::Continue(()))
+        .unwrap();
+    assert!(serial.samples() == resumed.samples(), "resumed run differs");
+}
