@@ -38,6 +38,9 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// The observer asked to stop.
+    #[error("interrupted")]
+    Interrupted,
     /// A checkpoint does not belong to this problem.
     #[error("checkpoint does not match: {0}")]
     Checkpoint(String),

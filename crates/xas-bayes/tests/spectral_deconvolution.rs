@@ -15,11 +15,10 @@ use std::ops::ControlFlow;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64Mcg;
-use xas_bayes::evidence::{self, Bootstrap};
-use xas_bayes::models::peaks::{Peaks, Shape};
-use xas_bayes::noise;
-use xas_bayes::posterior::{DataSet, Joint, Noise};
-use xas_bayes::remc::{Ladder, Remc, RemcSettings};
+use xas_bayes::evidence::Bootstrap;
+use xas_bayes::models::deconvolution::{DeconvolutionSettings, best, deconvolve};
+use xas_bayes::models::peaks::Shape;
+use xas_bayes::remc::RemcSettings;
 
 const A: [f64; 3] = [0.587, 1.522, 1.183];
 const MU: [f64; 3] = [1.210, 1.455, 1.703];
@@ -45,61 +44,63 @@ fn data() -> (Vec<f64>, Vec<f64>) {
 #[test]
 fn free_energy_selects_three_peaks_and_the_noise_level() {
     let (x, y) = data();
-    let mut table = Vec::new();
-    for k in 1..=4 {
-        let model = Peaks::new(k, Shape::Gaussian).unwrap();
-        let priors = model.default_priors(&x, &y).unwrap();
-        let ds = DataSet::new("three peaks", x.clone(), y.clone(), Noise::Estimated).unwrap();
-        let posterior = Joint::single(model, ds, priors).unwrap();
-        let settings = RemcSettings {
+    let settings = DeconvolutionSettings {
+        shape: Shape::Gaussian,
+        peaks: vec![1, 2, 3, 4],
+        sigma: None,
+        remc: RemcSettings {
             replicas: 40,
             burn_in: 1500,
             sweeps: 3000,
             seed: 3,
-            ladder: Ladder::Auto {
-                overlap: 0.5,
-                prior_samples: 1000,
-            },
-            beta_max: 1e4,
             ..RemcSettings::default()
-        };
-        let mut sampler = Remc::new(&posterior, settings).unwrap();
-        sampler
-            .run(&posterior, &mut |_| ControlFlow::Continue(()))
-            .unwrap();
-        let boot = Bootstrap {
+        },
+        bootstrap: Bootstrap {
             replicates: 20,
             ..Bootstrap::default()
-        };
-        let ss = evidence::stepping_stone(sampler.samples(), &boot).unwrap();
-        let scan = noise::scan(&ss, x.len()).unwrap();
+        },
+    };
+    let fits = deconvolve("three peaks", &x, &y, &settings, &mut |_, _| {
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    for f in &fits {
         eprintln!(
-            "K = {k}: F_min = {:.2} ± {:.2} at sigma = {:.4}; swap rates min {:.2}",
-            scan.free_energy_min,
-            scan.error[scan.best],
-            scan.sigma_hat,
-            sampler
-                .statistics()
-                .swap_rates
-                .iter()
-                .cloned()
-                .fold(1.0, f64::min)
+            "K = {}: F = {:.2} ± {:.2} (WHAM {:.2} ± {:.2}) at sigma = {:.4}",
+            f.n_peaks, f.free_energy, f.error, f.free_energy_wham, f.error_wham, f.sigma
         );
-        table.push(scan);
+        // The two estimators agree within their error bars (plus 0.5 nat for the
+        // parabolic interpolation between rungs).
+        let tol = 3.0 * f.error.hypot(f.error_wham) + 0.5;
+        assert!(
+            (f.free_energy - f.free_energy_wham).abs() < tol,
+            "K = {}",
+            f.n_peaks
+        );
     }
-    let best = (0..table.len())
-        .min_by(|&a, &b| {
-            table[a]
-                .free_energy_min
-                .total_cmp(&table[b].free_energy_min)
-        })
-        .unwrap();
-    assert_eq!(best + 1, 3, "F(K) selects K = {}", best + 1);
+    let best = best(&fits).unwrap();
+    assert_eq!(best.n_peaks, 3, "F(K) selects K = {}", best.n_peaks);
     // Beyond the error bars: K = 3 is better than K = 2 by many nats.
-    assert!(table[1].free_energy_min - table[2].free_energy_min > 10.0);
-    let sigma_hat = table[2].sigma_hat;
+    assert!(fits[1].free_energy - fits[2].free_energy > 10.0);
     assert!(
-        (sigma_hat / SIGMA - 1.0).abs() < 0.1,
-        "sigma_hat = {sigma_hat}"
+        (best.sigma / SIGMA - 1.0).abs() < 0.1,
+        "sigma_hat = {}",
+        best.sigma
     );
+    // The centres of the selected fit (sorted) are the true ones within 3 sd.
+    let mut centres: Vec<_> = best
+        .parameters
+        .iter()
+        .filter(|p| p.name.starts_with("mu"))
+        .collect();
+    centres.sort_by(|a, b| a.mean.total_cmp(&b.mean));
+    for (c, mu) in centres.iter().zip(MU) {
+        assert!(
+            (c.mean - mu).abs() < 3.0 * c.sd + 0.01,
+            "{}: {} ± {} vs {mu}",
+            c.name,
+            c.mean,
+            c.sd
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! crates of the workspace; these modules parse arguments, call them, and write
 //! reports, tables and figures.
 
+pub mod deconvolve;
 pub mod demo;
 pub mod embed;
 pub mod estimate;

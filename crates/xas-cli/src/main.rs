@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xas_cli::{demo, embed, estimate, info, library, multiplet, normalize, similarity};
+use xas_cli::{deconvolve, demo, embed, estimate, info, library, multiplet, normalize, similarity};
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
 #[derive(Debug, Parser)]
@@ -34,6 +34,9 @@ enum Command {
     Similarity(similarity::SimilarityArgs),
     /// Map sets of spectra in 2-D (UMAP, PCA, MDS), save the map, place new spectra on it.
     Embed(Box<embed::EmbedArgs>),
+    /// Fit 1..K peaks by replica-exchange Monte Carlo and select K (and the noise level)
+    /// by the Bayes free energy.
+    Deconvolve(Box<deconvolve::DeconvolveArgs>),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Estimate(args) => estimate::run(args, cli.json),
         Command::Similarity(args) => similarity::run(args, cli.json),
         Command::Embed(args) => embed::run(args, cli.json),
+        Command::Deconvolve(args) => deconvolve::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {

@@ -17,8 +17,12 @@ use crate::{Error, Result};
 
 /// Newton iterations allowed.
 const MAX_ITER: usize = 100;
-/// Converged when every gradient component is below this fraction of its `N_k`.
+/// Converged when every gradient component is below this fraction of its `N_k`...
 const GRAD_TOL: f64 = 1e-10;
+/// ... or below this one when no step lowers Φ beyond its rounding error ...
+const NEAR_GRAD_TOL: f64 = 1e-6;
+/// ... or when a Newton step changes no `ln Z_k` by more than this.
+const STEP_TOL: f64 = 1e-10;
 
 /// Reduced potentials `u[k][n] = β_k E_n` of the pooled sweeps `idx`, with `0 · ∞ = 0`
 /// (a zero-likelihood prior sample has zero weight at every `β > 0` only).
@@ -105,11 +109,24 @@ pub(crate) fn ln_z(samples: &Samples, idx: &[usize], start: &[f64]) -> Result<Ve
                 })
                 .collect();
             let (p, g, ww) = evaluate(&u, n_k, &trial);
-            if p <= phi + 1e-12 * phi.abs() || scale < 1e-8 {
+            if p <= phi + 1e-12 * phi.abs() {
                 (f, phi, grad, w) = (trial, p, g, ww);
                 break;
             }
+            if scale < 1e-6 && grad[1..].iter().all(|g| g.abs() <= NEAR_GRAD_TOL * n_k) {
+                // Near the minimum, changes of Φ fall below its rounding error.
+                return Ok(f.iter().map(|x| -x).collect());
+            }
+            if scale < 1e-12 {
+                return Err(Error::numerical(
+                    "multiple-histogram free energy",
+                    "no Newton step lowers the objective (poor overlap between rungs?)",
+                ));
+            }
             scale *= 0.5;
+        }
+        if (0..m).all(|a| (scale * step[(a, 0)]).abs() < STEP_TOL) {
+            return Ok(f.iter().map(|x| -x).collect());
         }
     }
     Err(Error::numerical(

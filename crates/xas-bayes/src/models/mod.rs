@@ -1,3 +1,4 @@
 //! Ready forward models.
 
+pub mod deconvolution;
 pub mod peaks;

@@ -5,6 +5,7 @@
 //! library code, writes its files under `<out>/<stage>/` and adds a section and a line
 //! of results to the report. New crates add their stage to `STAGES`.
 
+mod bayes;
 mod manifold;
 mod multiplet;
 mod normalization;
@@ -35,6 +36,7 @@ const STAGES: &[Stage] = &[
     ("multiplet", multiplet::run),
     ("similarity", similarity::run),
     ("manifold", manifold::run),
+    ("bayes", bayes::run),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.

@@ -1,0 +1,110 @@
+//! End-to-end tests of `xas deconvolve`: a two-peak spectrum is resolved into two peaks,
+//! the outputs are written, and bad arguments are one-line errors.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+
+use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+
+/// Two well-separated Gaussian peaks (FWHM 0.3) at 1 and 2 with a deterministic
+/// pseudo-random ripple of standard deviation about 0.02.
+fn write_two_peaks(path: &Path) {
+    let mut text = String::from("x,y\n");
+    let mut state = 12345u64;
+    for i in 0..151 {
+        let x = i as f64 * 0.02;
+        let g = |c: f64| (-4.0 * 2f64.ln() * ((x - c) / 0.3).powi(2)).exp();
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+        let y = g(1.0) + 0.6 * g(2.0) + 0.02 * 12f64.sqrt() * (u - 0.5);
+        text.push_str(&format!("{x},{y}\n"));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn two_peaks_are_selected_and_reported() {
+    let input = scratch("deconvolve", "two_peaks.csv");
+    write_two_peaks(&input);
+    let out_dir = scratch("deconvolve", "run");
+    let out = xas(&[
+        "--json",
+        "deconvolve",
+        "--input",
+        s(&input),
+        "--peaks",
+        "1..3",
+        "--replicas",
+        "24",
+        "--burn-in",
+        "500",
+        "--sweeps",
+        "1000",
+        "-o",
+        s(&out_dir),
+    ]);
+    let v = json_of(&out);
+    assert_eq!(v["selected_peaks"], 2, "{v}");
+    let fits = v["fits"].as_array().unwrap();
+    assert_eq!(fits.len(), 3);
+    let f: Vec<f64> = fits
+        .iter()
+        .map(|f| f["free_energy"].as_f64().unwrap())
+        .collect();
+    assert!(f[0] - f[1] > 10.0, "{f:?}");
+    // The uniform ripple has sd 0.02.
+    let sigma = fits[1]["sigma"].as_f64().unwrap();
+    assert!((sigma / 0.02 - 1.0).abs() < 0.15, "{sigma}");
+    for file in [
+        "model_selection.csv",
+        "summary.json",
+        "fit.svg",
+        "free_energy.svg",
+    ] {
+        assert!(out_dir.join(file).exists(), "{file}");
+    }
+    let csv = std::fs::read_to_string(out_dir.join("model_selection.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+}
+
+#[test]
+fn bad_arguments_are_one_line_errors() {
+    let input = scratch("deconvolve-bad", "two_peaks.csv");
+    write_two_peaks(&input);
+    let out_dir = scratch("deconvolve-bad", "run");
+    let out = xas(&[
+        "deconvolve",
+        "--input",
+        s(&input),
+        "--peaks",
+        "0..2",
+        "-o",
+        s(&out_dir),
+    ]);
+    assert_one_line_error(&out, "--peaks");
+    let out = xas(&[
+        "deconvolve",
+        "--input",
+        s(&input),
+        "--sigma=-0.1",
+        "-o",
+        s(&out_dir),
+    ]);
+    assert_one_line_error(&out, "--sigma");
+    let out = xas(&[
+        "deconvolve",
+        "--input",
+        s(&input),
+        "--replicas",
+        "1",
+        "-o",
+        s(&out_dir),
+    ]);
+    assert_one_line_error(&out, "replicas");
+    let out = xas(&["deconvolve", "--input", "missing.csv", "-o", s(&out_dir)]);
+    assert_one_line_error(&out, "missing.csv");
+}
