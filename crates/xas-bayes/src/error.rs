@@ -44,6 +44,9 @@ pub enum Error {
     /// A checkpoint does not belong to this problem.
     #[error("checkpoint does not match: {0}")]
     Checkpoint(String),
+    /// An error from `cluster-model` outside the forward model's evaluation.
+    #[error(transparent)]
+    Cluster(#[from] cluster_model::Error),
     /// An error from `xas-core`.
     #[error(transparent)]
     Core(#[from] xas_core::Error),

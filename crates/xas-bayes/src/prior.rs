@@ -372,6 +372,29 @@ impl Priors {
         }
     }
 
+    /// The priors of `self` followed by those of `other` that `self` does not name (for
+    /// joint fits of models that share some parameters); a shared name must have the
+    /// same prior in both.
+    pub fn union(&self, other: &Priors) -> Result<Priors> {
+        let mut out = self.clone();
+        for (name, prior) in other.names.iter().zip(&other.priors) {
+            match out.index_of(name) {
+                Some(i) if out.priors[i] != *prior => {
+                    return Err(Error::param(
+                        name,
+                        format!("two different priors: {:?} and {prior:?}", out.priors[i]),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    out.names.push(name.clone());
+                    out.priors.push(prior.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Replaces the prior of parameter `name`; errors if the model has no such parameter
     /// or the prior is invalid.
     pub fn set(&mut self, name: &str, prior: Prior) -> Result<()> {
@@ -494,6 +517,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`b`") && e.contains("a"), "{e}");
+    }
+
+    #[test]
+    fn union_keeps_shared_parameters_once_and_rejects_conflicts() {
+        let a = Priors::new([
+            ("x", Prior::uniform(0.0, 1.0)),
+            ("y", Prior::normal(0.0, 1.0)),
+        ])
+        .unwrap();
+        let b = Priors::new([
+            ("y", Prior::normal(0.0, 1.0)),
+            ("z", Prior::gamma(2.0, 1.0)),
+        ])
+        .unwrap();
+        assert_eq!(a.union(&b).unwrap().names(), &["x", "y", "z"]);
+        let c = Priors::new([("y", Prior::normal(1.0, 1.0))]).unwrap();
+        assert!(a.union(&c).unwrap_err().to_string().contains("`y`"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! Ready forward models.
 
 pub mod deconvolution;
+pub mod nio;
 pub mod peaks;
