@@ -5,7 +5,8 @@
 //! `F = -ln p(D)` with two estimators and bootstrap error bars ([`evidence`]), fit
 //! several spectra jointly with shared parameters ([`posterior::Joint`]), and check
 //! convergence ([`diagnostics`]), estimate the noise level from the free energy
-//! ([`noise`]) and select the number of peaks of a spectrum ([`models::peaks`]).
+//! ([`noise`]) and select the number of peaks of a spectrum ([`models::peaks`]), and decide when a
+//! measurement can stop ([`termination`]).
 //!
 //! ```no_run
 //! use std::ops::ControlFlow;
@@ -32,5 +33,6 @@ pub mod posterior;
 pub mod prior;
 pub mod remc;
 mod special;
+pub mod termination;
 
 pub use error::{Error, Result};
