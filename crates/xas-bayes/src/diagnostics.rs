@@ -142,6 +142,63 @@ pub fn summarize(samples: &Samples, rung: usize) -> Vec<ParameterSummary> {
         .collect()
 }
 
+/// Quantiles of the model curve over posterior draws at every point of a data set: a
+/// credible band of the noise-free prediction (add the noise sd for the band of new
+/// measurements).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictiveBand {
+    /// Abscissae of the data set.
+    pub x: Vec<f64>,
+    /// The probabilities of `curves`.
+    pub probabilities: Vec<f64>,
+    /// `curves[q][i]`: quantile `probabilities[q]` of the prediction at `x[i]`.
+    pub curves: Vec<Vec<f64>>,
+}
+
+/// The predictive band of data set `k` of `joint` from `draws` samples of rung `rung`
+/// spaced evenly through the run, at the quantiles `probabilities`.
+pub fn predictive_band(
+    joint: &crate::posterior::Joint,
+    k: usize,
+    samples: &Samples,
+    rung: usize,
+    draws: usize,
+    probabilities: &[f64],
+) -> crate::Result<PredictiveBand> {
+    let n = samples.len();
+    if n == 0 || draws == 0 || rung >= samples.n_rungs() {
+        return Err(crate::Error::param(
+            "predictive band",
+            "needs samples, draws > 0 and a valid rung",
+        ));
+    }
+    let x = joint
+        .data_sets()
+        .nth(k)
+        .map(|d| d.x.clone())
+        .ok_or_else(|| crate::Error::param("data set", format!("no data set {k}")))?;
+    let draws = draws.min(n);
+    let predictions = (0..draws)
+        .map(|i| joint.predict(k, samples.theta(i * n / draws, rung)))
+        .collect::<crate::Result<Vec<_>>>()?;
+    let mut column = vec![0.0; draws];
+    let mut curves = vec![vec![0.0; x.len()]; probabilities.len()];
+    for i in 0..x.len() {
+        for (c, p) in column.iter_mut().zip(&predictions) {
+            *c = p[i];
+        }
+        column.sort_by(f64::total_cmp);
+        for (curve, &q) in curves.iter_mut().zip(probabilities) {
+            curve[i] = quantile_sorted(&column, q);
+        }
+    }
+    Ok(PredictiveBand {
+        x,
+        probabilities: probabilities.to_vec(),
+        curves,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64Mcg;
-use xas_bayes::diagnostics::summarize;
+use xas_bayes::diagnostics::{predictive_band, summarize};
 use xas_bayes::evidence::{self, Bootstrap};
 use xas_bayes::linear::LinearGaussian;
 use xas_bayes::posterior::{DataSet, ForwardModel, Joint, Noise};
@@ -168,6 +168,23 @@ fn both_estimators_recover_the_exact_evidence_and_the_posterior() {
         "{cov02} vs {}",
         truth.cov[2]
     );
+
+    // The 16-84 % predictive band of the curve is +-1 sd of f(x) = φ(x)ᵀθ,
+    // var f = φᵀ Σ φ with φ = (1, x, x²).
+    let band = predictive_band(&posterior, 0, samples, samples.top(), 2000, &[0.16, 0.84]).unwrap();
+    for (i, &x) in band.x.iter().enumerate().step_by(7) {
+        let phi = [1.0, x, x * x];
+        let var: f64 = (0..3)
+            .flat_map(|a| (0..3).map(move |b| (a, b)))
+            .map(|(a, b)| phi[a] * truth.cov[a * 3 + b] * phi[b])
+            .sum();
+        let half = 0.5 * (band.curves[1][i] - band.curves[0][i]);
+        assert!(
+            (half / var.sqrt() - 1.0).abs() < 0.1,
+            "x = {x}: {half} vs {}",
+            var.sqrt()
+        );
+    }
 
     let stats = sampler.statistics();
     assert!(
