@@ -215,7 +215,9 @@ impl Prior {
         }
     }
 
-    /// Standard deviation of the distribution.
+    /// Standard deviation of the distribution; for a truncated prior a scale instead:
+    /// the smaller of the untruncated sd and the sd of a uniform over the interval
+    /// (enough for step sizes and bracketing).
     pub fn sd(&self) -> f64 {
         match *self {
             Prior::Uniform { lo, hi } => (hi - lo) / 12f64.sqrt(),
@@ -463,22 +465,39 @@ mod tests {
         }
     }
 
+    /// Sample mean within 4 standard errors `sd/√n` of `mean`, sample sd within 4
+    /// standard errors `sd √((κ + 2)/(4n))` of `sd` (`κ` the excess kurtosis).
+    fn assert_moments(p: &Prior, mean: f64, sd: f64, excess_kurtosis: f64) {
+        let n = 200_000;
+        let (m, s) = moments(p, n);
+        let n = n as f64;
+        assert!(
+            (m - mean).abs() < 4.0 * sd / n.sqrt(),
+            "{p:?}: mean {m} vs {mean}"
+        );
+        let se_sd = sd * ((excess_kurtosis + 2.0) / (4.0 * n)).sqrt();
+        assert!((s - sd).abs() < 4.0 * se_sd, "{p:?}: sd {s} vs {sd}");
+    }
+
     #[test]
     fn samples_have_the_distribution_moments() {
-        // Gamma(k, r): mean k/r, sd sqrt(k)/r; log-normal and truncated normal from
-        // their closed forms.
-        let n = 200_000;
-        let tol = 4.0 / (n as f64).sqrt();
-        let (m, s) = moments(&Prior::gamma(5.0, 5.0), n);
-        assert!((m - 1.0).abs() < tol * 0.45 && (s - 5f64.sqrt() / 5.0).abs() < tol);
-        let (m, s) = moments(&Prior::log_normal(0.0, 0.5), n);
-        let (em, es) = ((0.125f64).exp(), Prior::log_normal(0.0, 0.5).sd());
-        assert!((m - em).abs() < tol * es * 2.0 && (s - es).abs() < 2.0 * tol * es);
-        // Standard normal truncated to [0, inf): mean sqrt(2/pi), sd sqrt(1 - 2/pi).
+        // Gamma(k, r): mean k/r, sd √k/r, excess kurtosis 6/k.
+        assert_moments(&Prior::gamma(5.0, 5.0), 1.0, 5f64.sqrt() / 5.0, 1.2);
+        // Log-normal(0, s²): mean e^(s²/2), excess kurtosis e^(4s²) + 2e^(3s²) + 3e^(2s²) - 6.
+        let ln = Prior::log_normal(0.0, 0.5);
+        let k = 1f64.exp() + 2.0 * 0.75f64.exp() + 3.0 * 0.5f64.exp() - 6.0;
+        assert_moments(&ln, 0.125f64.exp(), ln.sd(), k);
+        // Half-normal: mean √(2/π), sd √(1 - 2/π), excess kurtosis
+        // 8(π - 3)/(π - 2)² ≈ 0.869.
         let half = Prior::normal(0.0, 1.0).truncated(0.0, f64::INFINITY);
-        let (m, s) = moments(&half, n);
         let em = (2.0 / std::f64::consts::PI).sqrt();
-        assert!((m - em).abs() < tol && (s - (1.0 - em * em).sqrt()).abs() < tol);
+        let pi = std::f64::consts::PI;
+        assert_moments(
+            &half,
+            em,
+            (1.0 - em * em).sqrt(),
+            8.0 * (pi - 3.0) / (pi - 2.0).powi(2),
+        );
     }
 
     #[test]

@@ -76,35 +76,17 @@ fn bad_arguments_are_one_line_errors() {
     let input = scratch("deconvolve-bad", "two_peaks.csv");
     write_two_peaks(&input);
     let out_dir = scratch("deconvolve-bad", "run");
-    let out = xas(&[
-        "deconvolve",
-        "--input",
-        s(&input),
-        "--peaks",
-        "0..2",
-        "-o",
-        s(&out_dir),
-    ]);
-    assert_one_line_error(&out, "--peaks");
-    let out = xas(&[
-        "deconvolve",
-        "--input",
-        s(&input),
-        "--sigma=-0.1",
-        "-o",
-        s(&out_dir),
-    ]);
-    assert_one_line_error(&out, "--sigma");
-    let out = xas(&[
-        "deconvolve",
-        "--input",
-        s(&input),
-        "--replicas",
-        "1",
-        "-o",
-        s(&out_dir),
-    ]);
-    assert_one_line_error(&out, "replicas");
-    let out = xas(&["deconvolve", "--input", "missing.csv", "-o", s(&out_dir)]);
-    assert_one_line_error(&out, "missing.csv");
+    let input = s(&input);
+    let cases: [(&[&str], &str); 4] = [
+        (&["--input", input, "--peaks", "0..2"], "--peaks"),
+        (&["--input", input, "--sigma=-0.1"], "--sigma"),
+        (&["--input", input, "--replicas", "1"], "replicas"),
+        (&["--input", "missing.csv"], "missing.csv"),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec!["deconvolve"];
+        all.extend_from_slice(args);
+        all.extend(["-o", s(&out_dir)]);
+        assert_one_line_error(&xas(&all), needle);
+    }
 }

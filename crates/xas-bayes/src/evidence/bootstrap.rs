@@ -48,12 +48,12 @@ impl Bootstrap {
         self.block.unwrap_or_else(auto).clamp(1, (n / 20).max(1))
     }
 
-    /// The resampled sweep indices of every replicate.
-    pub fn resamples(&self, samples: &Samples) -> Vec<Vec<usize>> {
+    /// The block length and the resampled sweep indices of every replicate.
+    pub fn resamples(&self, samples: &Samples) -> (usize, Vec<Vec<usize>>) {
         let n = samples.len();
         let block = self.block_length(samples);
         let mut rng = Pcg64Mcg::seed_from_u64(self.seed);
-        (0..self.replicates)
+        let replicates = (0..self.replicates)
             .map(|_| {
                 let mut idx = Vec::with_capacity(n + block);
                 while idx.len() < n {
@@ -63,7 +63,8 @@ impl Bootstrap {
                 idx.truncate(n);
                 idx
             })
-            .collect()
+            .collect();
+        (block, replicates)
     }
 }
 

@@ -74,8 +74,8 @@ fn check(samples: &Samples) -> Result<()> {
 pub fn stepping_stone(samples: &Samples, bootstrap: &Bootstrap) -> Result<FreeEnergy> {
     check(samples)?;
     let all: Vec<usize> = (0..samples.len()).collect();
-    let reps: Vec<Vec<f64>> = bootstrap
-        .resamples(samples)
+    let (block, resamples) = bootstrap.resamples(samples);
+    let reps: Vec<Vec<f64>> = resamples
         .iter()
         .map(|idx| stepping_stone::ln_z(samples, idx))
         .collect();
@@ -84,7 +84,7 @@ pub fn stepping_stone(samples: &Samples, bootstrap: &Bootstrap) -> Result<FreeEn
         betas: samples.betas().to_vec(),
         ln_z: stepping_stone::ln_z(samples, &all),
         ln_z_err: errors(&reps, samples.n_rungs()),
-        block: bootstrap.block_length(samples),
+        block,
     })
 }
 
@@ -95,7 +95,7 @@ pub fn wham(samples: &Samples, bootstrap: &Bootstrap) -> Result<FreeEnergy> {
     let all: Vec<usize> = (0..samples.len()).collect();
     let start = stepping_stone::ln_z(samples, &all);
     let ln_z = wham::ln_z(samples, &all, &start)?;
-    let resamples = bootstrap.resamples(samples);
+    let (block, resamples) = bootstrap.resamples(samples);
     let one = |idx: &Vec<usize>| wham::ln_z(samples, idx, &ln_z);
     #[cfg(feature = "rayon")]
     let reps: Vec<Vec<f64>> = {
@@ -109,7 +109,7 @@ pub fn wham(samples: &Samples, bootstrap: &Bootstrap) -> Result<FreeEnergy> {
         betas: samples.betas().to_vec(),
         ln_z,
         ln_z_err: errors(&reps, samples.n_rungs()),
-        block: bootstrap.block_length(samples),
+        block,
     })
 }
 

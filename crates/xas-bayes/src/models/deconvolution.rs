@@ -156,6 +156,37 @@ fn fit_one(
     })
 }
 
+/// True heights `exp(a_k)` of the three-peak benchmark (Nagata, Sugita & Okada 2012, as
+/// quoted by the follow-up literature; not checked against the 2012 paper itself).
+pub const BENCHMARK_LN_HEIGHTS: [f64; 3] = [0.587, 1.522, 1.183];
+/// True centres of the three-peak benchmark.
+pub const BENCHMARK_CENTRES: [f64; 3] = [1.210, 1.455, 1.703];
+/// True precisions `b_k` of `exp(-b (x - μ)² / 2)` in the three-peak benchmark.
+pub const BENCHMARK_PRECISIONS: [f64; 3] = [95.689, 146.837, 164.469];
+
+/// The three-peak benchmark: 301 points on `x = 0, 0.01, ..., 3` with Gaussian noise
+/// of standard deviation `sigma` drawn from `Pcg64Mcg` seeded with `seed`.
+pub fn three_peak_benchmark(sigma: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, StandardNormal};
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let x: Vec<f64> = (0..301).map(|i| i as f64 * 0.01).collect();
+    let y = x
+        .iter()
+        .map(|&x| {
+            let f: f64 = (0..3)
+                .map(|k| {
+                    let d = x - BENCHMARK_CENTRES[k];
+                    BENCHMARK_LN_HEIGHTS[k].exp() * (-BENCHMARK_PRECISIONS[k] * d * d / 2.0).exp()
+                })
+                .sum();
+            let e: f64 = StandardNormal.sample(&mut rng);
+            f + sigma * e
+        })
+        .collect();
+    (x, y)
+}
+
 /// The fit with the smallest free energy.
 pub fn best(fits: &[PeakFit]) -> Option<&PeakFit> {
     fits.iter()

@@ -353,13 +353,8 @@ impl Remc {
             })
             .sum::<f64>()
             / moving.len() as f64;
-        let swap_rate = self
-            .swaps_accepted
-            .iter()
-            .zip(&self.swaps_tried)
-            .map(|(&a, &t)| a as f64 / t.max(1) as f64)
-            .sum::<f64>()
-            / self.swaps_tried.len() as f64;
+        let rates = self.swap_rates();
+        let swap_rate = rates.iter().sum::<f64>() / rates.len() as f64;
         Progress {
             sweep: self.sweep,
             total: self.total_sweeps(),
@@ -420,12 +415,9 @@ impl Remc {
         for l in 0..self.replicas.len() - 1 {
             let d_beta = self.betas[l + 1] - self.betas[l];
             let d_energy = self.replicas[l + 1].energy - self.replicas[l].energy;
-            // An infinite energy above a finite one always moves down; NaN never swaps.
-            let ln_ratio = if d_energy == f64::INFINITY {
-                f64::INFINITY
-            } else {
-                d_beta * d_energy
-            };
+            // d_beta > 0: an infinite energy (a zero-likelihood prior draw at β = 0)
+            // never moves up; NaN (∞ - ∞) never swaps.
+            let ln_ratio = d_beta * d_energy;
             self.swaps_tried[l] += 1;
             if self.swap_rng.random::<f64>().ln() < ln_ratio {
                 let (lower, upper) = self.replicas.split_at_mut(l + 1);
@@ -457,6 +449,15 @@ impl Remc {
         self.round_trips = 0;
     }
 
+    /// Swap acceptance rate of each neighbour pair since the last reset.
+    fn swap_rates(&self) -> Vec<f64> {
+        self.swaps_accepted
+            .iter()
+            .zip(&self.swaps_tried)
+            .map(|(&a, &t)| a as f64 / t.max(1) as f64)
+            .collect()
+    }
+
     /// Acceptance, swap and round-trip statistics since burn-in (or since the start
     /// while still burning in).
     pub fn statistics(&self) -> SamplerStatistics {
@@ -473,12 +474,7 @@ impl Remc {
                 })
                 .collect(),
             steps: self.replicas.iter().map(|r| r.steps.clone()).collect(),
-            swap_rates: self
-                .swaps_accepted
-                .iter()
-                .zip(&self.swaps_tried)
-                .map(|(&a, &t)| a as f64 / t.max(1) as f64)
-                .collect(),
+            swap_rates: self.swap_rates(),
             round_trips: self.round_trips,
         }
     }

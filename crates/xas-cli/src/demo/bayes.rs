@@ -9,38 +9,18 @@ use std::time::Instant;
 use anyhow::Result;
 use serde_json::json;
 use xas_bayes::evidence::Bootstrap;
-use xas_bayes::models::deconvolution::{DeconvolutionSettings, deconvolve};
+use xas_bayes::models::deconvolution::{DeconvolutionSettings, deconvolve, three_peak_benchmark};
 use xas_bayes::models::peaks::Shape;
 use xas_bayes::remc::RemcSettings;
-use xas_core::Spectrum;
-use xas_core::noise::{NoiseModel, add_noise};
 
 use super::Report;
 use crate::deconvolve::{selection_table, write_outputs};
 
-/// True peaks (Nagata, Sugita & Okada 2012, as quoted by later work): heights
-/// `exp(a)`, centres, and precisions `b` of `exp(-b (x - mu)² / 2)`.
-const A: [f64; 3] = [0.587, 1.522, 1.183];
-const MU: [f64; 3] = [1.210, 1.455, 1.703];
-const B: [f64; 3] = [95.689, 146.837, 164.469];
 const SIGMA: f64 = 0.1;
 
 /// Runs the stage.
 pub fn run(report: &mut Report) -> Result<()> {
-    let x: Vec<f64> = (0..301).map(|i| i as f64 * 0.01).collect();
-    let truth: Vec<f64> = x
-        .iter()
-        .map(|&x| {
-            (0..3)
-                .map(|k| A[k].exp() * (-B[k] * (x - MU[k]).powi(2) / 2.0).exp())
-                .sum()
-        })
-        .collect();
-    let noisy = add_noise(
-        &Spectrum::new(x.clone(), truth)?,
-        NoiseModel::Gaussian { sigma: SIGMA },
-        2012,
-    )?;
+    let (x, y) = three_peak_benchmark(SIGMA, 2012);
     let settings = DeconvolutionSettings {
         shape: Shape::Gaussian,
         peaks: vec![1, 2, 3, 4],
@@ -58,21 +38,11 @@ pub fn run(report: &mut Report) -> Result<()> {
         },
     };
     let t = Instant::now();
-    let fits = deconvolve(
-        "three peaks",
-        &x,
-        noisy.intensity(),
-        &settings,
-        &mut |_, _| ControlFlow::Continue(()),
-    )?;
+    let fits = deconvolve("three peaks", &x, &y, &settings, &mut |_, _| {
+        ControlFlow::Continue(())
+    })?;
     let seconds = t.elapsed().as_secs_f64();
-    let best = write_outputs(
-        &report.file("")?,
-        &x,
-        noisy.intensity(),
-        &fits,
-        Shape::Gaussian,
-    )?;
+    let best = write_outputs(&report.file("")?, &x, &y, &fits, Shape::Gaussian)?;
     let sigma_hat = fits
         .iter()
         .find(|f| f.n_peaks == best)
