@@ -3,11 +3,13 @@
 //! `L` replicas sample `p_l(θ) ∝ exp(-β_l E(θ)) φ(θ)` on a ladder `0 = β_0 < ... <
 //! β_{L-1} = β_max`. Each sweep:
 //! 1. every replica moves: the `β = 0` rung draws a fresh prior sample, the others make
-//!    one random-walk Metropolis move per parameter (in parallel over replicas);
+//!    one random-walk Metropolis move per parameter, or one joint move per group of
+//!    parameters named in [`RemcSettings::blocks`] (in parallel over replicas);
 //! 2. neighbours `l, l+1` (`l = 0, 1, ..., L-2` in turn) swap states with probability
 //!    `min(1, exp((β_{l+1} - β_l)(E_{l+1} - E_l)))`;
 //! 3. during burn-in, every `adapt_every` sweeps, each rung's steps are adapted towards
-//!    the target acceptance (Robbins-Monro); after burn-in, every `thin`-th sweep is
+//!    the target acceptance (Robbins-Monro) and the blocks' proposal shapes follow the
+//!    covariance of the states visited; after burn-in, every `thin`-th sweep is
 //!    recorded.
 //!
 //! Each rung has its own random stream and the exchanges have another, all derived from
@@ -15,6 +17,7 @@
 //! (including the streams) serialises, so a run can be checkpointed, interrupted and
 //! resumed with the same result as an uninterrupted one.
 
+mod block;
 mod checkpoint;
 pub mod ladder;
 mod replica;
@@ -34,8 +37,9 @@ use crate::posterior::Posterior;
 use crate::{Error, Result};
 
 /// Settings of a replica-exchange run. Defaults: 24 replicas, 5000 burn-in sweeps,
-/// 20000 recorded sweeps, the automatic ladder up to `β_max = 1`, target acceptance 0.5,
-/// steps adapted every 20 sweeps, no thinning, parallel over replicas.
+/// 20000 recorded sweeps, the automatic ladder up to `β_max = 1`, target acceptance 0.5
+/// (0.25 for blocks), steps adapted every 20 sweeps, no blocks, no thinning, parallel
+/// over replicas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemcSettings {
     /// Number of replicas `L` (rungs of the ladder), at least 2.
@@ -51,8 +55,17 @@ pub struct RemcSettings {
     /// The largest inverse temperature: 1 for a posterior; the largest noise precision
     /// of interest when the noise level is estimated (noise estimation).
     pub beta_max: f64,
-    /// Acceptance rate the steps adapt towards during burn-in.
+    /// Acceptance rate the component-wise steps adapt towards during burn-in.
     pub target_acceptance: f64,
+    /// Groups of parameters (by name) moved jointly by an adaptive multivariate
+    /// proposal instead of one at a time: worth it when every change of any member
+    /// costs an expensive model evaluation (a sweep then costs one per group).
+    #[serde(default)]
+    pub blocks: Vec<Vec<String>>,
+    /// Acceptance rate the block proposals adapt towards (about 0.23 is optimal for
+    /// many dimensions, 0.44 for one).
+    #[serde(default = "default_block_target")]
+    pub block_target_acceptance: f64,
     /// Sweeps between step adaptations during burn-in.
     pub adapt_every: usize,
     /// Record every `thin`-th sweep after burn-in.
@@ -71,6 +84,8 @@ impl Default for RemcSettings {
             ladder: Ladder::default(),
             beta_max: 1.0,
             target_acceptance: 0.5,
+            blocks: Vec::new(),
+            block_target_acceptance: default_block_target(),
             adapt_every: 20,
             thin: 1,
             parallel: true,
@@ -78,7 +93,46 @@ impl Default for RemcSettings {
     }
 }
 
+fn default_block_target() -> f64 {
+    0.25
+}
+
 impl RemcSettings {
+    /// Indices of the block members in `names`; errors name an unknown or repeated
+    /// parameter, or an empty block.
+    fn block_indices(&self, names: &[String]) -> Result<Vec<Vec<usize>>> {
+        let mut seen = vec![false; names.len()];
+        self.blocks
+            .iter()
+            .map(|block| {
+                if block.is_empty() {
+                    return Err(Error::param(
+                        "blocks",
+                        "a block needs at least one parameter",
+                    ));
+                }
+                block
+                    .iter()
+                    .map(|name| {
+                        let j = names.iter().position(|n| n == name).ok_or_else(|| {
+                            Error::param(
+                                "blocks",
+                                format!("no parameter '{name}' (have {})", names.join(", ")),
+                            )
+                        })?;
+                        if std::mem::replace(&mut seen[j], true) {
+                            return Err(Error::param(
+                                "blocks",
+                                format!("'{name}' is in more than one block"),
+                            ));
+                        }
+                        Ok(j)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Checks every setting; errors name the setting.
     pub fn validate(&self) -> Result<()> {
         if self.replicas < 2 {
@@ -99,11 +153,16 @@ impl RemcSettings {
                 format!("must be > 0, got {}", self.beta_max),
             ));
         }
-        if !(self.target_acceptance > 0.0 && self.target_acceptance < 1.0) {
-            return Err(Error::param(
-                "target_acceptance",
-                format!("must be in (0, 1), got {}", self.target_acceptance),
-            ));
+        for (name, target) in [
+            ("target_acceptance", self.target_acceptance),
+            ("block_target_acceptance", self.block_target_acceptance),
+        ] {
+            if !(target > 0.0 && target < 1.0) {
+                return Err(Error::param(
+                    name,
+                    format!("must be in (0, 1), got {target}"),
+                ));
+            }
         }
         if self.adapt_every == 0 || self.thin == 0 {
             return Err(Error::param("adapt_every / thin", "must be at least 1"));
@@ -224,6 +283,7 @@ impl Remc {
     pub fn new<P: Posterior + ?Sized>(posterior: &P, settings: RemcSettings) -> Result<Self> {
         settings.validate()?;
         let priors = posterior.priors();
+        let blocks = settings.block_indices(priors.names())?;
         let rungs = settings.replicas;
         let betas = match &settings.ladder {
             Ladder::Explicit(b) => b.clone(),
@@ -252,7 +312,14 @@ impl Remc {
             .map(|(l, &beta)| {
                 let shrink = (beta * n).max(1.0).sqrt();
                 let steps = max_steps.iter().map(|c| c / shrink).collect();
-                Replica::from_prior(posterior, beta, l, steps, stream_seed(settings.seed, l))
+                Replica::from_prior(
+                    posterior,
+                    beta,
+                    l,
+                    steps,
+                    &blocks,
+                    stream_seed(settings.seed, l),
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Remc {
@@ -373,10 +440,14 @@ impl Remc {
         self.sweep += 1;
         let burn_in = self.settings.burn_in;
         if self.sweep <= burn_in {
+            self.replicas[1..]
+                .iter_mut()
+                .for_each(Replica::observe_for_blocks);
             if self.sweep.is_multiple_of(self.settings.adapt_every) {
-                let (target, t) = (self.settings.target_acceptance, self.adaptations);
+                let s = &self.settings;
+                let targets = (s.target_acceptance, s.block_target_acceptance);
                 for r in &mut self.replicas[1..] {
-                    r.adapt_steps(target, t, &self.max_steps);
+                    r.adapt_steps(targets.0, targets.1, self.adaptations, &self.max_steps);
                 }
                 self.adaptations += 1;
             }

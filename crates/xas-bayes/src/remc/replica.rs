@@ -1,10 +1,11 @@
-//! One replica: a parameter vector at one rung of the ladder, its random-walk steps, its
-//! own random-number stream, and the component-wise Metropolis sweep.
+//! One replica: a parameter vector at one rung of the ladder, its random-walk steps and
+//! block moves, its own random-number stream, and the Metropolis sweep.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
 
+use super::block::BlockMove;
 use crate::posterior::Posterior;
 use crate::{Error, Result};
 
@@ -35,6 +36,10 @@ pub(crate) struct Replica {
     pub accepted: Vec<u64>,
     /// Proposed moves per parameter since the counters were reset.
     pub proposed: u64,
+    /// Groups of parameters moved jointly (the other parameters move one at a time).
+    pub blocks: Vec<BlockMove>,
+    /// Whether parameter `j` belongs to a block.
+    in_block: Vec<bool>,
     rng: Pcg64Mcg,
 }
 
@@ -56,16 +61,25 @@ fn checked_energy<P: Posterior + ?Sized>(posterior: &P, theta: &[f64]) -> Result
 
 impl Replica {
     /// A replica drawn from the prior with its own stream `seed`; at `beta > 0` the draw
-    /// is repeated until the likelihood is non-zero.
+    /// is repeated until the likelihood is non-zero. `blocks` are disjoint groups of
+    /// parameter indices moved jointly.
     pub fn from_prior<P: Posterior + ?Sized>(
         posterior: &P,
         beta: f64,
         walker: usize,
         steps: Vec<f64>,
+        blocks: &[Vec<usize>],
         seed: u64,
     ) -> Result<Self> {
         let n = posterior.priors().len();
+        let mut in_block = vec![false; n];
+        blocks.iter().flatten().for_each(|&j| in_block[j] = true);
         let mut replica = Replica {
+            blocks: blocks
+                .iter()
+                .map(|b| BlockMove::new(b.clone(), &steps))
+                .collect(),
+            in_block,
             theta: vec![0.0; n],
             energy: f64::INFINITY,
             ln_prior: 0.0,
@@ -98,9 +112,10 @@ impl Replica {
         Ok(())
     }
 
-    /// One sweep at inverse temperature `beta`: a prior draw at `β = 0`, otherwise one
-    /// random-walk Metropolis move per parameter, `θ_j' = θ_j + u s_j` with `u ~ U(-1, 1)`,
-    /// accepted with probability `min(1, exp(-β ΔE + Δ ln φ))`.
+    /// One sweep at inverse temperature `beta`: a prior draw at `β = 0`; otherwise one
+    /// joint move per block (see [`BlockMove`]), then one random-walk move per other
+    /// parameter, `θ_j' = θ_j + u s_j` with `u ~ U(-1, 1)`. Every move is accepted with
+    /// probability `min(1, exp(-β ΔE + Δ ln φ))`.
     pub fn sweep<P: Posterior + ?Sized>(&mut self, posterior: &P, beta: f64) -> Result<()> {
         self.proposed += 1;
         if beta == 0.0 {
@@ -108,39 +123,82 @@ impl Replica {
             self.accepted.iter_mut().for_each(|a| *a += 1);
             return Ok(());
         }
-        let priors = posterior.priors();
+        let mut proposal = self.theta.clone();
+        for b in 0..self.blocks.len() {
+            self.blocks[b].propose(&mut self.rng, &mut proposal);
+            self.blocks[b].proposed += 1;
+            if self.metropolis(posterior, beta, &mut proposal)? {
+                self.blocks[b].accepted += 1;
+                for &j in &self.blocks[b].members {
+                    self.accepted[j] += 1;
+                }
+            }
+        }
         for j in 0..self.theta.len() {
-            let old = self.theta[j];
-            self.theta[j] = old + self.steps[j] * (2.0 * self.rng.random::<f64>() - 1.0);
-            let ln_prior = priors.ln_density(&self.theta);
-            if ln_prior == f64::NEG_INFINITY {
-                self.theta[j] = old;
+            if self.in_block[j] {
                 continue;
             }
-            let energy = checked_energy(posterior, &self.theta)?;
-            let ln_ratio = -beta * (energy - self.energy) + (ln_prior - self.ln_prior);
-            if self.rng.random::<f64>().ln() < ln_ratio {
-                self.energy = energy;
-                self.ln_prior = ln_prior;
+            proposal[j] += self.steps[j] * (2.0 * self.rng.random::<f64>() - 1.0);
+            if self.metropolis(posterior, beta, &mut proposal)? {
                 self.accepted[j] += 1;
-            } else {
-                self.theta[j] = old;
             }
         }
         Ok(())
     }
 
-    /// Robbins-Monro update of every step towards the target acceptance from the
+    /// The Metropolis test of `proposal` against the current state: on acceptance the
+    /// state becomes `proposal`, otherwise `proposal` is reset to the state.
+    fn metropolis<P: Posterior + ?Sized>(
+        &mut self,
+        posterior: &P,
+        beta: f64,
+        proposal: &mut [f64],
+    ) -> Result<bool> {
+        let ln_prior = posterior.priors().ln_density(proposal);
+        let accept = ln_prior != f64::NEG_INFINITY && {
+            let energy = checked_energy(posterior, proposal)?;
+            let ln_ratio = -beta * (energy - self.energy) + (ln_prior - self.ln_prior);
+            let accept = self.rng.random::<f64>().ln() < ln_ratio;
+            if accept {
+                self.energy = energy;
+                self.ln_prior = ln_prior;
+            }
+            accept
+        };
+        if accept {
+            self.theta.copy_from_slice(proposal);
+        } else {
+            proposal.copy_from_slice(&self.theta);
+        }
+        Ok(accept)
+    }
+
+    /// Adds the current state to the covariance windows of the blocks (burn-in).
+    pub fn observe_for_blocks(&mut self) {
+        for b in &mut self.blocks {
+            b.observe(&self.theta);
+        }
+    }
+
+    /// Robbins-Monro update of every component-wise step towards `target` from the
     /// counters since the last reset, `s ← s (1 + c (a - a*) / (N_0 + t))`, `t` the
-    /// number of earlier updates; steps stay in `(0, max_steps]`. Resets the counters.
-    pub fn adapt_steps(&mut self, target: f64, t: usize, max_steps: &[f64]) {
+    /// number of earlier updates; steps stay in `(0, max_steps]`. Blocks adapt towards
+    /// `block_target` (see [`BlockMove::adapt`]). Resets the counters.
+    pub fn adapt_steps(&mut self, target: f64, block_target: f64, t: usize, max_steps: &[f64]) {
         if self.proposed == 0 {
             return;
         }
-        let gain = ADAPT_GAIN / (ADAPT_OFFSET + t as f64);
-        for ((s, &a), &cap) in self.steps.iter_mut().zip(&self.accepted).zip(max_steps) {
-            let rate = a as f64 / self.proposed as f64;
-            *s = (*s * (1.0 + gain * (rate - target))).clamp(cap * 1e-12, cap);
+        let gain = |t: usize| ADAPT_GAIN / (ADAPT_OFFSET + t as f64);
+        let g = gain(t);
+        for (j, &cap) in max_steps.iter().enumerate() {
+            if !self.in_block[j] {
+                let rate = self.accepted[j] as f64 / self.proposed as f64;
+                self.steps[j] =
+                    (self.steps[j] * (1.0 + g * (rate - target))).clamp(cap * 1e-12, cap);
+            }
+        }
+        for b in &mut self.blocks {
+            b.adapt(block_target, gain);
         }
         self.reset_counters();
     }
@@ -149,6 +207,10 @@ impl Replica {
     pub fn reset_counters(&mut self) {
         self.accepted.iter_mut().for_each(|a| *a = 0);
         self.proposed = 0;
+        for b in &mut self.blocks {
+            b.accepted = 0;
+            b.proposed = 0;
+        }
     }
 
     /// Exchanges the states (not steps, streams or counters) of two replicas.
