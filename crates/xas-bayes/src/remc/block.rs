@@ -46,9 +46,9 @@ impl Moments {
         for (m, d) in self.mean.iter_mut().zip(&delta) {
             *m += d / self.n as f64;
         }
-        for a in 0..k {
-            for b in 0..k {
-                self.comoment[a * k + b] += delta[a] * (x[b] - self.mean[b]);
+        for (row, d) in self.comoment.chunks_exact_mut(k).zip(&delta) {
+            for ((c, xb), mb) in row.iter_mut().zip(x).zip(&self.mean) {
+                *c += d * (xb - mb);
             }
         }
     }
