@@ -23,6 +23,18 @@ pub struct InitialStates {
     pub max_states: usize,
     /// States this close to the lowest (eV) form the T = 0 manifold (default 1e-5).
     pub degeneracy_tol_ev: f64,
+    /// At T = 0, use the first state of the ground manifold instead of averaging all of
+    /// them (default false): `n` times faster for an `n`-fold manifold.
+    ///
+    /// Exact when the manifold is one irreducible representation of the Hamiltonian's
+    /// symmetry group and the spectrum is rotation invariant (isotropic XAS, XPS summed
+    /// over all core spin-orbitals): the summed transition operator `Σ_k O_k† δ(ω - H)
+    /// O_k` then commutes with every symmetry operation, so by Schur's lemma its
+    /// expectation value is the same in every state of the manifold. The ³A₂g ground
+    /// state of octahedral Ni²⁺ (a T₂ triplet of the double group with spin-orbit
+    /// coupling) is such a manifold. An accidental degeneracy is not; polarised XAS is
+    /// refused.
+    pub irreducible_ground: bool,
 }
 
 impl Default for InitialStates {
@@ -31,6 +43,7 @@ impl Default for InitialStates {
             temperature_k: 0.0,
             max_states: 10,
             degeneracy_tol_ev: 1e-5,
+            irreducible_ground: false,
         }
     }
 }
@@ -46,12 +59,33 @@ impl InitialStates {
         if self.degeneracy_tol_ev.is_nan() || self.degeneracy_tol_ev < 0.0 {
             return Err(Error::param("degeneracy_tol_ev", "must be >= 0"));
         }
+        if self.irreducible_ground && self.temperature_k != 0.0 {
+            return Err(Error::param(
+                "irreducible_ground",
+                "applies to the T = 0 ground manifold only",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Errors when one state stands for the ground manifold but the spectrum is not
+    /// rotation invariant.
+    fn check_polarization(&self, polarization: Polarization) -> Result<()> {
+        if self.irreducible_ground && polarization != Polarization::Isotropic {
+            return Err(Error::param(
+                "irreducible_ground",
+                "needs a rotation-invariant (isotropic) spectrum",
+            ));
+        }
         Ok(())
     }
 
     /// `(index, weight)` of the contributing eigenstates (weights sum to 1).
     fn select(&self, energies: &[f64]) -> Vec<(usize, f64)> {
         let e0 = energies[0];
+        if self.irreducible_ground {
+            return vec![(0, 1.0)];
+        }
         if self.temperature_k == 0.0 {
             let n = energies
                 .iter()
@@ -452,6 +486,7 @@ impl Calculator {
         polarization: Polarization,
         states: &InitialStates,
     ) -> Result<Sticks> {
+        states.check_polarization(polarization)?;
         self.dense_sticks(
             SectorKind::XasFinal,
             params,
@@ -540,6 +575,7 @@ impl Calculator {
         states: &InitialStates,
         steps: usize,
     ) -> Result<Sticks> {
+        states.check_polarization(polarization)?;
         let r = std::f64::consts::FRAC_1_SQRT_2;
         // (coefficients of T_-1, T_0, T_+1; weight) per start vector.
         let combos: Vec<([f64; 3], f64)> = match polarization {

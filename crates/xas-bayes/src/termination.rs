@@ -50,6 +50,8 @@ impl StopRule {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CycleAccumulator {
     problem: LinearGaussian,
+    /// Summed variances of the accumulated data.
+    variance: Vec<f64>,
     cycles: usize,
 }
 
@@ -70,6 +72,7 @@ impl CycleAccumulator {
         }
         let n = design.len() / n_params;
         Ok(CycleAccumulator {
+            variance: vec![0.0; n],
             problem: LinearGaussian {
                 design,
                 n_params,
@@ -86,28 +89,74 @@ impl CycleAccumulator {
     /// given all counts so far: after `c` cycles the data are the summed counts, the
     /// model `c · A θ` and the variance `max(counts, 1)`.
     pub fn add_cycle(&mut self, counts: &[f64]) -> Result<LinearPosterior> {
+        self.add_cycle_with_variance(counts, counts)
+    }
+
+    /// Adds one cycle of values with their variances (e.g. a difference of two count
+    /// channels `N+ - N-` with variance `N+ + N-`) and returns the posterior given all
+    /// cycles so far; variances are summed and floored at 1.
+    pub fn add_cycle_with_variance(
+        &mut self,
+        values: &[f64],
+        variances: &[f64],
+    ) -> Result<LinearPosterior> {
         let n = self.problem.y.len();
-        if counts.len() != n {
+        if values.len() != n || variances.len() != n {
             return Err(Error::data(
                 "cycle",
-                format!("{} counts for {n} points", counts.len()),
+                format!(
+                    "{} values and {} variances for {n} points",
+                    values.len(),
+                    variances.len()
+                ),
             ));
         }
-        if let Some(i) = counts.iter().position(|c| !(c.is_finite() && *c >= 0.0)) {
+        if let Some(i) = (0..n).find(|&i| !(values[i].is_finite() && variances[i] >= 0.0)) {
             return Err(Error::data(
                 format!("cycle, point {}", i + 1),
-                format!("counts must be >= 0, got {}", counts[i]),
+                format!(
+                    "need a finite value and a variance >= 0, got {} and {}",
+                    values[i], variances[i]
+                ),
             ));
         }
         self.cycles += 1;
-        for (y, c) in self.problem.y.iter_mut().zip(counts) {
-            *y += c;
+        for (y, v) in self.problem.y.iter_mut().zip(values) {
+            *y += v;
         }
+        for (s, v) in self.variance.iter_mut().zip(variances) {
+            *s += v;
+        }
+        self.scaled().posterior()
+    }
+
+    /// The accumulated problem: summed data, model `c · A θ`, summed variances.
+    fn scaled(&self) -> LinearGaussian {
         let c = self.cycles as f64;
         let mut scaled = self.problem.clone();
         scaled.design.iter_mut().for_each(|a| *a *= c);
-        scaled.sigma = self.problem.y.iter().map(|y| y.max(1.0).sqrt()).collect();
-        scaled.posterior()
+        scaled.sigma = self.variance.iter().map(|v| v.max(1.0).sqrt()).collect();
+        scaled
+    }
+
+    /// Reduced chi-square `Σ (y - c A μ)² / σ² / (n - d)` of the accumulated data at
+    /// the posterior mean `μ`: about 1 when the model and the variances are right, and
+    /// growing with the cycles when the model misses something the counts resolve.
+    /// Scaling the covariance by it (the maximum-likelihood noise scale) gives
+    /// posterior sds that stop shrinking once the misfit dominates.
+    pub fn reduced_chi_square(&self, posterior: &LinearPosterior) -> f64 {
+        let p = self.scaled();
+        let d = p.n_params;
+        let n = p.y.len();
+        let chi2: f64 = (0..n)
+            .map(|i| {
+                let f: f64 = (0..d)
+                    .map(|j| p.design[i * d + j] * posterior.mean[j])
+                    .sum();
+                ((p.y[i] - f) / p.sigma[i]).powi(2)
+            })
+            .sum();
+        chi2 / (n.saturating_sub(d)).max(1) as f64
     }
 
     /// Cycles added so far.

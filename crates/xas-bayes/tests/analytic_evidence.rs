@@ -116,15 +116,14 @@ fn both_estimators_recover_the_exact_evidence_and_the_posterior() {
 /// times the sweeps for the same number of evaluations (and about the same errors).
 ///
 /// Calibration over seeds 1-12 (stepping-stone, this problem): the component-wise runs
-/// scatter with `Σ (Δ ln Z / err)² / 12 = 0.8`, the block runs with 1.7, of which 9.3
-/// from seed 5 (Δ = -0.131 ± 0.043); the mean offsets are +0.012 and -0.007. This test
-/// uses seed 7 so that it is not the one 3σ draw of that study.
+/// scatter with `Σ (Δ ln Z / err)² / 12 = 0.8` and a mean offset of +0.012, the block
+/// runs with 1.3 and +0.002 (largest: seed 7, +0.094 ± 0.039). The test uses the
+/// shared seed 5 (+0.029 ± 0.047).
 #[test]
 fn a_block_move_samples_the_same_posterior() {
     let sampler = check_against_exact(RemcSettings {
         blocks: vec![vec!["c0".into(), "c1".into(), "c2".into()]],
         sweeps: 30_000,
-        seed: 7,
         ..settings(true)
     });
     let stats = sampler.statistics();

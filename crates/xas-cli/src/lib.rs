@@ -3,10 +3,12 @@
 //! crates of the workspace; these modules parse arguments, call them, and write
 //! reports, tables and figures.
 
+pub mod corner;
 pub mod deconvolve;
 pub mod demo;
 pub mod embed;
 pub mod estimate;
+pub mod fit;
 pub mod info;
 pub mod library;
 pub mod load;

@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xas_cli::{deconvolve, demo, embed, estimate, info, library, multiplet, normalize, similarity};
+use xas_cli::{
+    deconvolve, demo, embed, estimate, fit, info, library, multiplet, normalize, similarity,
+};
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
 #[derive(Debug, Parser)]
@@ -37,6 +39,9 @@ enum Command {
     /// Fit 1..K peaks by replica-exchange Monte Carlo and select K (and the noise level)
     /// by the Bayes free energy.
     Deconvolve(Box<deconvolve::DeconvolveArgs>),
+    /// Fit the NiO charge-transfer cluster to Ni 2p XAS and/or XPS by replica-exchange
+    /// Monte Carlo: posteriors, Bayes free energy, corner and fit plots.
+    Fit(Box<fit::FitArgs>),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
         Command::Similarity(args) => similarity::run(args, cli.json),
         Command::Embed(args) => embed::run(args, cli.json),
         Command::Deconvolve(args) => deconvolve::run(args, cli.json),
+        Command::Fit(args) => fit::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {

@@ -1,5 +1,6 @@
 //! Ready forward models.
 
+pub mod compton;
 pub mod deconvolution;
 pub mod nio;
 pub mod peaks;

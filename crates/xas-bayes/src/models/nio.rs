@@ -10,10 +10,17 @@
 //!   weight per eV), `shift_T` (energy offset added to the model axis).
 //!
 //! The prediction is `scale · Σ_f w_f L_Γ(x - shift - E_f)`. Sticks depend only on the
-//! five Hamiltonian parameters and are kept in a small least-recently-used cache, so
-//! moves of `Gamma`, `scale` and `shift` (and rejected moves that return to a cached
-//! state) cost a re-broadening, not a diagonalisation. Calculators (matrices and
-//! workspaces) are pooled, one per thread in use.
+//! five Hamiltonian parameters and are kept in a least-recently-used cache, so moves of
+//! `Gamma`, `scale` and `shift` cost a re-broadening, not a diagonalisation; the
+//! broadened profiles are cached too (keyed by the Hamiltonian parameters, `Gamma`,
+//! `shift` and the grid), so in a joint fit a move of one spectrum's nuisance
+//! parameters, or of either `scale`, costs no broadening of the other spectrum.
+//! Calculators (matrices and workspaces) are pooled, one per thread in use.
+//!
+//! The ground state of octahedral Ni²⁺ is the ³A₂g triplet, one irreducible
+//! representation of the cluster's symmetry group, so one of its states gives the same
+//! isotropic XAS and XPS as the average over the three
+//! ([`InitialStates::irreducible_ground`]); the model uses one.
 
 use std::sync::{Arc, Mutex};
 
@@ -34,7 +41,8 @@ pub enum Spectroscopy {
 }
 
 impl Spectroscopy {
-    fn tag(self) -> &'static str {
+    /// `xas` or `xps`: the suffix of the per-spectrum parameter names.
+    pub fn tag(self) -> &'static str {
         match self {
             Spectroscopy::Xas => "xas",
             Spectroscopy::Xps => "xps",
@@ -46,34 +54,46 @@ impl Spectroscopy {
 pub const HAMILTONIAN: [&str; 5] = ["Delta", "10Dq", "V", "U_dd", "U_dc"];
 
 /// Stick spectra kept per model (least recently used evicted).
-const CACHE_CAPACITY: usize = 512;
+const STICK_CAPACITY: usize = 512;
+/// Broadened profiles kept per model.
+const PROFILE_CAPACITY: usize = 128;
 
 /// Sticks closer than this (eV) are merged before broadening.
 const MERGE_TOL_EV: f64 = 1e-6;
 
-/// Least-recently-used cache of stick spectra keyed by the Hamiltonian parameters.
-#[derive(Default)]
-struct StickCache {
-    /// Most recently used last.
-    entries: Vec<([f64; 5], Arc<Sticks>)>,
+/// A small least-recently-used cache (linear search; the most recently used last).
+struct Lru<K, V> {
+    capacity: usize,
+    entries: Vec<(K, Arc<V>)>,
 }
 
-impl StickCache {
-    fn get(&mut self, key: &[f64; 5]) -> Option<Arc<Sticks>> {
+impl<K: PartialEq, V> Lru<K, V> {
+    fn new(capacity: usize) -> Self {
+        Lru {
+            capacity,
+            entries: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<Arc<V>> {
         let i = self.entries.iter().rposition(|(k, _)| k == key)?;
         let entry = self.entries.remove(i);
-        let sticks = entry.1.clone();
+        let value = entry.1.clone();
         self.entries.push(entry);
-        Some(sticks)
+        Some(value)
     }
 
-    fn insert(&mut self, key: [f64; 5], sticks: Arc<Sticks>) {
-        if self.entries.len() >= CACHE_CAPACITY {
+    fn insert(&mut self, key: K, value: Arc<V>) {
+        if self.entries.len() >= self.capacity {
             self.entries.remove(0);
         }
-        self.entries.push((key, sticks));
+        self.entries.push((key, value));
     }
 }
+
+/// Key of a broadened profile: Hamiltonian parameters, `Gamma`, `shift`, then the grid
+/// (compared last, only when the parameters match).
+type ProfileKey = ([f64; 7], Vec<f64>);
 
 /// The NiO cluster as a forward model of one spectrum.
 pub struct NioCluster {
@@ -86,7 +106,8 @@ pub struct NioCluster {
     xps_lanczos_steps: Option<usize>,
     names: Vec<String>,
     calculators: Mutex<Vec<Calculator>>,
-    cache: Mutex<StickCache>,
+    sticks: Mutex<Lru<[f64; 5], Sticks>>,
+    profiles: Mutex<Lru<ProfileKey, Vec<f64>>>,
     /// Diagonalisations done (for evaluations-per-second reports).
     solves: std::sync::atomic::AtomicU64,
 }
@@ -114,19 +135,23 @@ impl NioCluster {
             kind,
             base,
             ct,
-            states: InitialStates::default(),
+            states: InitialStates {
+                irreducible_ground: true,
+                ..InitialStates::default()
+            },
             xps_lanczos_steps: None,
             names,
             calculators: Mutex::new(vec![first]),
-            cache: Mutex::new(StickCache::default()),
+            sticks: Mutex::new(Lru::new(STICK_CAPACITY)),
+            profiles: Mutex::new(Lru::new(PROFILE_CAPACITY)),
             solves: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     /// XPS sticks from `steps` Lanczos steps per start vector instead of a dense
     /// diagonalisation of the 1140 final states: on the seed-like cluster with HWHM
-    /// 0.5 eV, 60 steps differ from the exact spectrum by 4e-4 of its maximum and 100
-    /// steps by 5e-6, at 6.6 and 11.6 ms against 38 ms (2-core machine).
+    /// 0.5 eV, 60, 80 and 100 steps differ from the exact spectrum by 5e-4, 3e-5 and
+    /// 5e-6 of its maximum, at 4.3, 5.6 and 7.2 ms against 38 ms (2-core machine).
     pub fn with_xps_lanczos(mut self, steps: usize) -> Result<Self> {
         if steps == 0 {
             return Err(Error::param("xps_lanczos_steps", "must be at least 1"));
@@ -166,6 +191,34 @@ impl NioCluster {
         ])
     }
 
+    /// The Hamiltonian parameters of the base cluster, in [`HAMILTONIAN`] order.
+    pub fn base_hamiltonian(&self) -> [f64; 5] {
+        let p = &self.base;
+        [self.ct.delta, p.tendq, self.ct.v_eg, p.u_dd, p.u_pd]
+    }
+
+    /// A starting value for `scale`: the largest datum over the largest value of the
+    /// model at the base parameters (HWHM 0.5 eV, no shift) on the same abscissae.
+    ///
+    /// # Errors
+    /// A failed model evaluation, or data or model without a positive maximum.
+    pub fn scale_guess(&self, x: &[f64], y: &[f64]) -> Result<f64> {
+        let profile = self.profile(&self.base_hamiltonian(), 0.5, 0.0, x)?;
+        let model_max = profile.iter().copied().fold(0.0, f64::max);
+        let data_max = y.iter().copied().fold(0.0, f64::max);
+        if !(model_max > 0.0 && data_max > 0.0) {
+            return Err(Error::model(
+                self.name(),
+                format!(
+                    "no intensity scale: data maximum {data_max}, model maximum {model_max} on {:.1}..{:.1} eV",
+                    x.first().copied().unwrap_or(f64::NAN),
+                    x.last().copied().unwrap_or(f64::NAN)
+                ),
+            ));
+        }
+        Ok(data_max / model_max)
+    }
+
     /// Cluster parameters for the Hamiltonian part of `theta`.
     fn params(&self, h: &[f64; 5]) -> ClusterParams {
         let mut p = self.base.clone();
@@ -183,7 +236,7 @@ impl NioCluster {
 
     /// Stick spectrum for the Hamiltonian parameters `h` (cached).
     pub fn sticks(&self, h: &[f64; 5]) -> Result<Arc<Sticks>> {
-        if let Some(s) = self.lock_cache()?.get(h) {
+        if let Some(s) = lock(&self.sticks)?.get(h) {
             return Ok(s);
         }
         let params = self.params(h);
@@ -216,15 +269,54 @@ impl NioCluster {
                 })?
                 .merged(MERGE_TOL_EV, 0.0),
         );
-        self.lock_cache()?.insert(*h, sticks.clone());
+        lock(&self.sticks)?.insert(*h, sticks.clone());
         Ok(sticks)
     }
 
-    fn lock_cache(&self) -> Result<std::sync::MutexGuard<'_, StickCache>> {
-        self.cache
-            .lock()
-            .map_err(|_| Error::model("nio", "stick cache poisoned by a panic"))
+    /// `Σ_f w_f L_Γ(x - shift - E_f)` on `x` (cached).
+    fn profile(&self, h: &[f64; 5], gamma: f64, shift: f64, x: &[f64]) -> Result<Arc<Vec<f64>>> {
+        let key = ([h[0], h[1], h[2], h[3], h[4], gamma, shift], x.to_vec());
+        if let Some(p) = lock(&self.profiles)?.get(&key) {
+            return Ok(p);
+        }
+        let sticks = self.sticks(h)?;
+        let grid: Vec<f64> = x.iter().map(|e| e - shift).collect();
+        let profile = Arc::new(
+            sticks
+                .broaden(&grid, &Broadening::lorentzian(gamma))
+                .map_err(|e| Error::model(self.name(), e.to_string()))?,
+        );
+        lock(&self.profiles)?.insert(key, profile.clone());
+        Ok(profile)
     }
+}
+
+/// A synthetic measurement: the prediction of `model` at `theta` on `x` plus Gaussian
+/// noise of standard deviation `sigma` from the stream `seed`.
+///
+/// # Errors
+/// A failed model evaluation or a `sigma` that is not finite and `>= 0`.
+pub fn synthetic_spectrum(
+    model: &NioCluster,
+    theta: &[f64],
+    x: &[f64],
+    sigma: f64,
+    seed: u64,
+) -> Result<Vec<f64>> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let noise = Normal::new(0.0, sigma)
+        .map_err(|_| Error::param("sigma", format!("must be finite and >= 0, got {sigma}")))?;
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let mut y = vec![0.0; x.len()];
+    model.predict(theta, x, &mut y)?;
+    y.iter_mut().for_each(|v| *v += noise.sample(&mut rng));
+    Ok(y)
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| Error::model("nio", "cache poisoned by a panic"))
 }
 
 impl ForwardModel for NioCluster {
@@ -242,12 +334,8 @@ impl ForwardModel for NioCluster {
     fn predict(&self, theta: &[f64], x: &[f64], out: &mut [f64]) -> Result<()> {
         let h = [theta[0], theta[1], theta[2], theta[3], theta[4]];
         let (gamma, scale, shift) = (theta[5], theta[6], theta[7]);
-        let sticks = self.sticks(&h)?;
-        let grid: Vec<f64> = x.iter().map(|e| e - shift).collect();
-        let y = sticks
-            .broaden(&grid, &Broadening::lorentzian(gamma))
-            .map_err(|e| Error::model(self.name(), e.to_string()))?;
-        for (o, v) in out.iter_mut().zip(y) {
+        let profile = self.profile(&h, gamma, shift, x)?;
+        for (o, v) in out.iter_mut().zip(profile.iter()) {
             *o = scale * v;
         }
         Ok(())

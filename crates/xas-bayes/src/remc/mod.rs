@@ -225,7 +225,8 @@ pub struct Progress {
     pub total: usize,
     /// Current phase.
     pub phase: Phase,
-    /// Mean Metropolis acceptance over rungs `β > 0` since the last reset.
+    /// Mean Metropolis acceptance over rungs `β > 0` since the last reset (during
+    /// burn-in: of the last adaptation window when the counters were just reset).
     pub acceptance: f64,
     /// Mean swap acceptance over neighbour pairs since the last reset.
     pub swap_rate: f64,
@@ -263,6 +264,9 @@ pub struct Remc {
     swap_rng: Pcg64Mcg,
     sweep: usize,
     adaptations: usize,
+    /// Mean acceptance of the last adaptation window (for progress reports).
+    #[serde(default)]
+    window_acceptance: f64,
     swaps_tried: Vec<u64>,
     swaps_accepted: Vec<u64>,
     headings: Vec<Heading>,
@@ -332,6 +336,7 @@ impl Remc {
             round_trips: 0,
             sweep: 0,
             adaptations: 0,
+            window_acceptance: 0.0,
             betas,
             replicas,
             max_steps,
@@ -409,17 +414,26 @@ impl Remc {
         Ok(RunStatus::Finished)
     }
 
-    /// Progress after the last sweep.
-    pub fn progress(&self) -> Progress {
+    /// Mean Metropolis acceptance over the moving rungs since the counters were last
+    /// reset; `None` right after a reset.
+    fn mean_acceptance(&self) -> Option<f64> {
         let moving = &self.replicas[1..];
-        let acceptance = moving
+        if moving.iter().all(|r| r.proposed == 0) {
+            return None;
+        }
+        let sum: f64 = moving
             .iter()
             .map(|r| {
                 r.accepted.iter().sum::<u64>() as f64
                     / (r.proposed.max(1) * r.accepted.len() as u64) as f64
             })
-            .sum::<f64>()
-            / moving.len() as f64;
+            .sum();
+        Some(sum / moving.len() as f64)
+    }
+
+    /// Progress after the last sweep.
+    pub fn progress(&self) -> Progress {
+        let acceptance = self.mean_acceptance().unwrap_or(self.window_acceptance);
         let rates = self.swap_rates();
         let swap_rate = rates.iter().sum::<f64>() / rates.len() as f64;
         Progress {
@@ -444,6 +458,7 @@ impl Remc {
                 .iter_mut()
                 .for_each(Replica::observe_for_blocks);
             if self.sweep.is_multiple_of(self.settings.adapt_every) {
+                self.window_acceptance = self.mean_acceptance().unwrap_or(0.0);
                 let s = &self.settings;
                 let targets = (s.target_acceptance, s.block_target_acceptance);
                 for r in &mut self.replicas[1..] {

@@ -188,8 +188,7 @@ impl Replica {
         if self.proposed == 0 {
             return;
         }
-        let gain = |t: usize| ADAPT_GAIN / (ADAPT_OFFSET + t as f64);
-        let g = gain(t);
+        let g = ADAPT_GAIN / (ADAPT_OFFSET + t as f64);
         for (j, &cap) in max_steps.iter().enumerate() {
             if !self.in_block[j] {
                 let rate = self.accepted[j] as f64 / self.proposed as f64;
@@ -198,7 +197,7 @@ impl Replica {
             }
         }
         for b in &mut self.blocks {
-            b.adapt(block_target, gain);
+            b.adapt(block_target);
         }
         self.reset_counters();
     }

@@ -8,8 +8,10 @@
 mod bayes;
 mod manifold;
 mod multiplet;
+mod nio_fit;
 mod normalization;
 mod similarity;
+mod termination;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -37,6 +39,8 @@ const STAGES: &[Stage] = &[
     ("similarity", similarity::run),
     ("manifold", manifold::run),
     ("bayes", bayes::run),
+    ("nio-fit", nio_fit::run),
+    ("termination", termination::run),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.

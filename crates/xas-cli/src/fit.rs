@@ -1,0 +1,721 @@
+//! `xas fit`: Bayesian fit of the NiO charge-transfer cluster to a 2p XAS spectrum, a 2p
+//! XPS spectrum, or both together, by replica-exchange Monte Carlo, with the Bayes free
+//! energy by two estimators, posterior summaries, a corner plot and fit plots.
+//!
+//! A run folder holds everything needed to continue: `run.json` (data, priors and
+//! settings, written first) and `checkpoint.json` (the sampler, written every few
+//! minutes and when the run is interrupted with Ctrl-C). `xas fit --resume DIR`
+//! continues from there with the same result as an uninterrupted run.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use cluster_model::params::ClusterParams;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use xas_bayes::diagnostics::{ParameterSummary, predictive_band, summarize};
+use xas_bayes::evidence::{self, Bootstrap, FreeEnergy};
+use xas_bayes::models::nio::{HAMILTONIAN, NioCluster, Spectroscopy};
+use xas_bayes::posterior::{DataSet, Joint, Noise, Posterior};
+use xas_bayes::prior::{Prior, Priors};
+use xas_bayes::remc::{Phase, Progress, Remc, RemcSettings, RunStatus};
+use xas_core::io::{ColumnSelector, ReadOptions, write_atomic};
+
+use crate::corner::{CornerAxis, CornerPlot};
+use crate::plot::{Figure, Panel, Series};
+
+/// Minimum wall time between checkpoints.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(120);
+/// Posterior draws behind the predictive bands of the fit plots.
+const BAND_DRAWS: usize = 400;
+
+/// The forward model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+pub enum ModelArg {
+    /// \[NiO6\]10- charge-transfer cluster (Delta, 10Dq, V, U_dd, U_dc shared; Gamma,
+    /// scale, shift per spectrum).
+    NioCt,
+}
+
+/// Arguments of `xas fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Forward model.
+    #[arg(long, value_enum, default_value = "nio-ct")]
+    model: ModelArg,
+    /// Ni 2p XAS spectrum: text file with energy (eV) and intensity columns.
+    #[arg(long)]
+    xas: Option<PathBuf>,
+    /// Ni 2p XPS spectrum: text file with binding energy (eV) and intensity columns.
+    #[arg(long)]
+    xps: Option<PathBuf>,
+    /// Noise of the XAS data: one standard deviation, or `col:NAME|INDEX` for a column
+    /// of per-point standard deviations.
+    #[arg(long, value_name = "SIGMA|col:COLUMN")]
+    xas_sigma: Option<String>,
+    /// Noise of the XPS data (as `--xas-sigma`).
+    #[arg(long, value_name = "SIGMA|col:COLUMN")]
+    xps_sigma: Option<String>,
+    /// Intensity column of the spectrum files (name or zero-based index).
+    #[arg(long, default_value = "1")]
+    y_column: String,
+    /// Priors overriding the defaults: a TOML table per parameter, e.g.
+    /// `[Delta]` `kind = "uniform"` `lo = 3.0` `hi = 7.0`.
+    #[arg(long)]
+    priors: Option<PathBuf>,
+    /// Replicas (rungs of the temperature ladder).
+    #[arg(long, default_value_t = 24)]
+    replicas: usize,
+    /// Recorded sweeps after burn-in.
+    #[arg(long, default_value_t = 20000)]
+    sweeps: usize,
+    /// Burn-in sweeps (steps and block proposals adapt).
+    #[arg(long, default_value_t = 5000)]
+    burn_in: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Lanczos steps per start vector for the XPS final states (0: dense
+    /// diagonalisation; 80 steps are within 3e-5 of the maximum of the exact spectrum).
+    #[arg(long, default_value_t = 80)]
+    xps_lanczos: usize,
+    /// Reference values drawn on the corner plot, e.g. known true parameters:
+    /// `Delta=4.7,10Dq=0.6`.
+    #[arg(long, value_name = "NAME=VALUE,...")]
+    mark: Option<String>,
+    /// Format of the figures.
+    #[arg(long, value_enum, default_value = "svg")]
+    plot_format: PlotFormat,
+    /// Output folder (new run).
+    #[arg(short = 'o', long, conflicts_with = "resume")]
+    out: Option<PathBuf>,
+    /// Continue the run in this folder from its checkpoint.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Stop (with a checkpoint) after this many minutes of sampling, e.g. to fit a batch
+    /// queue's wall-time limit; continue later with `--resume`.
+    #[arg(long, value_name = "MINUTES")]
+    time_limit: Option<f64>,
+}
+
+/// Image format of the figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlotFormat {
+    /// Scalable vector graphics.
+    Svg,
+    /// Portable network graphics.
+    Png,
+}
+
+impl PlotFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            PlotFormat::Svg => "svg",
+            PlotFormat::Png => "png",
+        }
+    }
+}
+
+/// Everything a run needs besides the sampler state; `run.json` of the run folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunConfig {
+    model: ModelArg,
+    data: Vec<(Spectroscopy, DataSet)>,
+    priors: Priors,
+    /// Sampler settings.
+    pub remc: RemcSettings,
+    xps_lanczos: usize,
+    marks: Vec<(String, f64)>,
+}
+
+/// A posterior that counts its evaluations.
+struct Counted<'a> {
+    inner: &'a Joint,
+    evaluations: AtomicU64,
+}
+
+impl Posterior for Counted<'_> {
+    fn priors(&self) -> &Priors {
+        self.inner.priors()
+    }
+    fn energy(&self, theta: &[f64]) -> xas_bayes::Result<f64> {
+        self.evaluations.fetch_add(1, Ordering::Relaxed);
+        self.inner.energy(theta)
+    }
+    fn n_data(&self) -> usize {
+        self.inner.n_data()
+    }
+}
+
+/// Parses `NAME=VALUE,...`.
+fn parse_marks(text: &str) -> Result<Vec<(String, f64)>> {
+    text.split(',')
+        .map(|item| {
+            let (name, value) = item
+                .split_once('=')
+                .with_context(|| format!("--mark: expected NAME=VALUE, got `{item}`"))?;
+            let v: f64 = value
+                .trim()
+                .parse()
+                .with_context(|| format!("--mark: `{value}` is not a number"))?;
+            Ok((name.trim().to_string(), v))
+        })
+        .collect()
+}
+
+fn column(text: &str) -> ColumnSelector {
+    text.parse::<usize>().map_or_else(
+        |_| ColumnSelector::Name(text.to_string()),
+        ColumnSelector::Index,
+    )
+}
+
+/// Reads column `y` of `path` against its first column.
+fn read_column(path: &Path, y: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+    let options = ReadOptions {
+        x_column: Some(ColumnSelector::Index(0)),
+        y_column: Some(column(y)),
+        ..ReadOptions::default()
+    };
+    let spectra = xas_core::io::read_file_with(path, &options)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let Some(s) = spectra.into_iter().next() else {
+        bail!("{}: no spectrum in the file", path.display());
+    };
+    Ok((s.energy_ev().to_vec(), s.intensity().to_vec()))
+}
+
+/// The data set of `path` with the noise given by `sigma` (`--xas-sigma`, ...).
+fn read_data(path: &Path, y: &str, sigma: Option<&str>, flag: &str) -> Result<DataSet> {
+    let (x, values) = read_column(path, y)?;
+    let noise = match sigma {
+        None => bail!(
+            "{}: no noise level; give {flag} (a standard deviation, or col:COLUMN for per-point values)",
+            path.display()
+        ),
+        Some(text) => match text.strip_prefix("col:") {
+            Some(col) => {
+                let (xs, s) = read_column(path, col)?;
+                if xs != x {
+                    bail!(
+                        "{}: the sigma column {col} does not share the energy axis",
+                        path.display()
+                    );
+                }
+                Noise::GaussianPerPoint(s)
+            }
+            None => Noise::Gaussian {
+                sigma: text.parse().with_context(|| {
+                    format!("{flag}: `{text}` is neither a number nor col:COLUMN")
+                })?,
+            },
+        },
+    };
+    Ok(DataSet::new(path.display().to_string(), x, values, noise)?)
+}
+
+/// The forward model of `kind`.
+fn model(kind: Spectroscopy, xps_lanczos: usize) -> Result<NioCluster> {
+    let m = NioCluster::new(kind, ClusterParams::nio_seed_like())?;
+    Ok(match (kind, xps_lanczos) {
+        (Spectroscopy::Xps, steps) if steps > 0 => m.with_xps_lanczos(steps)?,
+        _ => m,
+    })
+}
+
+/// Default priors of every spectrum (scale around the data's level) overridden by the
+/// TOML file, if any.
+fn priors(
+    data: &[(Spectroscopy, DataSet)],
+    xps_lanczos: usize,
+    file: Option<&Path>,
+) -> Result<Priors> {
+    let mut all: Option<Priors> = None;
+    for (kind, d) in data {
+        let m = model(*kind, xps_lanczos)?;
+        let p = m.default_priors(m.scale_guess(&d.x, &d.y)?)?;
+        all = Some(match all {
+            None => p,
+            Some(a) => a.union(&p)?,
+        });
+    }
+    let mut all = all.context("no data: give --xas, --xps or both")?;
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let table: BTreeMap<String, Prior> = toml::from_str(&text)
+            .with_context(|| format!("{}: bad prior table", path.display()))?;
+        for (name, prior) in table {
+            all.set(&name, prior)
+                .with_context(|| format!("{}: prior `{name}`", path.display()))?;
+        }
+    }
+    Ok(all)
+}
+
+/// The joint posterior of the run.
+fn posterior(config: &RunConfig) -> Result<Joint> {
+    let mut joint = Joint::new(config.priors.clone());
+    for (kind, d) in &config.data {
+        joint.add(model(*kind, config.xps_lanczos)?, d.clone())?;
+    }
+    joint.check_all_used()?;
+    Ok(joint)
+}
+
+/// A new run's configuration from the command line.
+fn new_config(args: &FitArgs) -> Result<RunConfig> {
+    let mut data = Vec::new();
+    for (kind, path, sigma) in [
+        (Spectroscopy::Xas, &args.xas, &args.xas_sigma),
+        (Spectroscopy::Xps, &args.xps, &args.xps_sigma),
+    ] {
+        if let Some(path) = path {
+            let flag = format!("--{}-sigma", kind.tag());
+            let d = read_data(path, &args.y_column, sigma.as_deref(), &flag)?;
+            data.push((kind, d));
+        }
+    }
+    let remc = RemcSettings {
+        replicas: args.replicas,
+        burn_in: args.burn_in,
+        sweeps: args.sweeps,
+        seed: args.seed,
+        ..RemcSettings::default()
+    };
+    let mut config = RunConfig::new(data, args.priors.as_deref(), remc, args.xps_lanczos)?;
+    config.model = args.model;
+    config.marks = args
+        .mark
+        .as_deref()
+        .map(parse_marks)
+        .transpose()?
+        .unwrap_or_default();
+    Ok(config)
+}
+
+impl RunConfig {
+    /// A NiO fit of `data` with the default priors (overridden by the TOML file
+    /// `priors`, if any) and the sampler `remc`, whose blocks are set here.
+    ///
+    /// # Errors
+    /// Bad priors or settings, or no data.
+    pub fn new(
+        data: Vec<(Spectroscopy, DataSet)>,
+        priors_file: Option<&Path>,
+        mut remc: RemcSettings,
+        xps_lanczos: usize,
+    ) -> Result<Self> {
+        let priors = priors(&data, xps_lanczos, priors_file)?;
+        // Every change of a Hamiltonian parameter costs a diagonalisation, and the
+        // energy shifts follow the Hamiltonian along a narrow ridge of the posterior:
+        // these move together; widths and scales (cheap, nearly independent) move one
+        // at a time.
+        let mut block: Vec<String> = HAMILTONIAN.iter().map(|s| s.to_string()).collect();
+        block.extend(data.iter().map(|(kind, _)| format!("shift_{}", kind.tag())));
+        remc.blocks = vec![block];
+        remc.validate()?;
+        Ok(RunConfig {
+            model: ModelArg::NioCt,
+            data,
+            priors,
+            remc,
+            xps_lanczos,
+            marks: Vec::new(),
+        })
+    }
+
+    /// Reference values drawn on the corner plot.
+    pub fn with_marks(mut self, marks: Vec<(String, f64)>) -> Self {
+        self.marks = marks;
+        self
+    }
+}
+
+/// Prints a progress line about every 1 % of the sweeps on standard error.
+struct ProgressLine {
+    start: Instant,
+    first_sweep: Option<usize>,
+    quiet: bool,
+}
+
+impl ProgressLine {
+    fn show(&mut self, p: &Progress) {
+        let first = *self.first_sweep.get_or_insert(p.sweep.saturating_sub(1));
+        let step = (p.total / 100).max(1);
+        if self.quiet || !(p.sweep.is_multiple_of(step) || p.sweep == p.total) {
+            return;
+        }
+        let done = (p.sweep - first) as f64;
+        let left = (p.total - p.sweep) as f64;
+        let eta = self.start.elapsed().as_secs_f64() * left / done.max(1.0);
+        let phase = if p.phase == Phase::BurnIn {
+            "burn-in"
+        } else {
+            "sampling"
+        };
+        eprintln!(
+            "sweep {}/{} ({phase}), acceptance {:.2}, swaps {:.2}, top E {:.1}, {:.0} s left",
+            p.sweep, p.total, p.acceptance, p.swap_rate, p.top_energy, eta
+        );
+    }
+}
+
+/// Runs `sampler` to the end, writing `checkpoint.json` into `dir` every
+/// [`CHECKPOINT_INTERVAL`]; returns early (interrupted) when `stop` is raised or the
+/// `deadline` passes.
+fn run_checkpointed(
+    sampler: &mut Remc,
+    posterior: &dyn Posterior,
+    dir: &Path,
+    (stop, deadline): (&AtomicBool, Option<Instant>),
+    quiet: bool,
+) -> Result<RunStatus> {
+    let mut line = ProgressLine {
+        start: Instant::now(),
+        first_sweep: None,
+        quiet,
+    };
+    let halted = || stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() > d);
+    loop {
+        let since = Instant::now();
+        let status = sampler.run(posterior, &mut |p| {
+            line.show(p);
+            if halted() || since.elapsed() > CHECKPOINT_INTERVAL {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        if status == RunStatus::Finished || halted() {
+            return Ok(status);
+        }
+        sampler.save_checkpoint(&dir.join("checkpoint.json"))?;
+    }
+}
+
+/// Runs `xas fit`.
+///
+/// # Errors
+/// Unreadable or invalid data, priors or settings; a failed model evaluation; a
+/// failed write.
+pub fn run(args: &FitArgs, json: bool) -> Result<()> {
+    let (dir, config, sampler) = match (&args.out, &args.resume) {
+        (Some(dir), None) => {
+            let config = new_config(args)?;
+            FitRun {
+                dir,
+                ext: "",
+                quiet: true,
+            }
+            .start(&config)?;
+            (dir.clone(), config, None)
+        }
+        (None, Some(dir)) => {
+            let text = std::fs::read_to_string(dir.join("run.json"))
+                .with_context(|| format!("{}: not a run folder (no run.json)", dir.display()))?;
+            let config: RunConfig = serde_json::from_str(&text)
+                .with_context(|| format!("{}: bad run.json", dir.display()))?;
+            let sampler = Remc::load_checkpoint(&dir.join("checkpoint.json"))?;
+            (dir.clone(), config, Some(sampler))
+        }
+        _ => bail!("give -o DIR for a new run or --resume DIR to continue one"),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second handler cannot be installed (e.g. in tests); runs still checkpoint.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed));
+    }
+    let deadline = match args.time_limit {
+        Some(m) if m.is_finite() && m >= 0.0 => {
+            Some(Instant::now() + Duration::from_secs_f64(60.0 * m))
+        }
+        Some(m) => bail!("--time-limit must be a number of minutes >= 0, got {m}"),
+        None => None,
+    };
+    let run = FitRun {
+        dir: &dir,
+        ext: args.plot_format.extension(),
+        quiet: json,
+    };
+    let Some(report) = run.execute(&config, sampler, (&stop, deadline))? else {
+        return Ok(());
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", summary_text(&report));
+        println!("results in {}", dir.display());
+    }
+    Ok(())
+}
+
+/// Where and how a run writes.
+pub struct FitRun<'a> {
+    /// The run folder.
+    pub dir: &'a Path,
+    /// Figure format (`svg` or `png`).
+    pub ext: &'a str,
+    /// No progress lines.
+    pub quiet: bool,
+}
+
+impl FitRun<'_> {
+    /// Runs `config` from `sampler` (a checkpoint) or from the start, checkpointing
+    /// into the folder; returns the report, or `None` when stopped early (the
+    /// checkpoint is then written).
+    ///
+    /// # Errors
+    /// A failed model evaluation or write.
+    pub fn execute(
+        &self,
+        config: &RunConfig,
+        sampler: Option<Remc>,
+        halt: (&AtomicBool, Option<Instant>),
+    ) -> Result<Option<Report>> {
+        let joint = posterior(config)?;
+        let counted = Counted {
+            inner: &joint,
+            evaluations: AtomicU64::new(0),
+        };
+        let mut sampler = match sampler {
+            Some(s) => s,
+            None => Remc::new(&counted, config.remc.clone())?,
+        };
+        let started = Instant::now();
+        let status = run_checkpointed(&mut sampler, &counted, self.dir, halt, self.quiet)?;
+        let wall = started.elapsed().as_secs_f64();
+        sampler.save_checkpoint(&self.dir.join("checkpoint.json"))?;
+        if status == RunStatus::Interrupted {
+            eprintln!(
+                "stopped after sweep {}; continue with: xas fit --resume {}",
+                sampler.sweeps_done(),
+                self.dir.display()
+            );
+            return Ok(None);
+        }
+        let evaluations = counted.evaluations.load(Ordering::Relaxed);
+        report(self, config, &joint, &sampler, (wall, evaluations)).map(Some)
+    }
+
+    /// Writes `config` as the folder's `run.json` (creating the folder).
+    ///
+    /// # Errors
+    /// A failed write.
+    pub fn start(&self, config: &RunConfig) -> Result<()> {
+        std::fs::create_dir_all(self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        write_atomic(
+            &self.dir.join("run.json"),
+            serde_json::to_string(config)?.as_bytes(),
+        )?;
+        Ok(())
+    }
+}
+
+/// What a finished run reports (`summary.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    model: ModelArg,
+    data: Vec<serde_json::Value>,
+    /// Posterior summaries (top rung).
+    pub parameters: Vec<ParameterSummary>,
+    /// `stepping_stone` and `wham`: value and bootstrap error (nats).
+    pub free_energy: BTreeMap<&'static str, serde_json::Value>,
+    sampler: xas_bayes::remc::SamplerStatistics,
+    settings: RemcSettings,
+    /// Wall time and posterior evaluations per second.
+    pub performance: serde_json::Value,
+}
+
+fn free_energy_json(f: &FreeEnergy) -> serde_json::Value {
+    json!({ "value": f.free_energy(), "error": f.error(), "bootstrap_block": f.block })
+}
+
+/// Computes the summaries and free energies and writes `samples.csv`, `summary.json`,
+/// `corner.<ext>` and one `fit_<kind>.<ext>` per spectrum into `dir`.
+fn report(
+    run: &FitRun,
+    config: &RunConfig,
+    joint: &Joint,
+    sampler: &Remc,
+    (wall_s, evaluations): (f64, u64),
+) -> Result<Report> {
+    let (dir, ext) = (run.dir, run.ext);
+    let samples = sampler.samples();
+    let top = samples.top();
+    let boot = Bootstrap::default();
+    let ss = evidence::stepping_stone(samples, &boot)?;
+    let wh = evidence::wham(samples, &boot)?;
+    let parameters = summarize(samples, top);
+    write_samples(&dir.join("samples.csv"), sampler)?;
+    let axes = samples
+        .names()
+        .iter()
+        .enumerate()
+        .map(|(j, name)| CornerAxis {
+            name: name.clone(),
+            samples: samples.trace(top, j),
+            reference: config.marks.iter().find(|m| &m.0 == name).map(|m| m.1),
+        })
+        .collect();
+    CornerPlot { axes }.save(&dir.join(format!("corner.{ext}")))?;
+    let mut data = Vec::new();
+    for (k, (kind, d)) in config.data.iter().enumerate() {
+        let tag = kind.tag();
+        write_fit_plot(
+            &dir.join(format!("fit_{tag}.{ext}")),
+            joint,
+            k,
+            sampler,
+            tag,
+        )?;
+        data.push(json!({
+            "kind": tag,
+            "file": d.name,
+            "points": d.len(),
+            "noise": d.noise,
+        }));
+    }
+    let report = Report {
+        model: config.model,
+        data,
+        parameters,
+        free_energy: BTreeMap::from([
+            ("stepping_stone", free_energy_json(&ss)),
+            ("wham", free_energy_json(&wh)),
+        ]),
+        sampler: sampler.statistics(),
+        settings: sampler.settings().clone(),
+        performance: json!({
+            "wall_s": wall_s,
+            "posterior_evaluations": evaluations,
+            "evaluations_per_s": evaluations as f64 / wall_s.max(1e-9),
+            "note": "this session only (a resumed run counts from the resume)",
+        }),
+    };
+    write_atomic(
+        &dir.join("summary.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    Ok(report)
+}
+
+/// The recorded posterior samples (top rung): sweep, energy, log prior, parameters.
+fn write_samples(path: &Path, sampler: &Remc) -> Result<()> {
+    let s = sampler.samples();
+    let top = s.top();
+    let mut csv = format!("sample,energy,ln_prior,{}\n", s.names().join(","));
+    for i in 0..s.len() {
+        let theta: Vec<String> = s.theta(i, top).iter().map(f64::to_string).collect();
+        csv.push_str(&format!(
+            "{i},{},{},{}\n",
+            s.energy(i, top),
+            s.ln_prior(i, top),
+            theta.join(",")
+        ));
+    }
+    write_atomic(path, csv.as_bytes())?;
+    Ok(())
+}
+
+/// Data, posterior median and 95 % predictive band of data set `k`, and the residual.
+fn write_fit_plot(path: &Path, joint: &Joint, k: usize, sampler: &Remc, tag: &str) -> Result<()> {
+    let samples = sampler.samples();
+    let band = predictive_band(
+        joint,
+        k,
+        samples,
+        samples.top(),
+        BAND_DRAWS,
+        &[0.025, 0.5, 0.975],
+    )?;
+    let Some(d) = joint.data_sets().nth(k) else {
+        bail!("no data set {k}");
+    };
+    let residual: Vec<f64> =
+        d.y.iter()
+            .zip(&band.curves[1])
+            .map(|(a, b)| a - b)
+            .collect();
+    Figure {
+        panels: vec![
+            Panel {
+                title: format!(
+                    "Ni 2p {}: data and posterior predictive (median, 95 % band)",
+                    tag.to_uppercase()
+                ),
+                x_label: "energy (eV)".into(),
+                y_label: "intensity".into(),
+                series: vec![
+                    Series::line("data", &d.x, &d.y),
+                    Series::line("median", &band.x, &band.curves[1]),
+                    Series::dashed("2.5 %", &band.x, &band.curves[0]),
+                    Series::dashed("97.5 %", &band.x, &band.curves[2]),
+                ],
+                markers: Vec::new(),
+            },
+            Panel {
+                title: "Residual (data - median)".into(),
+                x_label: "energy (eV)".into(),
+                y_label: "residual".into(),
+                series: vec![Series::line("residual", &d.x, &residual)],
+                markers: Vec::new(),
+            },
+        ],
+    }
+    .save(path)
+}
+
+/// The report as text: free energies and the parameter table.
+fn summary_text(r: &Report) -> String {
+    let mut t = String::new();
+    for (name, f) in &r.free_energy {
+        t.push_str(&format!(
+            "F ({name}) = {:.2} ± {:.2}\n",
+            f["value"].as_f64().unwrap_or(f64::NAN),
+            f["error"].as_f64().unwrap_or(f64::NAN)
+        ));
+    }
+    t.push_str("parameter        mean        sd      2.5 %     97.5 %       ESS\n");
+    for p in &r.parameters {
+        t.push_str(&format!(
+            "{:<10} {:>10.4} {:>9.4} {:>10.4} {:>10.4} {:>9.0}\n",
+            p.name, p.mean, p.sd, p.quantiles[0], p.quantiles[4], p.ess
+        ));
+    }
+    t.push_str(&format!(
+        "{:.0} posterior evaluations per second\n",
+        r.performance["evaluations_per_s"]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    ));
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_parse_and_errors_name_the_item() {
+        assert_eq!(
+            parse_marks("Delta=4.7, 10Dq=0.6").unwrap(),
+            vec![("Delta".into(), 4.7), ("10Dq".into(), 0.6)]
+        );
+        assert!(
+            parse_marks("Delta")
+                .unwrap_err()
+                .to_string()
+                .contains("Delta")
+        );
+        assert!(parse_marks("Delta=x").is_err());
+    }
+}
