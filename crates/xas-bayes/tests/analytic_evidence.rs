@@ -12,27 +12,10 @@ use rand_pcg::Pcg64Mcg;
 use xas_bayes::diagnostics::{predictive_band, summarize};
 use xas_bayes::evidence::{self, Bootstrap};
 use xas_bayes::linear::LinearGaussian;
-use xas_bayes::posterior::{DataSet, ForwardModel, Joint, Noise};
+use xas_bayes::models::polynomial::Polynomial;
+use xas_bayes::posterior::{DataSet, Joint, Noise};
 use xas_bayes::prior::{Prior, Priors};
 use xas_bayes::remc::{Remc, RemcSettings, RunStatus};
-
-/// `f(x) = c0 + c1 x + c2 x²`.
-struct Quadratic;
-
-impl ForwardModel for Quadratic {
-    fn name(&self) -> &str {
-        "quadratic"
-    }
-    fn parameter_names(&self) -> Vec<String> {
-        vec!["c0".into(), "c1".into(), "c2".into()]
-    }
-    fn predict(&self, t: &[f64], x: &[f64], out: &mut [f64]) -> xas_bayes::Result<()> {
-        for (o, x) in out.iter_mut().zip(x) {
-            *o = t[0] + t[1] * x + t[2] * x * x;
-        }
-        Ok(())
-    }
-}
 
 const SIGMA: f64 = 0.1;
 const PRIOR_MEAN: [f64; 3] = [0.5, 0.0, -0.5];
@@ -75,7 +58,10 @@ fn problem() -> (Joint, LinearGaussian) {
     )
     .unwrap();
     let data = DataSet::new("quadratic", x, y, Noise::Gaussian { sigma: SIGMA }).unwrap();
-    (Joint::single(Quadratic, data, priors).unwrap(), exact)
+    (
+        Joint::single(Polynomial::new(2), data, priors).unwrap(),
+        exact,
+    )
 }
 
 fn settings(parallel: bool) -> RemcSettings {

@@ -57,11 +57,12 @@ fn evaluate(u: &[Vec<f64>], n_k: f64, f: &[f64]) -> (f64, Vec<f64>, Mat<f64>) {
             t[k] = ln_n + f[k] - u[k][i];
             max = max.max(t[k]);
         }
-        let sum: f64 = t.iter().map(|&x| (x - max).exp()).sum();
-        let ln_d = max + sum.ln();
-        phi += ln_d;
+        // t_k <- exp(t_k - max): one exponential per term, reused for the weights.
+        t.iter_mut().for_each(|x| *x = (*x - max).exp());
+        let sum: f64 = t.iter().sum();
+        phi += max + sum.ln();
         for k in 0..rungs {
-            w[(i, k)] = (t[k] - ln_d).exp();
+            w[(i, k)] = t[k] / sum;
         }
     }
     let grad = (0..rungs)

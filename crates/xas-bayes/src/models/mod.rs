@@ -4,3 +4,4 @@ pub mod compton;
 pub mod deconvolution;
 pub mod nio;
 pub mod peaks;
+pub mod polynomial;
