@@ -57,6 +57,24 @@ pub enum Noise {
     /// and one run gives the free energy for every σ on the ladder
     /// (noise estimation).
     Estimated,
+    /// Gaussian noise of one standard deviation that is itself a parameter of the
+    /// posterior, named here and given its own prior: it is sampled with the model's
+    /// parameters, so its posterior and its correlations come out of the same run (the
+    /// alternative to [`Noise::Estimated`] that works in joint fits).
+    GaussianParameter {
+        /// Name of the standard-deviation parameter (e.g. `sigma_xas`).
+        name: String,
+    },
+}
+
+/// `Σ r_i² / (2σ²) + (n/2) ln(2πσ²)`; `+∞` unless `σ > 0`.
+fn gaussian_energy(y: &[f64], f: &[f64], sigma: f64) -> f64 {
+    if sigma.is_nan() || sigma <= 0.0 {
+        return f64::INFINITY;
+    }
+    let ssr: f64 = y.iter().zip(f).map(|(y, f)| (y - f) * (y - f)).sum();
+    ssr / (2.0 * sigma * sigma)
+        + 0.5 * y.len() as f64 * (2.0 * std::f64::consts::PI * sigma * sigma).ln()
 }
 
 /// One measured curve: abscissae, values and noise model.
@@ -150,19 +168,34 @@ impl DataSet {
                 }
             }
             Noise::Estimated => {}
+            Noise::GaussianParameter { name: parameter } => {
+                if parameter.is_empty() {
+                    return Err(Error::data(
+                        format!("{name}, sigma"),
+                        "the noise parameter needs a name",
+                    ));
+                }
+            }
         }
         Ok(())
     }
 
-    /// The energy of this data set for the prediction `f` (see [`Noise`]).
+    /// The energy of this data set for the prediction `f` (see [`Noise`]). With
+    /// [`Noise::GaussianParameter`] the noise level is a parameter: use
+    /// [`DataSet::energy_with_sigma`] (as [`Joint`] does); this gives NaN.
     pub fn energy(&self, f: &[f64]) -> f64 {
+        self.energy_with_sigma(f, f64::NAN)
+    }
+
+    /// The energy for the prediction `f`, with `sampled_sigma` as the standard deviation
+    /// of [`Noise::GaussianParameter`] (ignored by the other noise models).
+    pub fn energy_with_sigma(&self, f: &[f64], sampled_sigma: f64) -> f64 {
         use std::f64::consts::PI;
         let y = &self.y;
         match &self.noise {
-            Noise::Gaussian { sigma } => {
-                let ssr: f64 = y.iter().zip(f).map(|(y, f)| (y - f) * (y - f)).sum();
-                ssr / (2.0 * sigma * sigma) + 0.5 * y.len() as f64 * (2.0 * PI * sigma * sigma).ln()
-            }
+            Noise::Gaussian { sigma } => gaussian_energy(y, f, *sigma),
+            Noise::GaussianParameter { .. } if sampled_sigma.is_nan() => f64::NAN,
+            Noise::GaussianParameter { .. } => gaussian_energy(y, f, sampled_sigma),
             Noise::GaussianPerPoint(sigma) => y
                 .iter()
                 .zip(f)
@@ -197,6 +230,8 @@ struct Part {
     data: DataSet,
     /// `index[j]` = position in `θ` of the model's parameter `j`.
     index: Vec<usize>,
+    /// Position in `θ` of the noise parameter ([`Noise::GaussianParameter`]).
+    noise_index: Option<usize>,
 }
 
 /// A posterior over one or several data sets sharing parameters by name: the energy is
@@ -233,21 +268,27 @@ impl Joint {
     pub fn add(&mut self, model: impl ForwardModel + 'static, data: DataSet) -> Result<&mut Self> {
         data.validate()?;
         let names = model.parameter_names();
+        let find = |n: &String, what: &str| {
+            self.priors.index_of(n).ok_or_else(|| {
+                Error::param(
+                    n,
+                    format!(
+                        "{what} has this parameter but the priors do not (priors: {})",
+                        self.priors.names().join(", ")
+                    ),
+                )
+            })
+        };
         let index = names
             .iter()
-            .map(|n| {
-                self.priors.index_of(n).ok_or_else(|| {
-                    Error::param(
-                        n,
-                        format!(
-                            "model `{}` has this parameter but the priors do not (priors: {})",
-                            model.name(),
-                            self.priors.names().join(", ")
-                        ),
-                    )
-                })
-            })
+            .map(|n| find(n, &format!("model `{}`", model.name())))
             .collect::<Result<Vec<_>>>()?;
+        let noise_index = match &data.noise {
+            Noise::GaussianParameter { name } => {
+                Some(find(name, &format!("the noise of `{}`", data.name))?)
+            }
+            _ => None,
+        };
         let estimated = |d: &DataSet| matches!(d.noise, Noise::Estimated);
         if !self.parts.is_empty()
             && (estimated(&data) || self.parts.iter().any(|p| estimated(&p.data)))
@@ -261,6 +302,7 @@ impl Joint {
             model: Box::new(model),
             data,
             index,
+            noise_index,
         });
         Ok(self)
     }
@@ -269,7 +311,11 @@ impl Joint {
     /// would otherwise sample a parameter that does nothing).
     pub fn check_all_used(&self) -> Result<()> {
         for (j, name) in self.priors.names().iter().enumerate() {
-            if !self.parts.iter().any(|p| p.index.contains(&j)) {
+            if !self
+                .parts
+                .iter()
+                .any(|p| p.index.contains(&j) || p.noise_index == Some(j))
+            {
                 return Err(Error::param(name, "has a prior but no model uses it"));
             }
         }
@@ -295,7 +341,9 @@ impl Joint {
     /// Energy of data set `k` alone.
     pub fn energy_of(&self, k: usize, theta: &[f64]) -> Result<f64> {
         let f = self.predict(k, theta)?;
-        Ok(self.parts[k].data.energy(&f))
+        let part = &self.parts[k];
+        let sigma = part.noise_index.map_or(f64::NAN, |i| theta[i]);
+        Ok(part.data.energy_with_sigma(&f, sigma))
     }
 }
 

@@ -273,3 +273,56 @@ fn serial_parallel_and_resumed_agree(blocks: Vec<Vec<String>>) {
         .unwrap();
     assert!(serial.samples() == resumed.samples(), "resumed run differs");
 }
+
+/// The noise level sampled as an ordinary parameter (`Noise::GaussianParameter`): its
+/// posterior sits at the residual level of the data (true sigma 0.1), and the
+/// coefficients keep the posterior of the known-sigma problem.
+#[test]
+fn the_noise_level_sampled_as_a_parameter_matches_the_residuals() {
+    let (_, exact) = problem();
+    let truth = exact.posterior().unwrap();
+    let x: Vec<f64> = exact.design.chunks(3).map(|row| row[1]).collect();
+    let n = x.len() as f64;
+    let priors = Priors::new(
+        ["c0", "c1", "c2"]
+            .into_iter()
+            .zip((0..3).map(|j| Prior::normal(PRIOR_MEAN[j], PRIOR_SD[j])))
+            .chain([("sigma", Prior::uniform(0.01, 1.0))]),
+    )
+    .unwrap();
+    let noise = Noise::GaussianParameter {
+        name: "sigma".into(),
+    };
+    let data = DataSet::new("quadratic", x, exact.y.clone(), noise).unwrap();
+    let posterior = Joint::single(Polynomial::new(2), data, priors).unwrap();
+    let sampler = run(&posterior, settings(true));
+    let s = summarize(sampler.samples(), sampler.samples().top());
+    // The residual level at the exact posterior mean, sqrt(SSR / (n - 3)).
+    let ssr: f64 = exact
+        .design
+        .chunks(3)
+        .zip(&exact.y)
+        .map(|(row, y)| (y - (0..3).map(|j| row[j] * truth.mean[j]).sum::<f64>()).powi(2))
+        .sum();
+    let level = (ssr / (n - 3.0)).sqrt();
+    let sigma = &s[3];
+    assert!(
+        (sigma.mean - level).abs() < 0.1 * level,
+        "sigma {} ± {} vs residual level {level}",
+        sigma.mean,
+        sigma.sd
+    );
+    // With 50 points sigma is known to about 10 %: sd(sigma) ≈ sigma / sqrt(2 (n - 3)).
+    let expected_sd = level / (2.0 * (n - 3.0)).sqrt();
+    assert!(
+        (sigma.sd / expected_sd - 1.0).abs() < 0.25,
+        "{} vs {expected_sd}",
+        sigma.sd
+    );
+    for (j, c) in s[..3].iter().enumerate() {
+        let sd = truth.cov[j * 3 + j].sqrt();
+        assert!((c.mean - truth.mean[j]).abs() < 0.2 * sd, "c{j}");
+        // Sampling sigma widens the coefficients by about sigma_hat / 0.1 (and the t tails).
+        assert!((c.sd / (sd * level / SIGMA) - 1.0).abs() < 0.1, "c{j} sd");
+    }
+}

@@ -55,12 +55,13 @@ pub struct FitArgs {
     /// Ni 2p XPS spectrum: text file with binding energy (eV) and intensity columns.
     #[arg(long)]
     xps: Option<PathBuf>,
-    /// Noise of the XAS data: one standard deviation, or `col:NAME|INDEX` for a column
-    /// of per-point standard deviations.
-    #[arg(long, value_name = "SIGMA|col:COLUMN")]
+    /// Noise of the XAS data: one standard deviation, `col:NAME|INDEX` for a column of
+    /// per-point standard deviations, or `fit` to sample it as the parameter
+    /// `sigma_xas` (log-normal prior around the point-to-point scatter).
+    #[arg(long, value_name = "SIGMA|col:COLUMN|fit")]
     xas_sigma: Option<String>,
-    /// Noise of the XPS data (as `--xas-sigma`).
-    #[arg(long, value_name = "SIGMA|col:COLUMN")]
+    /// Noise of the XPS data (as `--xas-sigma`; the parameter is `sigma_xps`).
+    #[arg(long, value_name = "SIGMA|col:COLUMN|fit")]
     xps_sigma: Option<String>,
     /// Intensity column of the spectrum files (name or zero-based index).
     #[arg(long, default_value = "1")]
@@ -192,13 +193,17 @@ fn read_column(path: &Path, y: &str) -> Result<(Vec<f64>, Vec<f64>)> {
 }
 
 /// The data set of `path` with the noise given by `sigma` (`--xas-sigma`, ...).
-fn read_data(path: &Path, y: &str, sigma: Option<&str>, flag: &str) -> Result<DataSet> {
+fn read_data(path: &Path, y: &str, sigma: Option<&str>, kind: Spectroscopy) -> Result<DataSet> {
     let (x, values) = read_column(path, y)?;
+    let flag = format!("--{}-sigma", kind.tag());
     let noise = match sigma {
         None => bail!(
-            "{}: no noise level; give {flag} (a standard deviation, or col:COLUMN for per-point values)",
+            "{}: no noise level; give {flag} (a standard deviation, col:COLUMN for per-point values, or fit)",
             path.display()
         ),
+        Some("fit") => Noise::GaussianParameter {
+            name: format!("sigma_{}", kind.tag()),
+        },
         Some(text) => match text.strip_prefix("col:") {
             Some(col) => {
                 let (xs, s) = read_column(path, col)?;
@@ -212,7 +217,7 @@ fn read_data(path: &Path, y: &str, sigma: Option<&str>, flag: &str) -> Result<Da
             }
             None => Noise::Gaussian {
                 sigma: text.parse().with_context(|| {
-                    format!("{flag}: `{text}` is neither a number nor col:COLUMN")
+                    format!("{flag}: `{text}` is neither a number, col:COLUMN nor fit")
                 })?,
             },
         },
@@ -239,7 +244,10 @@ fn priors(
     let mut all: Option<Priors> = None;
     for (kind, d) in data {
         let m = model(*kind, xps_lanczos)?;
-        let p = m.default_priors(m.scale_guess(&d.x, &d.y)?)?;
+        let mut p = m.default_priors(m.scale_guess(&d.x, &d.y)?)?;
+        if let Noise::GaussianParameter { name } = &d.noise {
+            p = p.union(&Priors::new([(name.clone(), noise_prior(&d.y))])?)?;
+        }
         all = Some(match all {
             None => p,
             Some(a) => a.union(&p)?,
@@ -257,6 +265,16 @@ fn priors(
         }
     }
     Ok(all)
+}
+
+/// Prior of a sampled noise level: log-normal around the noise that the differences of
+/// neighbouring points imply, `sqrt(Σ (y_(i+1) - y_i)² / (2 (n - 1)))` (an upper
+/// estimate on a curved spectrum), a factor e either way at one sd.
+fn noise_prior(y: &[f64]) -> Prior {
+    let n = y.len().max(2) as f64;
+    let ss: f64 = y.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum();
+    let guess = (ss / (2.0 * (n - 1.0))).sqrt().max(f64::MIN_POSITIVE);
+    Prior::log_normal(guess.ln(), 1.0)
 }
 
 /// The joint posterior of the run.
@@ -277,8 +295,7 @@ fn new_config(args: &FitArgs) -> Result<RunConfig> {
         (Spectroscopy::Xps, &args.xps, &args.xps_sigma),
     ] {
         if let Some(path) = path {
-            let flag = format!("--{}-sigma", kind.tag());
-            let d = read_data(path, &args.y_column, sigma.as_deref(), &flag)?;
+            let d = read_data(path, &args.y_column, sigma.as_deref(), kind)?;
             data.push((kind, d));
         }
     }

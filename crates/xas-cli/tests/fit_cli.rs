@@ -117,6 +117,34 @@ fn a_stopped_and_resumed_fit_equals_an_uninterrupted_one() {
     assert!(read(&whole) == read(&parts), "resumed samples differ");
 }
 
+/// `--xas-sigma fit` samples the noise level as the parameter `sigma_xas`; the ripple of
+/// the test spectrum has standard deviation 0.02.
+#[test]
+fn the_noise_level_can_be_sampled() {
+    let input = scratch("fit-sigma", "nio_xas.csv");
+    write_xas(&input);
+    let out_dir = scratch("fit-sigma", "run");
+    let mut args = fit_args(s(&input), s(&out_dir));
+    let at = args.iter().position(|a| *a == "0.02").unwrap();
+    args[at] = "fit";
+    let at = args.iter().position(|a| *a == "--replicas").unwrap();
+    args[at + 1] = "8";
+    let at = args.iter().position(|a| *a == "--sweeps").unwrap();
+    args[at + 1] = "400";
+    let v = json_of(&xas(&args));
+    let sigma = v["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sigma_xas")
+        .unwrap();
+    let (mean, sd) = (
+        sigma["mean"].as_f64().unwrap(),
+        sigma["sd"].as_f64().unwrap(),
+    );
+    assert!((mean - 0.02).abs() < 3.0 * sd, "sigma_xas {mean} ± {sd}");
+}
+
 #[test]
 fn bad_inputs_are_one_line_errors() {
     let input = scratch("fit-bad", "nio_xas.csv");
