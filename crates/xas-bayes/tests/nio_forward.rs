@@ -138,3 +138,30 @@ fn joint_xas_xps_posterior_shares_the_hamiltonian_parameters() {
     assert_eq!(s.len(), 4);
     assert!((0..4).all(|i| s.energy(i, s.top()).is_finite()));
 }
+
+/// The linear background adds `bg0 + bg1 (x - x_ref)` to the spectrum and two named
+/// parameters with data-scaled priors.
+#[test]
+fn a_linear_background_adds_a_straight_line() {
+    let x: Vec<f64> = (0..101).map(|i| 850.0 + 0.2 * i as f64).collect();
+    let plain = NioCluster::new(Spectroscopy::Xas, ClusterParams::nio_seed_like()).unwrap();
+    let with_bg = NioCluster::new(Spectroscopy::Xas, ClusterParams::nio_seed_like())
+        .unwrap()
+        .with_linear_background(860.0)
+        .unwrap();
+    let names = with_bg.parameter_names();
+    assert_eq!(&names[8..], &["bg0_xas", "bg1_xas"]);
+    let theta = [4.7, 0.6, 2.2, 7.3, 8.5, 0.3, 5.0, 0.1];
+    let mut a = vec![0.0; x.len()];
+    plain.predict(&theta, &x, &mut a).unwrap();
+    let mut b = vec![0.0; x.len()];
+    let mut theta_bg = theta.to_vec();
+    theta_bg.extend([0.05, -0.002]);
+    with_bg.predict(&theta_bg, &x, &mut b).unwrap();
+    for ((a, b), e) in a.iter().zip(&b).zip(&x) {
+        assert!((b - a - (0.05 - 0.002 * (e - 860.0))).abs() < 1e-12);
+    }
+    let priors = with_bg.default_priors_for_data(&x, &b).unwrap();
+    assert_eq!(priors.len(), 10);
+    assert!(with_bg.with_linear_background(f64::NAN).is_err());
+}

@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use xas_bayes::models::nio::Spectroscopy;
 use xas_bayes::posterior::{DataSet, Noise};
 use xas_bayes::remc::RemcSettings;
-use xas_cli::fit::{FitRun, RunConfig};
+use xas_cli::fit::{FitRun, ModelOptions, RunConfig};
 use xas_cli::plot::{Figure, Panel, Series};
 
 /// Parameters compared between the fits, with the truth of the meta file.
@@ -60,7 +60,7 @@ fn fit(dir: &Path, data: Vec<(Spectroscopy, DataSet)>) {
         sweeps: 10_000,
         ..RemcSettings::default()
     };
-    let config = RunConfig::new(data, None, remc, 80).unwrap();
+    let config = RunConfig::new(data, None, remc, ModelOptions::default()).unwrap();
     let run = FitRun {
         dir,
         ext: "png",

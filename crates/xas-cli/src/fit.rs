@@ -86,6 +86,10 @@ pub struct FitArgs {
     /// diagonalisation; 80 steps are within 3e-5 of the maximum of the exact spectrum).
     #[arg(long, default_value_t = 80)]
     xps_lanczos: usize,
+    /// Background under each spectrum: none, or a straight line (parameters `bg0_T`,
+    /// `bg1_T` about the middle of the data's energy range).
+    #[arg(long, value_enum, default_value = "none")]
+    background: BackgroundArg,
     /// Reference values drawn on the corner plot, e.g. known true parameters:
     /// `Delta=4.7,10Dq=0.6`.
     #[arg(long, value_name = "NAME=VALUE,...")]
@@ -103,6 +107,34 @@ pub struct FitArgs {
     /// queue's wall-time limit; continue later with `--resume`.
     #[arg(long, value_name = "MINUTES")]
     time_limit: Option<f64>,
+}
+
+/// Background under the spectra.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackgroundArg {
+    /// No background.
+    None,
+    /// A straight line per spectrum.
+    Linear,
+}
+
+/// How the forward model of each spectrum is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelOptions {
+    /// Lanczos steps per start vector for the XPS final states (0: dense).
+    pub xps_lanczos: usize,
+    /// A straight-line background under each spectrum.
+    pub background: bool,
+}
+
+impl Default for ModelOptions {
+    /// 80 Lanczos steps (3e-5 of the maximum from the exact XPS), no background.
+    fn default() -> Self {
+        ModelOptions {
+            xps_lanczos: 80,
+            background: false,
+        }
+    }
 }
 
 /// Image format of the figures.
@@ -131,7 +163,7 @@ pub struct RunConfig {
     priors: Priors,
     /// Sampler settings.
     pub remc: RemcSettings,
-    xps_lanczos: usize,
+    options: ModelOptions,
     marks: Vec<(String, f64)>,
 }
 
@@ -225,26 +257,35 @@ fn read_data(path: &Path, y: &str, sigma: Option<&str>, kind: Spectroscopy) -> R
     Ok(DataSet::new(path.display().to_string(), x, values, noise)?)
 }
 
-/// The forward model of `kind`.
-fn model(kind: Spectroscopy, xps_lanczos: usize) -> Result<NioCluster> {
-    let m = NioCluster::new(kind, ClusterParams::nio_seed_like())?;
-    Ok(match (kind, xps_lanczos) {
-        (Spectroscopy::Xps, steps) if steps > 0 => m.with_xps_lanczos(steps)?,
-        _ => m,
-    })
+/// The forward model of the spectrum `data` of `kind` (a background's reference
+/// energy is the middle of the data's range).
+fn model(kind: Spectroscopy, data: &DataSet, options: &ModelOptions) -> Result<NioCluster> {
+    let mut m = NioCluster::new(kind, ClusterParams::nio_seed_like())?;
+    if kind == Spectroscopy::Xps && options.xps_lanczos > 0 {
+        m = m.with_xps_lanczos(options.xps_lanczos)?;
+    }
+    if options.background {
+        let (lo, hi) = data
+            .x
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &e| {
+                (a.min(e), b.max(e))
+            });
+        m = m.with_linear_background(0.5 * (lo + hi))?;
+    }
+    Ok(m)
 }
 
 /// Default priors of every spectrum (scale around the data's level) overridden by the
 /// TOML file, if any.
 fn priors(
     data: &[(Spectroscopy, DataSet)],
-    xps_lanczos: usize,
+    options: &ModelOptions,
     file: Option<&Path>,
 ) -> Result<Priors> {
     let mut all: Option<Priors> = None;
     for (kind, d) in data {
-        let m = model(*kind, xps_lanczos)?;
-        let mut p = m.default_priors(m.scale_guess(&d.x, &d.y)?)?;
+        let mut p = model(*kind, d, options)?.default_priors_for_data(&d.x, &d.y)?;
         if let Noise::GaussianParameter { name } = &d.noise {
             p = p.union(&Priors::new([(name.clone(), noise_prior(&d.y))])?)?;
         }
@@ -281,7 +322,7 @@ fn noise_prior(y: &[f64]) -> Prior {
 fn posterior(config: &RunConfig) -> Result<Joint> {
     let mut joint = Joint::new(config.priors.clone());
     for (kind, d) in &config.data {
-        joint.add(model(*kind, config.xps_lanczos)?, d.clone())?;
+        joint.add(model(*kind, d, &config.options)?, d.clone())?;
     }
     joint.check_all_used()?;
     Ok(joint)
@@ -306,7 +347,11 @@ fn new_config(args: &FitArgs) -> Result<RunConfig> {
         seed: args.seed,
         ..RemcSettings::default()
     };
-    let mut config = RunConfig::new(data, args.priors.as_deref(), remc, args.xps_lanczos)?;
+    let options = ModelOptions {
+        xps_lanczos: args.xps_lanczos,
+        background: args.background == BackgroundArg::Linear,
+    };
+    let mut config = RunConfig::new(data, args.priors.as_deref(), remc, options)?;
     config.model = args.model;
     config.marks = args
         .mark
@@ -318,8 +363,9 @@ fn new_config(args: &FitArgs) -> Result<RunConfig> {
 }
 
 impl RunConfig {
-    /// A NiO fit of `data` with the default priors (overridden by the TOML file
-    /// `priors`, if any) and the sampler `remc`, whose blocks are set here.
+    /// A NiO fit of `data` with the models built by `options`, the default priors
+    /// (overridden by the TOML file `priors`, if any) and the sampler `remc`, whose
+    /// blocks are set here.
     ///
     /// # Errors
     /// Bad priors or settings, or no data.
@@ -327,9 +373,9 @@ impl RunConfig {
         data: Vec<(Spectroscopy, DataSet)>,
         priors_file: Option<&Path>,
         mut remc: RemcSettings,
-        xps_lanczos: usize,
+        options: ModelOptions,
     ) -> Result<Self> {
-        let priors = priors(&data, xps_lanczos, priors_file)?;
+        let priors = priors(&data, &options, priors_file)?;
         // Every change of a Hamiltonian parameter costs a diagonalisation, and the
         // energy shifts follow the Hamiltonian along a narrow ridge of the posterior:
         // these move together; widths and scales (cheap, nearly independent) move one
@@ -343,7 +389,7 @@ impl RunConfig {
             data,
             priors,
             remc,
-            xps_lanczos,
+            options,
             marks: Vec::new(),
         })
     }

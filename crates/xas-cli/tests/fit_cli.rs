@@ -15,6 +15,11 @@ use xas_bayes::posterior::ForwardModel;
 /// The seed-like NiO XAS (HWHM 0.3 eV, scale 5) on 850..875 eV with a deterministic
 /// ripple of standard deviation about 0.02.
 fn write_xas(path: &Path) {
+    write_xas_on_line(path, [0.0, 0.0]);
+}
+
+/// [`write_xas`] on a straight line `b[0] + b[1] (E - 862.5 eV)`.
+fn write_xas_on_line(path: &Path, b: [f64; 2]) {
     let x: Vec<f64> = (0..126).map(|i| 850.0 + 0.2 * i as f64).collect();
     let model = NioCluster::new(Spectroscopy::Xas, ClusterParams::nio_seed_like()).unwrap();
     let mut y = vec![0.0; x.len()];
@@ -28,7 +33,11 @@ fn write_xas(path: &Path) {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-        text.push_str(&format!("{e},{}\n", v + 0.02 * 12f64.sqrt() * (u - 0.5)));
+        let line = b[0] + b[1] * (e - 862.5);
+        text.push_str(&format!(
+            "{e},{}\n",
+            v + line + 0.02 * 12f64.sqrt() * (u - 0.5)
+        ));
     }
     std::fs::write(path, text).unwrap();
 }
@@ -115,6 +124,31 @@ fn a_stopped_and_resumed_fit_equals_an_uninterrupted_one() {
     let read = |dir: &Path| std::fs::read_to_string(dir.join("samples.csv")).unwrap();
     assert_eq!(read(&whole).lines().count(), 61);
     assert!(read(&whole) == read(&parts), "resumed samples differ");
+}
+
+/// `--background linear` recovers a straight line under the spectrum.
+#[test]
+fn a_linear_background_is_recovered() {
+    let input = scratch("fit-background", "nio_xas.csv");
+    write_xas_on_line(&input, [0.05, 0.002]);
+    let out_dir = scratch("fit-background", "run");
+    let mut args = fit_args(s(&input), s(&out_dir));
+    let at = args.iter().position(|a| *a == "--replicas").unwrap();
+    args[at + 1] = "8";
+    let at = args.iter().position(|a| *a == "--sweeps").unwrap();
+    args[at + 1] = "400";
+    args.extend(["--background", "linear"]);
+    let v = json_of(&xas(&args));
+    for (name, truth) in [("bg0_xas", 0.05), ("bg1_xas", 0.002)] {
+        let p = v["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap();
+        let (mean, sd) = (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap());
+        assert!((mean - truth).abs() < 3.0 * sd, "{name} {mean} ± {sd}");
+    }
 }
 
 /// `--xas-sigma fit` samples the noise level as the parameter `sigma_xas`; the ripple of

@@ -7,9 +7,11 @@
 //!   `V_t2g = V/2` as in the seed-like model), `U_dd`, `U_dc` (core-hole potential
 //!   `U_pd`);
 //! * per spectrum: `Gamma_T` (Lorentzian HWHM), `scale_T` (intensity per unit stick
-//!   weight per eV), `shift_T` (energy offset added to the model axis).
+//!   weight per eV), `shift_T` (energy offset added to the model axis), and with
+//!   [`NioCluster::with_linear_background`] `bg0_T` (intensity at the reference energy)
+//!   and `bg1_T` (slope, intensity per eV).
 //!
-//! The prediction is `scale · Σ_f w_f L_Γ(x - shift - E_f)`. Sticks depend only on the
+//! The prediction is `scale · Σ_f w_f L_Γ(x - shift - E_f) [+ bg0 + bg1 (x - x_ref)]`. Sticks depend only on the
 //! five Hamiltonian parameters and are kept in a least-recently-used cache, so moves of
 //! `Gamma`, `scale` and `shift` cost a re-broadening, not a diagonalisation; the
 //! broadened profiles are cached too (keyed by the Hamiltonian parameters, `Gamma`,
@@ -104,6 +106,8 @@ pub struct NioCluster {
     states: InitialStates,
     /// Lanczos steps for the XPS final states; `None`: dense diagonalisation.
     xps_lanczos_steps: Option<usize>,
+    /// Reference energy `x_ref` (eV) of the linear background, if there is one.
+    background_ev: Option<f64>,
     names: Vec<String>,
     calculators: Mutex<Vec<Calculator>>,
     sticks: Mutex<Lru<[f64; 5], Sticks>>,
@@ -140,6 +144,7 @@ impl NioCluster {
                 ..InitialStates::default()
             },
             xps_lanczos_steps: None,
+            background_ev: None,
             names,
             calculators: Mutex::new(vec![first]),
             sticks: Mutex::new(Lru::new(STICK_CAPACITY)),
@@ -158,6 +163,52 @@ impl NioCluster {
         }
         self.xps_lanczos_steps = Some(steps);
         Ok(self)
+    }
+
+    /// Adds a straight-line background `bg0 + bg1 (x - reference_ev)` with the
+    /// parameters `bg0_T` and `bg1_T` (choose `reference_ev` inside the data, e.g. its
+    /// middle, so that the two are nearly independent).
+    ///
+    /// # Errors
+    /// A non-finite reference energy.
+    pub fn with_linear_background(mut self, reference_ev: f64) -> Result<Self> {
+        if !reference_ev.is_finite() {
+            return Err(Error::param(
+                "reference_ev",
+                format!("must be finite, got {reference_ev}"),
+            ));
+        }
+        if self.background_ev.is_none() {
+            let tag = self.kind.tag();
+            self.names
+                .extend([format!("bg0_{tag}"), format!("bg1_{tag}")]);
+        }
+        self.background_ev = Some(reference_ev);
+        Ok(self)
+    }
+
+    /// Default priors for the data `(x, y)`: [`NioCluster::default_priors`] with the
+    /// scale from [`NioCluster::scale_guess`], and for a background `bg0` N(0, 0.1 m)
+    /// and `bg1` N(0, 0.1 m / (x range)), `m` the largest |datum|.
+    ///
+    /// # Errors
+    /// As [`NioCluster::scale_guess`].
+    pub fn default_priors_for_data(&self, x: &[f64], y: &[f64]) -> Result<Priors> {
+        let priors = self.default_priors(self.scale_guess(x, y)?)?;
+        if self.background_ev.is_none() {
+            return Ok(priors);
+        }
+        let level = 0.1 * y.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let range = x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            - x.iter().copied().fold(f64::INFINITY, f64::min);
+        let tag = self.kind.tag();
+        priors.union(&Priors::new([
+            (format!("bg0_{tag}"), Prior::normal(0.0, level)),
+            (
+                format!("bg1_{tag}"),
+                Prior::normal(0.0, level / range.max(1e-9)),
+            ),
+        ])?)
     }
 
     /// Number of diagonalisations so far.
@@ -337,6 +388,12 @@ impl ForwardModel for NioCluster {
         let profile = self.profile(&h, gamma, shift, x)?;
         for (o, v) in out.iter_mut().zip(profile.iter()) {
             *o = scale * v;
+        }
+        if let Some(reference) = self.background_ev {
+            let (b0, b1) = (theta[8], theta[9]);
+            for (o, e) in out.iter_mut().zip(x) {
+                *o += b0 + b1 * (e - reference);
+            }
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use xas_bayes::posterior::{DataSet, ForwardModel, Noise};
 use xas_bayes::remc::RemcSettings;
 
 use super::Report;
-use crate::fit::{FitRun, RunConfig};
+use crate::fit::{FitRun, ModelOptions, RunConfig};
 
 /// True parameters: Delta, 10Dq, V, U_dd, U_dc (eV), Gamma (HWHM, eV), scale, shift.
 const TRUTH: [f64; 8] = [4.7, 0.6, 2.2, 7.3, 8.5, 0.3, 5.0, 0.0];
@@ -44,7 +44,13 @@ pub fn run(report: &mut Report) -> Result<()> {
         .zip(TRUTH)
         .map(|(n, v)| (n.clone(), v))
         .collect();
-    let config = RunConfig::new(vec![(Spectroscopy::Xas, data)], None, remc, 0)?.with_marks(marks);
+    let config = RunConfig::new(
+        vec![(Spectroscopy::Xas, data)],
+        None,
+        remc,
+        ModelOptions::default(),
+    )?
+    .with_marks(marks);
     let dir = report.file("")?;
     let run = FitRun {
         dir: &dir,
