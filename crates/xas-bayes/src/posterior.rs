@@ -366,23 +366,12 @@ impl Posterior for Joint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::polynomial::Polynomial;
     use crate::prior::Prior;
 
-    /// `f(x) = a + b x`.
-    struct Line;
-    impl ForwardModel for Line {
-        fn name(&self) -> &str {
-            "line"
-        }
-        fn parameter_names(&self) -> Vec<String> {
-            vec!["a".into(), "b".into()]
-        }
-        fn predict(&self, t: &[f64], x: &[f64], out: &mut [f64]) -> Result<()> {
-            for (o, x) in out.iter_mut().zip(x) {
-                *o = t[0] + t[1] * x;
-            }
-            Ok(())
-        }
+    /// `f(x) = c0 + c1 x`.
+    fn line() -> Polynomial {
+        Polynomial::new(1)
     }
 
     fn priors(names: &[&str]) -> Priors {
@@ -398,7 +387,7 @@ mod tests {
             Noise::Gaussian { sigma: 0.5 },
         )
         .unwrap();
-        let j = Joint::single(Line, d, priors(&["a", "b"])).unwrap();
+        let j = Joint::single(line(), d, priors(&["c0", "c1"])).unwrap();
         // residuals 0 and 0.5: 0.25/(2*0.25) + ln(2π 0.25)
         let expect = 0.5 + (2.0 * std::f64::consts::PI * 0.25).ln();
         assert!((j.energy(&[1.0, 1.0]).unwrap() - expect).abs() < 1e-14);
@@ -429,23 +418,27 @@ mod tests {
             Noise::GaussianPerPoint(vec![0.1]),
         )
         .unwrap();
-        let mut j = Joint::new(priors(&["a", "b"]));
-        j.add(Line, d1).unwrap().add(Line, d2).unwrap();
+        let mut j = Joint::new(priors(&["c0", "c1"]));
+        j.add(line(), d1).unwrap().add(line(), d2).unwrap();
         let t = [1.0, 0.5];
-        let sum = j.energy_of(0, &t).unwrap() + j.energy_of(1, &t).unwrap();
-        assert!((j.energy(&t).unwrap() - sum).abs() < 1e-14);
+        // d1: residuals 0 and 0.5 at sigma 1; d2: residual -2 at sigma 0.1.
+        let pi = std::f64::consts::PI;
+        let d1 = 0.125 + (2.0 * pi).ln();
+        let d2 = 200.0 + 0.5 * (2.0 * pi * 0.01).ln();
+        assert!((j.energy_of(0, &t).unwrap() - d1).abs() < 1e-13);
+        assert!((j.energy(&t).unwrap() - (d1 + d2)).abs() < 1e-12);
         assert_eq!(j.n_data(), 3);
     }
 
     #[test]
     fn mismatched_parameters_and_bad_data_are_named() {
         let d = DataSet::new("d", vec![0.0], vec![1.0], Noise::Gaussian { sigma: 1.0 }).unwrap();
-        let e = Joint::single(Line, d.clone(), priors(&["a", "c"]))
+        let e = Joint::single(line(), d.clone(), priors(&["c0", "c"]))
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("`b`") && e.contains("line"), "{e}");
-        let e = Joint::single(Line, d, priors(&["a", "b", "c"]))
+        assert!(e.contains("`c1`") && e.contains("polynomial"), "{e}");
+        let e = Joint::single(line(), d, priors(&["c0", "c1", "c"]))
             .err()
             .unwrap()
             .to_string();

@@ -330,10 +330,13 @@ mod tests {
             "{d} vs {}",
             normal_shift_l1(1.0)
         );
-        assert!(kde_l1_distance(&a, &a).unwrap() < 1e-12);
+        assert_eq!(kde_l1_distance(&a, &a).unwrap(), 0.0);
         // Accumulating draws of one distribution converge; the step is reported.
         let steps: Vec<Vec<f64>> = a.chunks(200).map(<[f64]>::to_vec).collect();
         let at = kde_converged_at(&steps, 0.05).unwrap().unwrap();
-        assert!((2..=20).contains(&at), "{at}");
+        let upto = |s: usize| steps[..s].concat();
+        let change = |s: usize| kde_l1_distance(&upto(s), &upto(s - 1)).unwrap();
+        assert!(change(at) <= 0.05, "step {at}: {}", change(at));
+        assert!((2..at).all(|s| change(s) > 0.05), "{at} is not the first");
     }
 }

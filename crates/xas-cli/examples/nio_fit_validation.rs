@@ -109,12 +109,15 @@ fn main() {
     fit(&runs.join("joint"), vec![xas, xps]);
 
     // The seed's table: F of each fit and of the sum.
-    let summary = |run: &str| -> serde_json::Value {
-        let text = std::fs::read_to_string(runs.join(run).join("summary.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
-    };
+    let summaries: std::collections::BTreeMap<&str, serde_json::Value> = ["xas", "xps", "joint"]
+        .into_iter()
+        .map(|run| {
+            let text = std::fs::read_to_string(runs.join(run).join("summary.json")).unwrap();
+            (run, serde_json::from_str(&text).unwrap())
+        })
+        .collect();
     let f = |run: &str, est: &str| {
-        let s = summary(run);
+        let s = &summaries[run];
         (
             s["free_energy"][est]["value"].as_f64().unwrap(),
             s["free_energy"][est]["error"].as_f64().unwrap(),
@@ -153,8 +156,7 @@ fn main() {
         let mut cells = Vec::new();
         let mut traces = Vec::new();
         for run in ["xas", "xps", "joint"] {
-            let s = summary(run);
-            let p = s["parameters"]
+            let p = summaries[run]["parameters"]
                 .as_array()
                 .unwrap()
                 .iter()

@@ -10,7 +10,7 @@ use serde_json::json;
 use xas_bayes::evidence::Bootstrap;
 use xas_bayes::models::deconvolution::{self, DeconvolutionSettings, PeakFit};
 use xas_bayes::models::peaks::Shape;
-use xas_bayes::remc::{Phase, Progress, RemcSettings};
+use xas_bayes::remc::{Progress, RemcSettings};
 use xas_core::io::write_atomic;
 
 use crate::load::{ColumnArgs, read_spectra};
@@ -99,11 +99,7 @@ fn progress_printer(quiet: bool) -> impl FnMut(usize, &Progress) -> ControlFlow<
     move |k, p| {
         let tenth = (p.total / 10).max(1);
         if !quiet && (p.sweep % tenth == 0 || p.sweep == p.total) {
-            let phase = if p.phase == Phase::BurnIn {
-                "burn-in"
-            } else {
-                "sampling"
-            };
+            let phase = p.phase.label();
             eprintln!(
                 "K = {k}: sweep {}/{} ({phase}), acceptance {:.2}, swaps {:.2}",
                 p.sweep, p.total, p.acceptance, p.swap_rate

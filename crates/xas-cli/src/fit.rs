@@ -24,10 +24,11 @@ use xas_bayes::evidence::{self, Bootstrap, FreeEnergy};
 use xas_bayes::models::nio::{HAMILTONIAN, NioCluster, Spectroscopy};
 use xas_bayes::posterior::{DataSet, Joint, Noise, Posterior};
 use xas_bayes::prior::{Prior, Priors};
-use xas_bayes::remc::{Phase, Progress, Remc, RemcSettings, RunStatus};
+use xas_bayes::remc::{Progress, Remc, RemcSettings, RunStatus};
 use xas_core::io::{ColumnSelector, ReadOptions, write_atomic};
 
 use crate::corner::{CornerAxis, CornerPlot};
+use crate::load::selector;
 use crate::plot::{Figure, Panel, Series};
 
 /// Minimum wall time between checkpoints.
@@ -202,21 +203,14 @@ fn parse_marks(text: &str) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
-fn column(text: &str) -> ColumnSelector {
-    text.parse::<usize>().map_or_else(
-        |_| ColumnSelector::Name(text.to_string()),
-        ColumnSelector::Index,
-    )
-}
-
-/// Reads column `y` of `path` against its first column.
-fn read_column(path: &Path, y: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Column `y` against the first column of the file `path`, whose contents are `bytes`.
+fn read_column(path: &Path, bytes: &[u8], y: &str) -> Result<(Vec<f64>, Vec<f64>)> {
     let options = ReadOptions {
+        format: Some(xas_core::io::detect_format(path, bytes)?),
         x_column: Some(ColumnSelector::Index(0)),
-        y_column: Some(column(y)),
-        ..ReadOptions::default()
+        y_column: Some(selector(y)),
     };
-    let spectra = xas_core::io::read_file_with(path, &options)
+    let spectra = xas_core::io::read_bytes(bytes, path, &options)
         .with_context(|| format!("reading {}", path.display()))?;
     let Some(s) = spectra.into_iter().next() else {
         bail!("{}: no spectrum in the file", path.display());
@@ -226,7 +220,8 @@ fn read_column(path: &Path, y: &str) -> Result<(Vec<f64>, Vec<f64>)> {
 
 /// The data set of `path` with the noise given by `sigma` (`--xas-sigma`, ...).
 fn read_data(path: &Path, y: &str, sigma: Option<&str>, kind: Spectroscopy) -> Result<DataSet> {
-    let (x, values) = read_column(path, y)?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (x, values) = read_column(path, &bytes, y)?;
     let flag = format!("--{}-sigma", kind.tag());
     let noise = match sigma {
         None => bail!(
@@ -238,7 +233,7 @@ fn read_data(path: &Path, y: &str, sigma: Option<&str>, kind: Spectroscopy) -> R
         },
         Some(text) => match text.strip_prefix("col:") {
             Some(col) => {
-                let (xs, s) = read_column(path, col)?;
+                let (xs, s) = read_column(path, &bytes, col)?;
                 if xs != x {
                     bail!(
                         "{}: the sigma column {col} does not share the energy axis",
@@ -265,12 +260,7 @@ fn model(kind: Spectroscopy, data: &DataSet, options: &ModelOptions) -> Result<N
         m = m.with_xps_lanczos(options.xps_lanczos)?;
     }
     if options.background {
-        let (lo, hi) = data
-            .x
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &e| {
-                (a.min(e), b.max(e))
-            });
+        let (lo, hi) = xas_core::grid::min_max(&data.x);
         m = m.with_linear_background(0.5 * (lo + hi))?;
     }
     Ok(m)
@@ -351,15 +341,9 @@ fn new_config(args: &FitArgs) -> Result<RunConfig> {
         xps_lanczos: args.xps_lanczos,
         background: args.background == BackgroundArg::Linear,
     };
-    let mut config = RunConfig::new(data, args.priors.as_deref(), remc, options)?;
-    config.model = args.model;
-    config.marks = args
-        .mark
-        .as_deref()
-        .map(parse_marks)
-        .transpose()?
-        .unwrap_or_default();
-    Ok(config)
+    let marks = args.mark.as_deref().map(parse_marks).transpose()?;
+    Ok(RunConfig::new(data, args.priors.as_deref(), remc, options)?
+        .with_marks(marks.unwrap_or_default()))
 }
 
 impl RunConfig {
@@ -418,11 +402,7 @@ impl ProgressLine {
         let done = (p.sweep - first) as f64;
         let left = (p.total - p.sweep) as f64;
         let eta = self.start.elapsed().as_secs_f64() * left / done.max(1.0);
-        let phase = if p.phase == Phase::BurnIn {
-            "burn-in"
-        } else {
-            "sampling"
-        };
+        let phase = p.phase.label();
         eprintln!(
             "sweep {}/{} ({phase}), acceptance {:.2}, swaps {:.2}, top E {:.1}, {:.0} s left",
             p.sweep, p.total, p.acceptance, p.swap_rate, p.top_energy, eta
@@ -469,26 +449,26 @@ fn run_checkpointed(
 /// Unreadable or invalid data, priors or settings; a failed model evaluation; a
 /// failed write.
 pub fn run(args: &FitArgs, json: bool) -> Result<()> {
-    let (dir, config, sampler) = match (&args.out, &args.resume) {
-        (Some(dir), None) => {
-            let config = new_config(args)?;
-            FitRun {
-                dir,
-                ext: "",
-                quiet: true,
-            }
-            .start(&config)?;
-            (dir.clone(), config, None)
-        }
-        (None, Some(dir)) => {
-            let text = std::fs::read_to_string(dir.join("run.json"))
-                .with_context(|| format!("{}: not a run folder (no run.json)", dir.display()))?;
-            let config: RunConfig = serde_json::from_str(&text)
-                .with_context(|| format!("{}: bad run.json", dir.display()))?;
-            let sampler = Remc::load_checkpoint(&dir.join("checkpoint.json"))?;
-            (dir.clone(), config, Some(sampler))
-        }
+    let dir = match (&args.out, &args.resume) {
+        (Some(dir), None) | (None, Some(dir)) => dir,
         _ => bail!("give -o DIR for a new run or --resume DIR to continue one"),
+    };
+    let run = FitRun {
+        dir,
+        ext: args.plot_format.extension(),
+        quiet: json,
+    };
+    let (config, sampler) = if args.resume.is_some() {
+        let text = std::fs::read_to_string(dir.join("run.json"))
+            .with_context(|| format!("{}: not a run folder (no run.json)", dir.display()))?;
+        let config: RunConfig = serde_json::from_str(&text)
+            .with_context(|| format!("{}: bad run.json", dir.display()))?;
+        let sampler = Remc::load_checkpoint(&dir.join("checkpoint.json"))?;
+        (config, Some(sampler))
+    } else {
+        let config = new_config(args)?;
+        run.start(&config)?;
+        (config, None)
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -502,11 +482,6 @@ pub fn run(args: &FitArgs, json: bool) -> Result<()> {
         }
         Some(m) => bail!("--time-limit must be a number of minutes >= 0, got {m}"),
         None => None,
-    };
-    let run = FitRun {
-        dir: &dir,
-        ext: args.plot_format.extension(),
-        quiet: json,
     };
     let Some(report) = run.execute(&config, sampler, (&stop, deadline))? else {
         return Ok(());

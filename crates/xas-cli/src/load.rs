@@ -18,7 +18,8 @@ pub struct ColumnArgs {
     pub y_column: Option<String>,
 }
 
-fn selector(text: &str) -> ColumnSelector {
+/// A column given by name or zero-based index.
+pub fn selector(text: &str) -> ColumnSelector {
     text.parse::<usize>().map_or_else(
         |_| ColumnSelector::Name(text.to_string()),
         ColumnSelector::Index,

@@ -199,8 +199,8 @@ fn bad_inputs_are_one_line_errors() {
     let (input, out_dir) = (s(&input), s(&out_dir));
     let cases: [(&[&str], &str); 7] = [
         (&["--xas", input], "--xas-sigma"),
-        (&["--xas", input, "--xas-sigma", "0"], "sigma"),
-        (&["--xas", input, "--xas-sigma", "col:9"], "9"),
+        (&["--xas", input, "--xas-sigma", "0"], "sigma must be > 0"),
+        (&["--xas", input, "--xas-sigma", "col:9"], "column index 9"),
         (
             &[
                 "--xas",

@@ -170,7 +170,7 @@ pub(crate) fn check_values(name: &str, values: &[f64], expected_len: usize) -> R
 }
 
 /// Smallest and largest of `values` (`(inf, -inf)` when empty).
-pub(crate) fn min_max(values: &[f64]) -> (f64, f64) {
+pub fn min_max(values: &[f64]) -> (f64, f64) {
     values
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {

@@ -93,11 +93,7 @@ fn fit_one(
     let (noise, beta_max) = match settings.sigma {
         Some(sigma) => (Noise::Gaussian { sigma }, 1.0),
         None => {
-            let (lo, hi) = y
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                    (a.min(v), b.max(v))
-                });
+            let (lo, hi) = xas_core::grid::min_max(y);
             let sigma_min = SIGMA_MIN_RELATIVE * (hi - lo);
             (Noise::Estimated, 1.0 / (sigma_min * sigma_min))
         }

@@ -199,8 +199,8 @@ impl NioCluster {
             return Ok(priors);
         }
         let level = 0.1 * y.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        let range = x.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-            - x.iter().copied().fold(f64::INFINITY, f64::min);
+        let (lo, hi) = xas_core::grid::min_max(x);
+        let range = hi - lo;
         let tag = self.kind.tag();
         priors.union(&Priors::new([
             (format!("bg0_{tag}"), Prior::normal(0.0, level)),

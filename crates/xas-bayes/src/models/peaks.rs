@@ -71,11 +71,7 @@ impl Peaks {
     /// the range `R`), mixing `Uniform(0, 1)`. For `x` in `[0, 3]` and heights of order
     /// one these are close to the priors of the originating study.
     pub fn default_priors(&self, x: &[f64], y: &[f64]) -> Result<Priors> {
-        let (lo, hi) = x
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
+        let (lo, hi) = xas_core::grid::min_max(x);
         let y_max = y.iter().fold(f64::NEG_INFINITY, |a, &v| a.max(v));
         if hi <= lo || y_max.is_nan() || y_max <= 0.0 {
             return Err(Error::data(

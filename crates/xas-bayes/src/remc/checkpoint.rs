@@ -12,11 +12,9 @@ impl Remc {
     /// Writes the sampler state to `path` (a temporary file in the same folder, then
     /// renamed, so a crash never leaves half a checkpoint).
     pub fn save_checkpoint(&self, path: &Path) -> Result<()> {
-        let io = |e: std::io::Error| Error::Checkpoint(format!("{}: {e}", path.display()));
         let text = serde_json::to_string(self).map_err(|e| Error::Checkpoint(e.to_string()))?;
-        let tmp = path.with_extension("json.partial");
-        std::fs::write(&tmp, text).map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        xas_core::io::write_atomic(path, text.as_bytes())
+            .map_err(|e| Error::Checkpoint(format!("{}: {e}", path.display())))
     }
 
     /// Reads a sampler state written by [`Remc::save_checkpoint`].

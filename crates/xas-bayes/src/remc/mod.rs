@@ -216,6 +216,17 @@ pub enum Phase {
     Done,
 }
 
+impl Phase {
+    /// `burn-in`, `sampling` or `done`, for progress lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::BurnIn => "burn-in",
+            Phase::Sampling => "sampling",
+            Phase::Done => "done",
+        }
+    }
+}
+
 /// What the observer sees after each sweep.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
