@@ -14,7 +14,7 @@ use xas_bayes::evidence::Bootstrap;
 use xas_bayes::models::deconvolution::{
     BENCHMARK_CENTRES, DeconvolutionSettings, best, deconvolve, three_peak_benchmark,
 };
-use xas_bayes::models::peaks::Shape;
+use xas_bayes::models::peaks::{Background, Shape};
 use xas_bayes::remc::RemcSettings;
 
 const SIGMA: f64 = 0.1;
@@ -24,6 +24,7 @@ fn free_energy_selects_three_peaks_and_the_noise_level() {
     let (x, y) = three_peak_benchmark(SIGMA, 2012);
     let settings = DeconvolutionSettings {
         shape: Shape::Gaussian,
+        background: Background::None,
         peaks: vec![1, 2, 3, 4],
         sigma: None,
         remc: RemcSettings {
@@ -79,6 +80,82 @@ fn free_energy_selects_three_peaks_and_the_noise_level() {
             c.name,
             c.mean,
             c.sd
+        );
+    }
+}
+
+/// The benchmark's three peaks on a sloping background `0.5 + 0.3 (x - 1.5)`, with the
+/// noise level known: the free energy prefers a linear background to none or a
+/// constant, still selects three peaks, and the background is recovered.
+#[test]
+fn free_energy_selects_a_linear_background_and_recovers_it() {
+    let (b0, b1) = (0.5, 0.3);
+    let (x, mut y) = three_peak_benchmark(SIGMA, 77);
+    for (yi, xi) in y.iter_mut().zip(&x) {
+        *yi += b0 + b1 * (xi - 1.5);
+    }
+    let fit = |background: Background, peaks: Vec<usize>| {
+        let settings = DeconvolutionSettings {
+            shape: Shape::Gaussian,
+            background,
+            peaks,
+            sigma: Some(SIGMA),
+            remc: RemcSettings {
+                replicas: 24,
+                burn_in: 1500,
+                sweeps: 3000,
+                seed: 5,
+                ..RemcSettings::default()
+            },
+            bootstrap: Bootstrap {
+                replicates: 20,
+                ..Bootstrap::default()
+            },
+        };
+        deconvolve("sloped", &x, &y, &settings, &mut |_, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap()
+    };
+    let linear = fit(Background::Linear, vec![2, 3, 4]);
+    let constant = fit(Background::Constant, vec![3]);
+    let none = fit(Background::None, vec![3]);
+    let report = |label: &str, fits: &[xas_bayes::models::deconvolution::PeakFit]| {
+        for f in fits {
+            eprintln!(
+                "{label}, K = {}: F = {:.2} ± {:.2} (WHAM {:.2})",
+                f.n_peaks, f.free_energy, f.error, f.free_energy_wham
+            );
+        }
+    };
+    report("linear", &linear);
+    report("constant", &constant);
+    report("none", &none);
+    let chosen = best(&linear).unwrap();
+    assert_eq!(chosen.n_peaks, 3);
+    // With the right background, three peaks beat four by the Occam factor: F(4) is
+    // larger, though by less than F(2) (which misses a peak).
+    assert!(linear[0].free_energy - linear[1].free_energy > 10.0);
+    assert!(linear[2].free_energy > linear[1].free_energy);
+    // The slope is 0.3 over a range of 3: a constant misses 0.45 at the ends, far
+    // beyond sigma = 0.1 on 301 points, and without a background the three peaks must
+    // carry the whole offset. (Both misfits are multimodal, so their F is only rough.)
+    for wrong in [&constant[0], &none[0]] {
+        assert!(
+            wrong.free_energy - chosen.free_energy > 100.0,
+            "{:?}",
+            wrong.background
+        );
+    }
+    assert_eq!(chosen.x_ref, 1.5);
+    for (name, truth) in [("bg0", b0), ("bg1", b1)] {
+        let p = chosen.parameters.iter().find(|p| p.name == name).unwrap();
+        eprintln!("{name}: {:.4} ± {:.4} (true {truth})", p.mean, p.sd);
+        assert!(
+            (p.mean - truth).abs() < 3.0 * p.sd && p.sd < 0.05,
+            "{name}: {} ± {} vs {truth}",
+            p.mean,
+            p.sd
         );
     }
 }

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use xas_bayes::evidence::Bootstrap;
 use xas_bayes::models::deconvolution::{self, DeconvolutionSettings, PeakFit};
-use xas_bayes::models::peaks::Shape;
+use xas_bayes::models::peaks::{Background, Shape};
 use xas_bayes::remc::{Progress, RemcSettings};
 use xas_core::io::write_atomic;
 
@@ -37,6 +37,27 @@ impl From<ShapeArg> for Shape {
     }
 }
 
+/// Background on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BackgroundArg {
+    /// Peaks alone.
+    None,
+    /// A constant level `bg0`.
+    Constant,
+    /// A straight line `bg0 + bg1 (x - x_mid)` about the middle of the data.
+    Linear,
+}
+
+impl From<BackgroundArg> for Background {
+    fn from(b: BackgroundArg) -> Background {
+        match b {
+            BackgroundArg::None => Background::None,
+            BackgroundArg::Constant => Background::Constant,
+            BackgroundArg::Linear => Background::Linear,
+        }
+    }
+}
+
 /// Arguments of `xas deconvolve`.
 #[derive(Debug, Args)]
 pub struct DeconvolveArgs {
@@ -49,6 +70,9 @@ pub struct DeconvolveArgs {
     /// Peak shape.
     #[arg(long, value_enum, default_value = "gauss")]
     shape: ShapeArg,
+    /// Background under the peaks (compare choices by their free energies).
+    #[arg(long, value_enum, default_value = "none")]
+    background: BackgroundArg,
     /// Known noise standard deviation (intensity units); estimated from the free energy
     /// when omitted.
     #[arg(long)]
@@ -125,6 +149,7 @@ pub fn run(args: &DeconvolveArgs, json: bool) -> Result<()> {
     }
     let settings = DeconvolutionSettings {
         shape: args.shape.into(),
+        background: args.background.into(),
         peaks: parse_peaks(&args.peaks)?,
         sigma: args.sigma,
         remc: RemcSettings {
@@ -141,7 +166,7 @@ pub fn run(args: &DeconvolveArgs, json: bool) -> Result<()> {
     let fits = deconvolution::deconvolve(&name, x, y, &settings, &mut progress_printer(json))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let best = write_outputs(&args.out, x, y, &fits, settings.shape)?;
+    let best = write_outputs(&args.out, x, y, &fits)?;
     if json {
         println!(
             "{}",
@@ -175,18 +200,12 @@ fn summary_json(fits: &[PeakFit], best: usize) -> serde_json::Value {
     json!({ "selected_peaks": best, "fits": fits })
 }
 
-/// Writes `model_selection.csv`, `summary.json`, `fit.svg` (data, best fit, peaks and
-/// residual) and `free_energy.svg` (F against K) into `dir`; returns the selected K.
+/// Writes `model_selection.csv`, `summary.json`, `fit.svg` (data, best fit, peaks,
+/// background and residual) and `free_energy.svg` (F against K) into `dir`; returns the selected K.
 ///
 /// # Errors
 /// No fits, or a failed write.
-pub fn write_outputs(
-    dir: &Path,
-    x: &[f64],
-    y: &[f64],
-    fits: &[PeakFit],
-    shape: Shape,
-) -> Result<usize> {
+pub fn write_outputs(dir: &Path, x: &[f64], y: &[f64], fits: &[PeakFit]) -> Result<usize> {
     let Some(best) = deconvolution::best(fits) else {
         bail!("no fits to report");
     };
@@ -203,18 +222,24 @@ pub fn write_outputs(
     let summary = serde_json::to_string_pretty(&summary_json(fits, best.n_peaks))?;
     write_atomic(&dir.join("summary.json"), summary.as_bytes())?;
 
-    let (total, peaks) = deconvolution::components(best, shape, x)?;
-    let residual: Vec<f64> = y.iter().zip(&total).map(|(a, b)| a - b).collect();
+    let parts = deconvolution::components(best, x)?;
+    let residual: Vec<f64> = y.iter().zip(&parts.total).map(|(a, b)| a - b).collect();
     let mut series = vec![
         Series::line("data", x, y),
-        Series::dashed(format!("fit, K = {}", best.n_peaks), x, &total),
+        Series::dashed(format!("fit, K = {}", best.n_peaks), x, &parts.total),
     ];
-    series.extend(
-        peaks
+    // Peaks are drawn on the background so that they sit under the data.
+    series.extend(parts.peaks.iter().enumerate().map(|(i, p)| {
+        let on_background: Vec<f64> = p
             .iter()
-            .enumerate()
-            .map(|(i, p)| Series::dashed(format!("peak {}", i + 1), x, p)),
-    );
+            .zip(&parts.background)
+            .map(|(a, b)| a + b)
+            .collect();
+        Series::dashed(format!("peak {}", i + 1), x, &on_background)
+    }));
+    if best.background != Background::None {
+        series.push(Series::dashed("background", x, &parts.background));
+    }
     let fit = Figure {
         panels: vec![
             Panel {

@@ -90,3 +90,55 @@ fn bad_arguments_are_one_line_errors() {
         assert_one_line_error(&xas(&all), needle);
     }
 }
+
+/// `--background linear`: two peaks on the line `0.2 + 0.1 (x - 1.5)` give the line's
+/// level and slope back, and the background is part of the summary.
+#[test]
+fn a_linear_background_is_fitted_under_the_peaks() {
+    let plain = scratch("deconvolve-background", "two_peaks.csv");
+    write_two_peaks(&plain);
+    let text = std::fs::read_to_string(&plain).unwrap();
+    let mut sloped = String::from("x,y\n");
+    for line in text.lines().skip(1) {
+        let (x, y) = line.split_once(',').unwrap();
+        let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+        sloped.push_str(&format!("{x},{}\n", y + 0.2 + 0.1 * (x - 1.5)));
+    }
+    let input = scratch("deconvolve-background", "sloped.csv");
+    std::fs::write(&input, sloped).unwrap();
+    let out_dir = scratch("deconvolve-background", "run");
+    let v = json_of(&xas(&[
+        "--json",
+        "deconvolve",
+        "--input",
+        s(&input),
+        "--peaks",
+        "2",
+        "--background",
+        "linear",
+        "--replicas",
+        "24",
+        "--burn-in",
+        "500",
+        "--sweeps",
+        "1000",
+        "-o",
+        s(&out_dir),
+    ]));
+    let fit = &v["fits"][0];
+    assert_eq!(fit["background"], "linear", "{v}");
+    assert_eq!(fit["x_ref"].as_f64().unwrap(), 1.5);
+    for (name, truth) in [("bg0", 0.2), ("bg1", 0.1)] {
+        let p = fit["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap();
+        let (mean, sd) = (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap());
+        assert!(
+            (mean - truth).abs() < 3.0 * sd && sd < 0.01,
+            "{name}: {mean} ± {sd}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
-use super::peaks::{Peaks, Shape};
+use super::peaks::{Background, Peaks, Shape};
 use crate::diagnostics::{ParameterSummary, summarize};
 use crate::evidence::{self, Bootstrap};
 use crate::noise;
@@ -27,6 +27,9 @@ const SIGMA_MIN_RELATIVE: f64 = 1e-3;
 pub struct DeconvolutionSettings {
     /// Peak shape.
     pub shape: Shape,
+    /// Background under the peaks (a linear one is taken about the middle of the data).
+    #[serde(default)]
+    pub background: Background,
     /// Numbers of peaks to compare.
     pub peaks: Vec<usize>,
     /// Known noise standard deviation, or `None` to estimate it from `F`.
@@ -42,6 +45,12 @@ pub struct DeconvolutionSettings {
 pub struct PeakFit {
     /// Number of peaks `K`.
     pub n_peaks: usize,
+    /// Peak shape.
+    pub shape: Shape,
+    /// Background under the peaks.
+    pub background: Background,
+    /// Reference abscissa `x_ref` of a linear background `b0 + b1 (x - x_ref)`.
+    pub x_ref: f64,
     /// Bayes free energy `F(K)` by stepping-stone (nats; at `σ̂` when estimated).
     pub free_energy: f64,
     /// Its bootstrap error.
@@ -88,7 +97,8 @@ fn fit_one(
     settings: &DeconvolutionSettings,
     observer: &mut dyn FnMut(usize, &Progress) -> ControlFlow<()>,
 ) -> Result<PeakFit> {
-    let model = Peaks::new(k, settings.shape)?;
+    let x_ref = Peaks::middle(x);
+    let model = Peaks::new(k, settings.shape)?.with_background(settings.background, x_ref);
     let priors = model.default_priors(x, y)?;
     let (noise, beta_max) = match settings.sigma {
         Some(sigma) => (Noise::Gaussian { sigma }, 1.0),
@@ -141,6 +151,9 @@ fn fit_one(
     let map = parameters.iter().map(|p| p.map).collect();
     Ok(PeakFit {
         n_peaks: k,
+        shape: settings.shape,
+        background: settings.background,
+        x_ref,
         free_energy,
         error,
         free_energy_wham,
@@ -189,20 +202,44 @@ pub fn best(fits: &[PeakFit]) -> Option<&PeakFit> {
         .min_by(|a, b| a.free_energy.total_cmp(&b.free_energy))
 }
 
-/// The model curve and each peak of `fit` at `x`.
-pub fn components(fit: &PeakFit, shape: Shape, x: &[f64]) -> Result<(Vec<f64>, Vec<Vec<f64>>)> {
-    let all = Peaks::new(fit.n_peaks, shape)?;
-    let stride = fit.map.len() / fit.n_peaks;
+/// The model curve, each peak and the background of `fit` at `x`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Components {
+    /// The whole model: peaks plus background.
+    pub total: Vec<f64>,
+    /// Each peak alone.
+    pub peaks: Vec<Vec<f64>>,
+    /// The background alone (zeros without one).
+    pub background: Vec<f64>,
+}
+
+/// The model curve, each peak and the background of the highest-posterior sample of
+/// `fit` at `x`.
+///
+/// # Errors
+/// A fit whose parameter vector does not match its number of peaks and background.
+pub fn components(fit: &PeakFit, x: &[f64]) -> Result<Components> {
+    let all = Peaks::new(fit.n_peaks, fit.shape)?.with_background(fit.background, fit.x_ref);
     let mut total = vec![0.0; x.len()];
     all.predict(&fit.map, x, &mut total)?;
-    let one = Peaks::new(1, shape)?;
-    let peaks = fit
-        .map
+    let one = Peaks::new(1, fit.shape)?;
+    let stride = one.parameter_names().len();
+    let (peak_params, _) = fit.map.split_at(fit.n_peaks * stride);
+    let peaks: Vec<Vec<f64>> = peak_params
         .chunks_exact(stride)
         .map(|p| {
             let mut out = vec![0.0; x.len()];
             one.predict(p, x, &mut out).map(|()| out)
         })
         .collect::<Result<_>>()?;
-    Ok((total, peaks))
+    let background = total
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t - peaks.iter().map(|p| p[i]).sum::<f64>())
+        .collect();
+    Ok(Components {
+        total,
+        peaks,
+        background,
+    })
 }

@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde_json::json;
 use xas_bayes::evidence::Bootstrap;
 use xas_bayes::models::deconvolution::{DeconvolutionSettings, deconvolve, three_peak_benchmark};
-use xas_bayes::models::peaks::Shape;
+use xas_bayes::models::peaks::{Background, Shape};
 use xas_bayes::remc::RemcSettings;
 
 use super::Report;
@@ -23,6 +23,7 @@ pub fn run(report: &mut Report) -> Result<()> {
     let (x, y) = three_peak_benchmark(SIGMA, 2012);
     let settings = DeconvolutionSettings {
         shape: Shape::Gaussian,
+        background: Background::None,
         peaks: vec![1, 2, 3, 4],
         sigma: None,
         remc: RemcSettings {
@@ -42,7 +43,7 @@ pub fn run(report: &mut Report) -> Result<()> {
         ControlFlow::Continue(())
     })?;
     let seconds = t.elapsed().as_secs_f64();
-    let best = write_outputs(&report.file("")?, &x, &y, &fits, Shape::Gaussian)?;
+    let best = write_outputs(&report.file("")?, &x, &y, &fits)?;
     let sigma_hat = fits
         .iter()
         .find(|f| f.n_peaks == best)
