@@ -1,0 +1,12 @@
+//! # xrd-rietveld
+//!
+//! Powder X-ray diffraction: crystal structures with space-group symmetry read from CIF
+//! files ([`cif`], [`structure`]), reflections and structure factors ([`reflections`],
+//! [`structure_factor`]) with Waasmaier-Kirfel form factors and Chantler anomalous terms
+//! ([`form_factor`]).
+
+pub mod cif;
+pub mod error;
+pub mod symmetry;
+
+pub use error::{Error, Result};
