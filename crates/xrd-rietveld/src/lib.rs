@@ -7,6 +7,9 @@
 
 pub mod cif;
 pub mod error;
+pub mod form_factor;
+pub mod lattice;
+pub mod structure;
 pub mod symmetry;
 
 pub use error::{Error, Result};
