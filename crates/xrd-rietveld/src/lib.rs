@@ -9,7 +9,9 @@ pub mod cif;
 pub mod error;
 pub mod form_factor;
 pub mod lattice;
+pub mod reflections;
 pub mod structure;
+pub mod structure_factor;
 pub mod symmetry;
 
 pub use error::{Error, Result};

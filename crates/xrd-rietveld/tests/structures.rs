@@ -86,3 +86,29 @@ fn symbol_only_and_bad_cifs() {
         );
     }
 }
+
+/// PbSO4 at Cu Kα1 (non-zero f''): |F|² is the same for every Laue-equivalent reflection,
+/// and the reflections the symmetry rules call absent sum to zero.
+#[test]
+fn pbso4_structure_factors_respect_the_symmetry() {
+    use xrd_rietveld::form_factor::line_wavelength;
+    use xrd_rietveld::reflections::generate;
+    use xrd_rietveld::structure_factor::StructureFactors;
+    let c = &Crystal::read_cif(&data("PbSO4-Wyckoff.cif")).unwrap()[0];
+    let sf = StructureFactors::new(c, line_wavelength("Cu Ka1").unwrap()).unwrap();
+    assert!(sf.sites()[0].f_double_prime > 8.0);
+    let refl = generate(&c.cell, &c.group, 1.5).unwrap();
+    assert!(refl.len() > 50);
+    for r in &refl {
+        let f2 = sf.f_squared(r.hkl, r.d);
+        for h in c.group.equivalent_reflections(r.hkl) {
+            let g2 = sf.f_squared(h, r.d);
+            assert!((g2 - f2).abs() <= 1e-9 * f2.max(1.0), "{:?} vs {h:?}", r.hkl);
+        }
+    }
+    for hkl in [[0, 1, 2], [1, 1, 0], [0, 0, 1], [3, 0, 0], [0, 3, 0]] {
+        assert!(c.group.is_absent(hkl));
+        let (re, im) = sf.f(hkl, c.cell.d_spacing(hkl));
+        assert!(re.abs() < 1e-9 && im.abs() < 1e-9, "{hkl:?}: {re} {im}");
+    }
+}
