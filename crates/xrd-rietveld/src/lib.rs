@@ -8,7 +8,9 @@
 pub mod cif;
 pub mod error;
 pub mod form_factor;
+pub mod instrument;
 pub mod lattice;
+pub mod pattern;
 pub mod reflections;
 pub mod structure;
 pub mod structure_factor;

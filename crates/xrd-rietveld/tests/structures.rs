@@ -103,7 +103,11 @@ fn pbso4_structure_factors_respect_the_symmetry() {
         let f2 = sf.f_squared(r.hkl, r.d);
         for h in c.group.equivalent_reflections(r.hkl) {
             let g2 = sf.f_squared(h, r.d);
-            assert!((g2 - f2).abs() <= 1e-9 * f2.max(1.0), "{:?} vs {h:?}", r.hkl);
+            assert!(
+                (g2 - f2).abs() <= 1e-9 * f2.max(1.0),
+                "{:?} vs {h:?}",
+                r.hkl
+            );
         }
     }
     for hkl in [[0, 1, 2], [1, 1, 0], [0, 0, 1], [3, 0, 0], [0, 3, 0]] {
