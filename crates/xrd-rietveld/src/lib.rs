@@ -11,6 +11,7 @@ pub mod form_factor;
 pub mod instrument;
 pub mod lattice;
 pub mod pattern;
+pub mod profile;
 pub mod reflections;
 pub mod structure;
 pub mod structure_factor;

@@ -8,7 +8,9 @@ use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::pattern::Pattern;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 #[test]
@@ -23,11 +25,18 @@ fn gsas_std_patterns() {
         let p = Pattern::read(&data(file)).unwrap();
         assert_eq!(p.two_theta_deg.len(), n, "{file}");
         assert!((p.two_theta_deg[0] - first).abs() < 1e-9, "{file}");
-        assert!((p.two_theta_deg[n - 1] - last).abs() < 1e-3, "{file}: {}", p.two_theta_deg[n - 1]);
+        assert!(
+            (p.two_theta_deg[n - 1] - last).abs() < 1e-3,
+            "{file}: {}",
+            p.two_theta_deg[n - 1]
+        );
         assert_eq!(p.intensity[0], y0, "{file}");
         assert_eq!(p.sigma[0], y0.sqrt());
     }
-    let p = Pattern::read(&data("PBSO4.XRA")).unwrap().restricted(16.0, 110.0).unwrap();
+    let p = Pattern::read(&data("PBSO4.XRA"))
+        .unwrap()
+        .restricted(16.0, 110.0)
+        .unwrap();
     assert_eq!(p.two_theta_deg.len(), 3761);
 }
 
@@ -35,9 +44,14 @@ fn gsas_std_patterns() {
 fn gsas_instrument_files() {
     let pbso4 = Instrument::read_prm(&data("PBSO4_INST_XRY.PRM")).unwrap();
     let fap = Instrument::read_prm(&data("FAP_INST_XRY.PRM")).unwrap();
-    assert_eq!((pbso4.lambda1, pbso4.lambda2, pbso4.ratio), (1.5405, Some(1.5443), 0.5));
+    assert_eq!(
+        (pbso4.lambda1, pbso4.lambda2, pbso4.ratio),
+        (1.5405, Some(1.5443), 0.5)
+    );
     assert_eq!(pbso4.polarization, 0.7);
     assert!((pbso4.sh_l - 0.015).abs() < 1e-12 && (fap.sh_l - 0.01).abs() < 1e-12);
-    let missing = Instrument::read_prm(&data("nothing.prm")).unwrap_err().to_string();
+    let missing = Instrument::read_prm(&data("nothing.prm"))
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("nothing.prm"), "{missing}");
 }

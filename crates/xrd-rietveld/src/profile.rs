@@ -1,0 +1,252 @@
+//! Peak profiles of constant-wavelength diffraction (GSAS-II conventions).
+//!
+//! * Thompson-Cox-Hastings pseudo-Voigt (J. Appl. Cryst. 20, 79 (1987)): Gaussian variance
+//!   `σ² = U tan²θ + V tanθ + W` (centidegrees²), Gaussian FWHM `Γ_G = √(8 ln2 σ²)`,
+//!   Lorentzian FWHM `Γ_L = X / cosθ + Y tanθ + Z` (centidegrees); total FWHM
+//!   `Γ = (Γ_G⁵ + 2.69269 Γ_G⁴Γ_L + 2.42843 Γ_G³Γ_L² + 4.47163 Γ_G²Γ_L³ + 0.07842 Γ_GΓ_L⁴
+//!   + Γ_L⁵)^{1/5}` and mixing `η = 1.36603 q − 0.47719 q² + 0.11116 q³`, `q = Γ_L/Γ`.
+//! * Finger-Cox-Jephcoat axial-divergence asymmetry (J. Appl. Cryst. 27, 892 (1994)) with
+//!   one parameter `SH/L = (S + H)/L` and `S = H`: a peak at `2θ₀ < 90°` receives
+//!   intensity from `2φ ∈ [2φ_min, 2θ₀]`, `cos 2φ_min = cos 2θ₀ √(1 + (SH/L)²)`, with weight
+//!   `1 / (h(φ) cos 2φ)`, `h/L = √(cos²2φ / cos²2θ₀ − 1)`. The symmetric profile is averaged
+//!   over that range by Gauss-Legendre quadrature in `u = √(2θ₀ − 2φ)`, which removes the
+//!   integrable singularity at `2φ = 2θ₀`. Above 90° the profile is mirrored.
+//!
+//! Profiles are normalised to unit area in degrees of 2θ.
+
+use std::sync::OnceLock;
+
+use crate::instrument::Instrument;
+
+const LN2: f64 = std::f64::consts::LN_2;
+/// Gauss-Legendre points of the asymmetry average.
+const N_QUAD: usize = 24;
+
+/// Widths of one peak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeakShape {
+    /// Total FWHM `Γ` (degrees).
+    pub fwhm_deg: f64,
+    /// Lorentzian fraction `η` (0-1).
+    pub eta: f64,
+    /// Axial divergence `SH/L`.
+    pub sh_l: f64,
+}
+
+/// Gaussian and Lorentzian FWHM (degrees) at `2θ` (degrees) from the instrument terms;
+/// the Gaussian variance is floored at 10⁻⁴ centideg² like GSAS-II's floor, so that a
+/// negative `σ²` gives a narrow peak, not a NaN (the refinement flags such solutions as
+/// unphysical).
+pub fn tch_widths(instrument: &Instrument, two_theta_deg: f64) -> (f64, f64) {
+    let theta = (0.5 * two_theta_deg).to_radians();
+    let (t, c) = (theta.tan(), theta.cos());
+    let sigma2 = (instrument.u * t * t + instrument.v * t + instrument.w).max(1e-4);
+    let gauss = (8.0 * LN2 * sigma2).sqrt() / 100.0;
+    let lorentz = ((instrument.x / c + instrument.y * t + instrument.z) / 100.0).max(0.0);
+    (gauss, lorentz)
+}
+
+/// The TCH total FWHM (same units as the inputs) and mixing `η`.
+pub fn tch_combine(gauss_fwhm: f64, lorentz_fwhm: f64) -> (f64, f64) {
+    let (g, l) = (gauss_fwhm, lorentz_fwhm);
+    let total = (g.powi(5)
+        + 2.69269 * g.powi(4) * l
+        + 2.42843 * g.powi(3) * l * l
+        + 4.47163 * g * g * l.powi(3)
+        + 0.07842 * g * l.powi(4)
+        + l.powi(5))
+    .powf(0.2);
+    let q = if total > 0.0 { l / total } else { 0.0 };
+    (
+        total,
+        (1.36603 * q - 0.47719 * q * q + 0.11116 * q.powi(3)).clamp(0.0, 1.0),
+    )
+}
+
+/// The shape of a peak at `2θ` (degrees).
+pub fn peak_shape(instrument: &Instrument, two_theta_deg: f64) -> PeakShape {
+    let (g, l) = tch_widths(instrument, two_theta_deg);
+    let (fwhm_deg, eta) = tch_combine(g, l);
+    PeakShape {
+        fwhm_deg,
+        eta,
+        sh_l: instrument.sh_l,
+    }
+}
+
+/// Unit-area pseudo-Voigt of FWHM `fwhm` and mixing `eta` at offset `dx` (same units).
+pub fn pseudo_voigt(dx: f64, fwhm: f64, eta: f64) -> f64 {
+    let x2 = 4.0 * dx * dx / (fwhm * fwhm);
+    let lorentz = 2.0 / (std::f64::consts::PI * fwhm) / (1.0 + x2);
+    let gauss = 2.0 * (LN2 / std::f64::consts::PI).sqrt() / fwhm * (-LN2 * x2).exp();
+    eta * lorentz + (1.0 - eta) * gauss
+}
+
+/// Gauss-Legendre nodes and weights on `[0, 1]`.
+fn gauss_legendre() -> &'static [(f64, f64)] {
+    static NODES: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    NODES.get_or_init(|| {
+        let n = N_QUAD;
+        (0..n)
+            .map(|i| {
+                // Newton iteration on P_n from the Chebyshev-like first guess.
+                let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+                let mut dp = 1.0;
+                for _ in 0..100 {
+                    let (mut p0, mut p1) = (1.0, x);
+                    for k in 2..=n {
+                        let k = k as f64;
+                        (p0, p1) = (p1, ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k);
+                    }
+                    dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+                    let step = p1 / dp;
+                    x -= step;
+                    if step.abs() < 1e-15 {
+                        break;
+                    }
+                }
+                let w = 2.0 / ((1.0 - x * x) * dp * dp);
+                (0.5 * (1.0 + x), 0.5 * w)
+            })
+            .collect()
+    })
+}
+
+/// Offsets (degrees, ≥ 0, towards low angle for a peak below 90°) and normalised weights
+/// of the axial-divergence average for a peak at `two_theta_deg`; a single `(0, 1)` when
+/// the asymmetry is negligible (range below 1 % of `fwhm_deg`).
+pub fn asymmetry_nodes(two_theta_deg: f64, sh_l: f64, fwhm_deg: f64) -> Vec<(f64, f64)> {
+    let mirrored = two_theta_deg > 90.0;
+    let t0 = if mirrored {
+        180.0 - two_theta_deg
+    } else {
+        two_theta_deg
+    }
+    .to_radians();
+    let cos_min = t0.cos() * (1.0 + sh_l * sh_l).sqrt();
+    let phi_min = if cos_min >= 1.0 { 0.0 } else { cos_min.acos() };
+    let range = t0 - phi_min;
+    if sh_l <= 0.0 || range.to_degrees() < 0.01 * fwhm_deg {
+        return vec![(0.0, 1.0)];
+    }
+    let u_max = range.sqrt();
+    let c0 = t0.cos();
+    let mut nodes: Vec<(f64, f64)> = gauss_legendre()
+        .iter()
+        .map(|&(s, w)| {
+            let u = s * u_max;
+            let phi = t0 - u * u;
+            let ratio = (phi.cos() / c0).powi(2) - 1.0;
+            // 2u du / (h cos 2φ); h/L ≈ u √(2 tan 2θ₀) as u → 0 (never reached by the nodes).
+            let weight = 2.0 * u / (ratio.max(1e-300).sqrt() * phi.cos()) * w;
+            let offset = (u * u).to_degrees();
+            (if mirrored { -offset } else { offset }, weight)
+        })
+        .collect();
+    let total: f64 = nodes.iter().map(|n| n.1).sum();
+    nodes.iter_mut().for_each(|n| n.1 /= total);
+    nodes
+}
+
+/// The full profile of a peak centred at `two_theta_deg`, evaluated at offsets
+/// `dx = 2θ − 2θ₀` (degrees), with precomputed asymmetry nodes.
+pub fn profile(dx: f64, shape: &PeakShape, nodes: &[(f64, f64)]) -> f64 {
+    nodes
+        .iter()
+        .map(|&(offset, w)| w * pseudo_voigt(dx + offset, shape.fwhm_deg, shape.eta))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tch_limits_and_a_hand_value() {
+        // Pure Gaussian and pure Lorentzian.
+        assert_eq!(tch_combine(0.3, 0.0), (0.3, 0.0));
+        let (t, eta) = tch_combine(0.0, 0.2);
+        assert!((t - 0.2).abs() < 1e-15 && (eta - (1.36603 - 0.47719 + 0.11116)).abs() < 1e-12);
+        // Γ_G = Γ_L = 1: Γ = (1 + 2.69269 + 2.42843 + 4.47163 + 0.07842 + 1)^{1/5}.
+        let (t, _) = tch_combine(1.0, 1.0);
+        assert!((t - 11.67117f64.powf(0.2)).abs() < 1e-12);
+        // U = V = 0: σ² = W, Γ_G = √(8 ln2 W) centideg; X / cosθ.
+        let mut inst = Instrument::monochromatic(1.5406);
+        inst.w = 4.0;
+        inst.x = 2.0;
+        let (g, l) = tch_widths(&inst, 60.0);
+        assert!((g - (8.0 * LN2 * 4.0f64).sqrt() / 100.0).abs() < 1e-15);
+        assert!((l - 0.02 / 30f64.to_radians().cos()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn profiles_have_unit_area_and_half_maximum_at_half_width() {
+        for eta in [0.0, 0.4, 1.0] {
+            let fwhm = 0.1;
+            let peak = pseudo_voigt(0.0, fwhm, eta);
+            assert!((pseudo_voigt(0.05, fwhm, eta) / peak - 0.5).abs() < 1e-12);
+            let area: f64 = (-200_000..=200_000)
+                .map(|i| pseudo_voigt(i as f64 * 1e-4, fwhm, eta) * 1e-4)
+                .sum();
+            // Lorentzian tails beyond ±20° hold 2/π · fwhm/40 of the area.
+            assert!((area - 1.0).abs() < eta * 2e-3 + 1e-9, "eta {eta}: {area}");
+        }
+    }
+
+    #[test]
+    fn axial_divergence_moves_intensity_to_low_angle_below_90_degrees() {
+        let shape = PeakShape {
+            fwhm_deg: 0.08,
+            eta: 0.5,
+            sh_l: 0.03,
+        };
+        for two_theta in [20.0, 150.0] {
+            let nodes = asymmetry_nodes(two_theta, shape.sh_l, shape.fwhm_deg);
+            assert_eq!(nodes.len(), N_QUAD);
+            let sum: f64 = nodes.iter().map(|n| n.1).sum();
+            assert!((sum - 1.0).abs() < 1e-12);
+            // Centroid shift: low-angle side below 90°, high-angle side above.
+            let mean: f64 = (-4000..=4000)
+                .map(|i| {
+                    let dx = i as f64 * 1e-4;
+                    dx * profile(dx, &shape, &nodes) * 1e-4
+                })
+                .sum();
+            if two_theta < 90.0 {
+                assert!(mean < -0.01, "{mean}")
+            } else {
+                assert!(mean > 0.001, "{mean}")
+            }
+            // The range of the offsets is 2θ₀ − 2φ_min.
+            let t0 = f64::min(two_theta, 180.0 - two_theta).to_radians();
+            let range = (t0 - (t0.cos() * (1.0 + 0.03f64 * 0.03).sqrt()).acos()).to_degrees();
+            let max_offset = nodes.iter().map(|n| n.0.abs()).fold(0.0, f64::max);
+            assert!(max_offset < range && max_offset > 0.95 * range);
+        }
+        // Negligible asymmetry near 90°: one node.
+        assert_eq!(asymmetry_nodes(89.0, 0.001, 0.1).len(), 1);
+        assert_eq!(asymmetry_nodes(30.0, 0.0, 0.1), vec![(0.0, 1.0)]);
+    }
+
+    #[test]
+    fn quadrature_centroid_matches_a_direct_sum_over_the_divergence() {
+        // Direct midpoint sum of 1 / (h cos 2φ) over 2φ (a million points; the 1/√
+        // singularity at 2θ₀ limits it to about 1e-3 relative).
+        let (two_theta, sh_l): (f64, f64) = (25.0, 0.02);
+        let t0 = two_theta.to_radians();
+        let phi_min = (t0.cos() * (1.0 + sh_l * sh_l).sqrt()).acos();
+        let n = 1_000_000;
+        let step = (t0 - phi_min) / n as f64;
+        let (mut w_sum, mut m_sum) = (0.0, 0.0);
+        for i in 0..n {
+            let phi = phi_min + (i as f64 + 0.5) * step;
+            let w = 1.0 / (((phi.cos() / t0.cos()).powi(2) - 1.0).sqrt() * phi.cos());
+            w_sum += w;
+            m_sum += w * (t0 - phi).to_degrees();
+        }
+        let direct = m_sum / w_sum;
+        let nodes = asymmetry_nodes(two_theta, sh_l, 0.01);
+        let quad: f64 = nodes.iter().map(|(o, w)| o * w).sum();
+        assert!((quad / direct - 1.0).abs() < 2e-3, "{quad} vs {direct}");
+    }
+}
