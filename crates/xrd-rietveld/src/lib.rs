@@ -5,7 +5,9 @@
 //! [`structure_factor`]) with Waasmaier-Kirfel form factors and Chantler anomalous terms
 //! ([`form_factor`]).
 
+pub mod background;
 pub mod cif;
+pub mod constraints;
 pub mod error;
 pub mod form_factor;
 pub mod instrument;
