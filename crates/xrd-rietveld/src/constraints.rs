@@ -11,7 +11,8 @@ use crate::symmetry::SpaceGroup;
 const PIVOT_TOL: f64 = 1e-9;
 
 /// A basis of `{v ∈ ℝⁿ : rows · v = 0}`, one vector per free variable of the reduced
-/// row-echelon form (the free variable set to 1, the others to 0).
+/// row-echelon form (the free variable set to 1, the others to 0), ordered by the first
+/// non-zero component.
 pub fn null_space(rows: &[Vec<f64>], n: usize) -> Vec<Vec<f64>> {
     let mut m: Vec<Vec<f64>> = rows.iter().map(|r| r[..n].to_vec()).collect();
     let mut pivots: Vec<usize> = Vec::new();
@@ -39,17 +40,20 @@ pub fn null_space(rows: &[Vec<f64>], n: usize) -> Vec<Vec<f64>> {
         pivots.push(col);
         row += 1;
     }
-    (0..n)
+    let mut basis: Vec<Vec<f64>> = (0..n)
         .filter(|c| !pivots.contains(c))
         .map(|free| {
             let mut v = vec![0.0; n];
             v[free] = 1.0;
             for (r, &pc) in pivots.iter().enumerate() {
-                v[pc] = -m[r][free];
+                // `0.0 - 0.0` keeps zeros positive.
+                v[pc] = 0.0 - m[r][free];
             }
             v
         })
-        .collect()
+        .collect();
+    basis.sort_by_key(|v| v.iter().position(|x| x.abs() > PIVOT_TOL));
+    basis
 }
 
 /// Free directions of the six cell terms `A = (G*11, G*22, G*33, 2G*12, 2G*13, 2G*23)`.
