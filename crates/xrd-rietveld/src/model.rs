@@ -1,0 +1,417 @@
+//! The calculated pattern and its refinable parameters.
+//!
+//! `y_c(2θ) = b(2θ) + Σ_phases S Σ_hkl Σ_lines r_λ m |F|² LP(θ) Φ(2θ − 2θ_hkl,λ)` with the
+//! background `b` ([`crate::background`]), phase scale `S`, line ratio `r_λ`
+//! (1 for Kα1, I2/I1 for Kα2), multiplicity `m`, Friedel-averaged `|F|²`
+//! ([`crate::structure_factor`]), Lorentz-polarisation
+//! `LP = [(1 − Pola) cos²2θ + Pola] / (2 sin²θ cosθ)` and the unit-area profile `Φ`
+//! ([`crate::profile`]). Peak positions are `2θ = 2 asin(λ/2d) + Zero + Δ_shift` with the
+//! Bragg-Brentano specimen displacement `Δ_shift = −(0.09/(πR)) 4 Shift cosθ` (degrees;
+//! Shift in µm, goniometer radius `R` in mm), as in GSAS-II.
+//!
+//! Symmetry constraints are built in: the cell is refined through the free directions of
+//! its reciprocal-metric terms and each atom through the free directions of its site
+//! ([`crate::constraints`]). Each free direction has one component that only it moves
+//! (the free variable of the row reduction); that component is the parameter's value,
+//! so a `(x, 1/4, z)` site refines `x` and `z` and a cubic cell refines `A0 = 1/a²`.
+
+use crate::background::Background;
+use crate::constraints::{cell_basis, site_basis};
+use crate::instrument::Instrument;
+use crate::lattice::{Cell, inv_d_squared};
+use crate::profile::{asymmetry_nodes, peak_shape, profile};
+use crate::reflections::{Reflection, generate};
+use crate::structure::Crystal;
+use crate::structure_factor::StructureFactors;
+use crate::{Error, Result};
+
+/// Default goniometer radius (mm).
+pub const DEFAULT_RADIUS_MM: f64 = 200.0;
+/// The profile is evaluated within this many FWHM of the peak (plus the asymmetry range).
+const WINDOW_FWHM: f64 = 25.0;
+
+/// Free directions of a vector of `N` components and the constant part they move from.
+#[derive(Debug, Clone, PartialEq)]
+struct Constrained<const N: usize> {
+    basis: Vec<[f64; N]>,
+    /// For each direction, the component only it moves.
+    free_index: Vec<usize>,
+    /// `v − Σ_k v[free_k] basis_k`, fixed by symmetry.
+    fixed: [f64; N],
+}
+
+impl<const N: usize> Constrained<N> {
+    fn new(basis: Vec<[f64; N]>, start: [f64; N]) -> Self {
+        let free_index: Vec<usize> = (0..basis.len())
+            .map(|k| {
+                (0..N)
+                    .find(|&i| {
+                        (basis[k][i] - 1.0).abs() < 1e-12
+                            && basis
+                                .iter()
+                                .enumerate()
+                                .all(|(j, b)| j == k || b[i].abs() < 1e-12)
+                    })
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut fixed = start;
+        for (b, &f) in basis.iter().zip(&free_index) {
+            for i in 0..N {
+                fixed[i] -= start[f] * b[i];
+            }
+        }
+        Constrained {
+            basis,
+            free_index,
+            fixed,
+        }
+    }
+
+    /// The full vector from the free values.
+    fn expand(&self, values: &[f64]) -> [f64; N] {
+        let mut v = self.fixed;
+        for (b, c) in self.basis.iter().zip(values) {
+            for i in 0..N {
+                v[i] += c * b[i];
+            }
+        }
+        v
+    }
+}
+
+/// One phase: its structure, scale and reflections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseModel {
+    /// The structure with its current cell and atoms.
+    pub crystal: Crystal,
+    /// Scale factor `S`.
+    pub scale: f64,
+    reflections: Vec<Reflection>,
+    cell: Constrained<6>,
+    sites: Vec<Constrained<3>>,
+}
+
+impl PhaseModel {
+    /// A phase with the reflections of `d ≥ d_min` (Å) and scale 1.
+    ///
+    /// # Errors
+    /// A bad `d_min`.
+    pub fn new(crystal: Crystal, d_min: f64) -> Result<Self> {
+        let reflections = generate(&crystal.cell, &crystal.group, d_min)?;
+        let cell = Constrained::new(cell_basis(&crystal.group), crystal.cell.to_a());
+        let sites = crystal
+            .atoms
+            .iter()
+            .map(|a| Constrained::new(site_basis(&crystal.group, a.xyz), a.xyz))
+            .collect();
+        Ok(PhaseModel {
+            crystal,
+            scale: 1.0,
+            reflections,
+            cell,
+            sites,
+        })
+    }
+
+    /// The reflections (their `d` is that of the starting cell).
+    pub fn reflections(&self) -> &[Reflection] {
+        &self.reflections
+    }
+}
+
+/// A refinable parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Param {
+    /// Zero shift (degrees).
+    Zero,
+    /// Specimen displacement (µm).
+    Shift,
+    /// Gaussian U (centideg²).
+    U,
+    /// Gaussian V (centideg²).
+    V,
+    /// Gaussian W (centideg²).
+    W,
+    /// Lorentzian X (centideg).
+    X,
+    /// Lorentzian Y (centideg).
+    Y,
+    /// Axial divergence SH/L.
+    ShL,
+    /// Background coefficient `k`.
+    Background(usize),
+    /// Scale of phase `p`.
+    Scale(usize),
+    /// Free cell term `k` of phase `p` (Å⁻²).
+    Cell(usize, usize),
+    /// Free coordinate `k` of atom `a` of phase `p`.
+    Coordinate(usize, usize, usize),
+    /// `U_iso` of atom `a` of phase `p` (Å²).
+    Uiso(usize, usize),
+    /// Occupancy of atom `a` of phase `p`.
+    Occupancy(usize, usize),
+}
+
+/// The whole model of one pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Instrument (wavelengths, profile terms, zero).
+    pub instrument: Instrument,
+    /// Bragg-Brentano specimen displacement (µm).
+    pub shift_um: f64,
+    /// Goniometer radius (mm).
+    pub radius_mm: f64,
+    /// Background.
+    pub background: Background,
+    /// Phases.
+    pub phases: Vec<PhaseModel>,
+}
+
+impl Model {
+    /// A model of `crystals` for angles up to `two_theta_max_deg`, with the background.
+    ///
+    /// # Errors
+    /// Bad instrument values or an angle range without reflections.
+    pub fn new(
+        instrument: Instrument,
+        background: Background,
+        crystals: Vec<Crystal>,
+        two_theta_max_deg: f64,
+    ) -> Result<Self> {
+        instrument.validate()?;
+        let lambda_max = instrument.lines().iter().map(|l| l.0).fold(0.0, f64::max);
+        // A margin of 2° so that peaks just outside the range still contribute tails.
+        let theta = (0.5 * (two_theta_max_deg + 2.0)).min(89.9).to_radians();
+        let d_min = lambda_max / (2.0 * theta.sin());
+        let phases = crystals
+            .into_iter()
+            .map(|c| PhaseModel::new(c, d_min))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Model {
+            instrument,
+            shift_um: 0.0,
+            radius_mm: DEFAULT_RADIUS_MM,
+            background,
+            phases,
+        })
+    }
+
+    /// Every parameter the model has, in a fixed order.
+    pub fn parameters(&self) -> Vec<Param> {
+        let mut out = vec![
+            Param::Zero,
+            Param::Shift,
+            Param::U,
+            Param::V,
+            Param::W,
+            Param::X,
+            Param::Y,
+            Param::ShL,
+        ];
+        out.extend((0..self.background.coefficients.len()).map(Param::Background));
+        for (p, phase) in self.phases.iter().enumerate() {
+            out.push(Param::Scale(p));
+            out.extend((0..phase.cell.basis.len()).map(|k| Param::Cell(p, k)));
+            for (a, site) in phase.sites.iter().enumerate() {
+                out.extend((0..site.basis.len()).map(|k| Param::Coordinate(p, a, k)));
+                out.push(Param::Uiso(p, a));
+                out.push(Param::Occupancy(p, a));
+            }
+        }
+        out
+    }
+
+    /// A readable name: `zero`, `U`, `bkg3`, `PbSO4:scale`, `PbSO4:A0`, `PbSO4:O1:x`,
+    /// `PbSO4:O1:Uiso`.
+    pub fn name(&self, param: Param) -> String {
+        let phase = |p: usize| {
+            self.phases
+                .get(p)
+                .map_or("?", |ph| ph.crystal.name.as_str())
+        };
+        let atom = |p: usize, a: usize| {
+            self.phases
+                .get(p)
+                .and_then(|ph| ph.crystal.atoms.get(a))
+                .map_or("?", |at| at.label.as_str())
+        };
+        match param {
+            Param::Zero => "zero".into(),
+            Param::Shift => "shift".into(),
+            Param::U => "U".into(),
+            Param::V => "V".into(),
+            Param::W => "W".into(),
+            Param::X => "X".into(),
+            Param::Y => "Y".into(),
+            Param::ShL => "SH/L".into(),
+            Param::Background(k) => format!("bkg{k}"),
+            Param::Scale(p) => format!("{}:scale", phase(p)),
+            Param::Cell(p, k) => {
+                let i = self.phases.get(p).map_or(0, |ph| ph.cell.free_index[k]);
+                format!("{}:A{i}", phase(p))
+            }
+            Param::Coordinate(p, a, k) => {
+                let i = self.phases.get(p).map_or(0, |ph| ph.sites[a].free_index[k]);
+                format!("{}:{}:{}", phase(p), atom(p, a), ["x", "y", "z"][i])
+            }
+            Param::Uiso(p, a) => format!("{}:{}:Uiso", phase(p), atom(p, a)),
+            Param::Occupancy(p, a) => format!("{}:{}:occ", phase(p), atom(p, a)),
+        }
+    }
+
+    /// The parameter called `name` (see [`Model::name`]).
+    pub fn find(&self, name: &str) -> Option<Param> {
+        self.parameters()
+            .into_iter()
+            .find(|&p| self.name(p) == name)
+    }
+
+    /// The current value of `param`.
+    pub fn get(&self, param: Param) -> f64 {
+        let inst = &self.instrument;
+        match param {
+            Param::Zero => inst.zero_deg,
+            Param::Shift => self.shift_um,
+            Param::U => inst.u,
+            Param::V => inst.v,
+            Param::W => inst.w,
+            Param::X => inst.x,
+            Param::Y => inst.y,
+            Param::ShL => inst.sh_l,
+            Param::Background(k) => self.background.coefficients[k],
+            Param::Scale(p) => self.phases[p].scale,
+            Param::Cell(p, k) => {
+                let ph = &self.phases[p];
+                ph.crystal.cell.to_a()[ph.cell.free_index[k]]
+            }
+            Param::Coordinate(p, a, k) => {
+                let ph = &self.phases[p];
+                ph.crystal.atoms[a].xyz[ph.sites[a].free_index[k]]
+            }
+            Param::Uiso(p, a) => self.phases[p].crystal.atoms[a].u_iso,
+            Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy,
+        }
+    }
+
+    /// Sets `param` to `value`, keeping symmetry-related components in step.
+    ///
+    /// # Errors
+    /// Cell terms that no longer form a cell.
+    pub fn set(&mut self, param: Param, value: f64) -> Result<()> {
+        let inst = &mut self.instrument;
+        match param {
+            Param::Zero => inst.zero_deg = value,
+            Param::Shift => self.shift_um = value,
+            Param::U => inst.u = value,
+            Param::V => inst.v = value,
+            Param::W => inst.w = value,
+            Param::X => inst.x = value,
+            Param::Y => inst.y = value,
+            Param::ShL => inst.sh_l = value,
+            Param::Background(k) => self.background.coefficients[k] = value,
+            Param::Scale(p) => self.phases[p].scale = value,
+            Param::Cell(p, k) => {
+                let ph = &mut self.phases[p];
+                let a = ph.crystal.cell.to_a();
+                let mut free: Vec<f64> = ph.cell.free_index.iter().map(|&i| a[i]).collect();
+                free[k] = value;
+                ph.crystal.cell = Cell::from_a(&ph.cell.expand(&free))?;
+            }
+            Param::Coordinate(p, at, k) => {
+                let ph = &mut self.phases[p];
+                let site = &ph.sites[at];
+                let x = ph.crystal.atoms[at].xyz;
+                let mut free: Vec<f64> = site.free_index.iter().map(|&i| x[i]).collect();
+                free[k] = value;
+                ph.crystal.atoms[at].xyz = site.expand(&free);
+            }
+            Param::Uiso(p, a) => self.phases[p].crystal.atoms[a].u_iso = value,
+            Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy = value,
+        }
+        Ok(())
+    }
+
+    /// Peak position (degrees) of a reflection of d-spacing `d` (Å) at wavelength
+    /// `lambda` (Å), or `None` beyond 180°.
+    pub fn peak_position(&self, d: f64, lambda: f64) -> Option<f64> {
+        let s = lambda / (2.0 * d);
+        if s >= 1.0 {
+            return None;
+        }
+        let theta = s.asin();
+        let shift =
+            -(0.09 / (std::f64::consts::PI * self.radius_mm)) * 4.0 * self.shift_um * theta.cos();
+        Some(2.0 * theta.to_degrees() + self.instrument.zero_deg + shift)
+    }
+
+    /// The background alone on `two_theta`.
+    pub fn background_values(&self, two_theta: &[f64]) -> Vec<f64> {
+        two_theta
+            .iter()
+            .map(|&t| self.background.value(t))
+            .collect()
+    }
+
+    /// Adds phase `p`'s peaks, times `factor`, to `out` on `two_theta` (increasing).
+    ///
+    /// # Errors
+    /// An atom without a form factor.
+    pub fn add_phase(
+        &self,
+        p: usize,
+        factor: f64,
+        two_theta: &[f64],
+        out: &mut [f64],
+    ) -> Result<()> {
+        let phase = &self.phases[p];
+        let inst = &self.instrument;
+        let sf = StructureFactors::new(&phase.crystal, inst.lambda1)?;
+        let a_terms = phase.crystal.cell.to_a();
+        for r in &phase.reflections {
+            let d = 1.0 / inv_d_squared(&a_terms, r.hkl).sqrt();
+            let f2 = sf.f_squared(r.hkl, d);
+            for (lambda, ratio) in inst.lines() {
+                let Some(pos) = self.peak_position(d, lambda) else {
+                    continue;
+                };
+                let theta = (lambda / (2.0 * d)).asin();
+                let cos2t = (2.0 * theta).cos();
+                let lp = ((1.0 - inst.polarization) * cos2t * cos2t + inst.polarization)
+                    / (2.0 * theta.sin().powi(2) * theta.cos());
+                let intensity = factor * phase.scale * ratio * r.multiplicity as f64 * f2 * lp;
+                let shape = peak_shape(inst, pos);
+                let nodes = asymmetry_nodes(pos, shape.sh_l, shape.fwhm_deg);
+                let reach = nodes.iter().map(|n| n.0.abs()).fold(0.0, f64::max);
+                let (lo, hi) = (
+                    pos - WINDOW_FWHM * shape.fwhm_deg - reach,
+                    pos + WINDOW_FWHM * shape.fwhm_deg + reach,
+                );
+                let start = two_theta.partition_point(|&t| t < lo);
+                let end = two_theta.partition_point(|&t| t <= hi);
+                for i in start..end {
+                    out[i] += intensity * profile(two_theta[i] - pos, &shape, &nodes);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The calculated pattern on `two_theta` (degrees, increasing).
+    ///
+    /// # Errors
+    /// An atom without a form factor, or non-finite results (say which parameter set).
+    pub fn calculate(&self, two_theta: &[f64]) -> Result<Vec<f64>> {
+        let mut out = self.background_values(two_theta);
+        for p in 0..self.phases.len() {
+            self.add_phase(p, 1.0, two_theta, &mut out)?;
+        }
+        if out.iter().any(|v| !v.is_finite()) {
+            return Err(Error::param(
+                "model",
+                "the calculated pattern is not finite",
+            ));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,381 @@
+//! Weighted least squares by Levenberg-Marquardt: minimise `Σ w (yo − yc)²`,
+//! `w = 1/σ²`, over the released parameters. Each cycle builds the normal matrix
+//! `JᵀWJ` and vector `JᵀW(yo − yc)` (background columns exactly, the rest by forward
+//! differences), solves `(JᵀWJ + λ diag) δ = JᵀW(yo − yc)` with a pseudo-inverse
+//! ([`crate::solve`]), and accepts the step if `χ²` falls (then `λ /= 10`) or retries
+//! with `λ × 10`. Converged when a cycle lowers `χ²` by less than `tolerance` relative.
+//! Esds are `√diag((JᵀWJ)⁻¹ χ²_red)` at the solution; pairs with |correlation| above
+//! [`CORRELATION_WARNING`] are reported.
+//!
+//! Parameters are kept physical by bounds applied after every step: scale > 0,
+//! `U_iso ≥ 0`, occupancy in [0, 1], `SH/L` in [0.0005, 0.2], `X, Y ≥ 0`.
+
+use std::ops::ControlFlow;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Model, Param};
+use crate::pattern::Pattern;
+use crate::rfactors::{RFactors, r_factors};
+use crate::solve::solve_symmetric;
+use crate::{Error, Result};
+
+/// Correlations above this magnitude are reported.
+pub const CORRELATION_WARNING: f64 = 0.95;
+/// Largest Marquardt `λ` before a cycle gives up.
+const LAMBDA_MAX: f64 = 1e6;
+
+/// Settings of a refinement.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RefineSettings {
+    /// Maximum number of cycles.
+    pub max_cycles: usize,
+    /// Converged when a cycle lowers χ² by less than this fraction.
+    pub tolerance: f64,
+    /// Starting Marquardt `λ` (relative to the diagonal).
+    pub lambda_start: f64,
+}
+
+impl Default for RefineSettings {
+    fn default() -> Self {
+        RefineSettings {
+            max_cycles: 30,
+            tolerance: 1e-5,
+            lambda_start: 1e-3,
+        }
+    }
+}
+
+/// A refined parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refined {
+    /// Name ([`Model::name`]).
+    pub name: String,
+    /// Value.
+    pub value: f64,
+    /// Estimated standard deviation.
+    pub esd: f64,
+}
+
+/// Progress after each cycle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cycle {
+    /// Cycle number (1-based).
+    pub cycle: usize,
+    /// Reduced χ² after the cycle.
+    pub chi2: f64,
+    /// Rwp (%) after the cycle.
+    pub rwp: f64,
+    /// Marquardt λ used.
+    pub lambda: f64,
+}
+
+/// The outcome of a refinement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refinement {
+    /// Refined parameters with esds.
+    pub parameters: Vec<Refined>,
+    /// Agreement factors at the end.
+    pub r: RFactors,
+    /// Cycles run.
+    pub cycles: usize,
+    /// Whether the χ² change fell below the tolerance.
+    pub converged: bool,
+    /// Directions of the normal matrix dropped as singular.
+    pub singular_directions: usize,
+    /// Highly correlated pairs (name, name, correlation).
+    pub correlations: Vec<(String, String, f64)>,
+}
+
+/// Forward-difference step of a parameter at `value`.
+fn step(param: Param, value: f64) -> f64 {
+    let rel = |floor: f64| 1e-6 * value.abs().max(floor);
+    match param {
+        Param::Zero => 1e-5,
+        Param::Shift => 1e-2,
+        Param::U | Param::V | Param::W => rel(1.0),
+        Param::X | Param::Y => rel(0.1),
+        Param::ShL => 1e-6,
+        Param::Background(_) => rel(1.0),
+        Param::Scale(_) | Param::Cell(..) => rel(1e-12),
+        Param::Coordinate(..) | Param::Uiso(..) => 1e-6,
+        Param::Occupancy(..) => 1e-6,
+    }
+}
+
+/// Brings `value` inside the physical bounds of `param`.
+fn bound(param: Param, value: f64) -> f64 {
+    match param {
+        Param::Scale(_) => value.max(1e-30),
+        Param::Uiso(..) => value.max(0.0),
+        Param::Occupancy(..) => value.clamp(0.0, 1.0),
+        Param::ShL => value.clamp(5e-4, 0.2),
+        Param::X | Param::Y => value.max(0.0),
+        _ => value,
+    }
+}
+
+/// Weighted χ² (not reduced) and the calculated pattern.
+fn chi_square(model: &Model, pattern: &Pattern) -> Result<(f64, Vec<f64>)> {
+    let calc = model.calculate(&pattern.two_theta_deg)?;
+    let chi2 = (0..calc.len())
+        .map(|i| ((pattern.intensity[i] - calc[i]) / pattern.sigma[i]).powi(2))
+        .sum();
+    Ok((chi2, calc))
+}
+
+/// Weighted Jacobian columns `(∂yc/∂p)/σ` of `params` at the current model.
+fn jacobian(
+    model: &mut Model,
+    pattern: &Pattern,
+    params: &[Param],
+    calc: &[f64],
+) -> Result<Vec<Vec<f64>>> {
+    let x = &pattern.two_theta_deg;
+    params
+        .iter()
+        .map(|&p| {
+            let column: Vec<f64> = if let Param::Background(k) = p {
+                background_column(model, x, k)
+            } else {
+                let v = model.get(p);
+                let h = step(p, v);
+                model.set(p, v + h)?;
+                let moved = model.calculate(x);
+                model.set(p, v)?;
+                let moved = moved?;
+                moved.iter().zip(calc).map(|(a, b)| (a - b) / h).collect()
+            };
+            Ok(column
+                .iter()
+                .zip(&pattern.sigma)
+                .map(|(c, s)| c / s)
+                .collect())
+        })
+        .collect()
+}
+
+/// The background basis function `k` on `x`.
+fn background_column(model: &Model, x: &[f64], k: usize) -> Vec<f64> {
+    let mut basis = vec![0.0; model.background.coefficients.len()];
+    x.iter()
+        .map(|&t| {
+            model.background.basis(t, &mut basis);
+            basis[k]
+        })
+        .collect()
+}
+
+/// Every background basis function on `x`.
+fn background_columns(model: &Model, x: &[f64]) -> Vec<Vec<f64>> {
+    (0..model.background.coefficients.len())
+        .map(|k| background_column(model, x, k))
+        .collect()
+}
+
+/// Normal matrix `JᵀWJ` (row-major) and vector `JᵀW(yo − yc)`.
+fn normal_equations(columns: &[Vec<f64>], pattern: &Pattern, calc: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let n = columns.len();
+    let r: Vec<f64> = (0..calc.len())
+        .map(|i| (pattern.intensity[i] - calc[i]) / pattern.sigma[i])
+        .collect();
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in i..n {
+            let v: f64 = columns[i].iter().zip(&columns[j]).map(|(x, y)| x * y).sum();
+            a[i * n + j] = v;
+            a[j * n + i] = v;
+        }
+    }
+    let b = columns
+        .iter()
+        .map(|c| c.iter().zip(&r).map(|(x, y)| x * y).sum())
+        .collect();
+    (a, b)
+}
+
+/// Sets the scales and background coefficients by weighted linear least squares (the
+/// pattern is linear in them), leaving everything else as it is.
+///
+/// # Errors
+/// A failed pattern calculation or a singular system.
+pub fn linear_start(model: &mut Model, pattern: &Pattern) -> Result<()> {
+    let mut params: Vec<Param> = (0..model.phases.len()).map(Param::Scale).collect();
+    params.extend((0..model.background.coefficients.len()).map(Param::Background));
+    // Evaluate at zero for the linear parameters: the calculation is then exactly linear.
+    let saved: Vec<f64> = params.iter().map(|&p| model.get(p)).collect();
+    for &p in &params {
+        model.set(
+            p,
+            if matches!(p, Param::Scale(_)) {
+                1.0
+            } else {
+                0.0
+            },
+        )?;
+    }
+    let zero_bkg = vec![0.0; pattern.two_theta_deg.len()];
+    let weigh = |column: Vec<f64>| -> Vec<f64> {
+        column
+            .iter()
+            .zip(&pattern.sigma)
+            .map(|(c, s)| c / s)
+            .collect()
+    };
+    let mut columns = Vec::with_capacity(params.len());
+    for ph in 0..model.phases.len() {
+        let mut out = zero_bkg.clone();
+        model.add_phase(ph, 1.0, &pattern.two_theta_deg, &mut out)?;
+        columns.push(weigh(out));
+    }
+    columns.extend(
+        background_columns(model, &pattern.two_theta_deg)
+            .into_iter()
+            .map(weigh),
+    );
+    let (a, b) = normal_equations(&columns, pattern, &zero_bkg);
+    match solve_symmetric(&a, &b) {
+        Ok(sol) => {
+            for (&p, v) in params.iter().zip(&sol.x) {
+                model.set(p, bound(p, *v))?;
+            }
+            Ok(())
+        }
+        Err(e) => {
+            for (&p, v) in params.iter().zip(saved) {
+                model.set(p, v)?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Refines `params` of `model` against `pattern`; `observer` sees each cycle and may stop
+/// the refinement (the model keeps the last accepted values).
+///
+/// # Errors
+/// No parameters, a parameter without effect, or a failed calculation at the start.
+pub fn refine(
+    model: &mut Model,
+    pattern: &Pattern,
+    params: &[Param],
+    settings: &RefineSettings,
+    observer: &mut dyn FnMut(&Cycle) -> ControlFlow<()>,
+) -> Result<Refinement> {
+    if params.is_empty() {
+        return Err(Error::param("parameters", "nothing to refine"));
+    }
+    let n_obs = pattern.two_theta_deg.len();
+    let (mut chi2, mut calc) = chi_square(model, pattern)?;
+    let mut lambda = settings.lambda_start;
+    let mut converged = false;
+    let mut cycles = 0;
+    while cycles < settings.max_cycles {
+        cycles += 1;
+        let columns = jacobian(model, pattern, params, &calc)?;
+        let (a, b) = normal_equations(&columns, pattern, &calc);
+        let start: Vec<f64> = params.iter().map(|&p| model.get(p)).collect();
+        let mut improved = None;
+        while lambda <= LAMBDA_MAX {
+            let mut damped = a.clone();
+            let n = params.len();
+            for i in 0..n {
+                damped[i * n + i] *= 1.0 + lambda;
+            }
+            let sol = solve_symmetric(&damped, &b)?;
+            let applied = params
+                .iter()
+                .zip(&start)
+                .zip(&sol.x)
+                .try_for_each(|((&p, &v), &d)| model.set(p, bound(p, v + d)));
+            let trial = applied.and_then(|()| chi_square(model, pattern));
+            match trial {
+                Ok((c, y)) if c < chi2 => {
+                    improved = Some((c, y));
+                    lambda = (lambda / 10.0).max(1e-12);
+                    break;
+                }
+                _ => {
+                    for (&p, &v) in params.iter().zip(&start) {
+                        model.set(p, v)?;
+                    }
+                    lambda *= 10.0;
+                }
+            }
+        }
+        let Some((new_chi2, new_calc)) = improved else {
+            converged = true;
+            break;
+        };
+        let gain = (chi2 - new_chi2) / chi2;
+        chi2 = new_chi2;
+        calc = new_calc;
+        let reduced = chi2 / (n_obs.saturating_sub(params.len()).max(1)) as f64;
+        let bkg = model.background_values(&pattern.two_theta_deg);
+        let r = r_factors(
+            &pattern.intensity,
+            &calc,
+            &pattern.sigma,
+            &bkg,
+            params.len(),
+        );
+        let report = Cycle {
+            cycle: cycles,
+            chi2: reduced,
+            rwp: r.rwp,
+            lambda,
+        };
+        if observer(&report).is_break() {
+            break;
+        }
+        if gain < settings.tolerance {
+            converged = true;
+            break;
+        }
+    }
+    summarize(model, pattern, params, &calc, cycles, converged)
+}
+
+/// Esds, correlations and R factors at the current model.
+fn summarize(
+    model: &mut Model,
+    pattern: &Pattern,
+    params: &[Param],
+    calc: &[f64],
+    cycles: usize,
+    converged: bool,
+) -> Result<Refinement> {
+    let n = params.len();
+    let columns = jacobian(model, pattern, params, calc)?;
+    let (a, b) = normal_equations(&columns, pattern, calc);
+    let sol = solve_symmetric(&a, &b)?;
+    let bkg = model.background_values(&pattern.two_theta_deg);
+    let r = r_factors(&pattern.intensity, calc, &pattern.sigma, &bkg, n);
+    let cov = |i: usize, j: usize| sol.inverse[i * n + j] * r.chi2;
+    let parameters = params
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| Refined {
+            name: model.name(p),
+            value: model.get(p),
+            esd: cov(i, i).max(0.0).sqrt(),
+        })
+        .collect();
+    let mut correlations = Vec::new();
+    for i in 0..n {
+        for j in i + 1..n {
+            let c = cov(i, j) / (cov(i, i) * cov(j, j)).sqrt();
+            if c.abs() > CORRELATION_WARNING {
+                correlations.push((model.name(params[i]), model.name(params[j]), c));
+            }
+        }
+    }
+    Ok(Refinement {
+        parameters,
+        r,
+        cycles,
+        converged,
+        singular_directions: sol.dropped,
+        correlations,
+    })
+}
