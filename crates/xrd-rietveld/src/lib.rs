@@ -14,6 +14,7 @@ pub mod instrument;
 pub mod lattice;
 pub mod model;
 pub mod pattern;
+pub mod plan;
 pub mod profile;
 pub mod refine;
 pub mod reflections;

@@ -27,6 +27,9 @@ use crate::{Error, Result};
 
 /// Default goniometer radius (mm).
 pub const DEFAULT_RADIUS_MM: f64 = 200.0;
+/// Smallest Gaussian variance the refinement allows (centideg²): a Gaussian FWHM of
+/// 0.0074°, far below any diffractometer's resolution.
+pub const MIN_GAUSS_VARIANCE: f64 = 0.1;
 /// The profile is evaluated within this many FWHM of the peak (plus the asymmetry range).
 const WINDOW_FWHM: f64 = 25.0;
 
@@ -330,6 +333,33 @@ impl Model {
             Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy = value,
         }
         Ok(())
+    }
+
+    /// Why the profile is unphysical somewhere in `[lo, hi]` degrees, if it is: the
+    /// Gaussian variance `U tan²θ + V tanθ + W` must stay positive and the Lorentzian
+    /// FWHM `X/cosθ + Y tanθ + Z` non-negative, checked on a fine grid of the range (both
+    /// are smooth in `tanθ`, so a grid of 200 points cannot miss a dip of consequence).
+    /// The refinement restrains the variance to at least [`MIN_GAUSS_VARIANCE`].
+    pub fn profile_problem(&self, lo: f64, hi: f64) -> Option<String> {
+        let inst = &self.instrument;
+        (0..=200).find_map(|k| {
+            let two_theta = lo + (hi - lo) * k as f64 / 200.0;
+            let theta = (0.5 * two_theta).to_radians();
+            let (t, c) = (theta.tan(), theta.cos());
+            let sigma2 = inst.u * t * t + inst.v * t + inst.w;
+            let gamma = inst.x / c + inst.y * t + inst.z;
+            if sigma2 <= 0.0 {
+                Some(format!(
+                    "Gaussian variance {sigma2:.3} centideg² at 2θ = {two_theta:.2}°"
+                ))
+            } else if gamma < 0.0 {
+                Some(format!(
+                    "negative Lorentzian width {gamma:.3} centideg at 2θ = {two_theta:.2}°"
+                ))
+            } else {
+                None
+            }
+        })
     }
 
     /// Peak position (degrees) of a reflection of d-spacing `d` (Å) at wavelength

@@ -7,14 +7,19 @@
 //! Esds are `√diag((JᵀWJ)⁻¹ χ²_red)` at the solution; pairs with |correlation| above
 //! [`CORRELATION_WARNING`] are reported.
 //!
-//! Parameters are kept physical by bounds applied after every step: scale > 0,
-//! `U_iso ≥ 0`, occupancy in [0, 1], `SH/L` in [0.0005, 0.2], `X, Y ≥ 0`.
+//! Parameters are kept physical by bounds applied after every step (scale > 0,
+//! `U_iso ≥ 0`, occupancy in [0, 1], `SH/L` in [0.0005, 0.2]) and by restraints on the
+//! profile widths: the Gaussian variance `U tan²θ + V tanθ + W` below
+//! [`MIN_GAUSS_VARIANCE`] or a negative Lorentzian width anywhere in the range adds
+//! `P × (shortfall)²` to `χ²` (`P` = [`RESTRAINT_WEIGHT`]), so the fit slides along the
+//! physical boundary instead of crossing it. The restraint rows enter the normal
+//! equations like extra observations.
 
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Model, Param};
+use crate::model::{MIN_GAUSS_VARIANCE, Model, Param};
 use crate::pattern::Pattern;
 use crate::rfactors::{RFactors, r_factors};
 use crate::solve::solve_symmetric;
@@ -85,6 +90,8 @@ pub struct Refinement {
     pub singular_directions: usize,
     /// Highly correlated pairs (name, name, correlation).
     pub correlations: Vec<(String, String, f64)>,
+    /// Unphysical results left at the end (a profile width out of bounds).
+    pub warnings: Vec<String>,
 }
 
 /// Forward-difference step of a parameter at `value`.
@@ -110,49 +117,110 @@ fn bound(param: Param, value: f64) -> f64 {
         Param::Uiso(..) => value.max(0.0),
         Param::Occupancy(..) => value.clamp(0.0, 1.0),
         Param::ShL => value.clamp(5e-4, 0.2),
-        Param::X | Param::Y => value.max(0.0),
         _ => value,
     }
 }
 
-/// Weighted χ² (not reduced) and the calculated pattern.
-fn chi_square(model: &Model, pattern: &Pattern) -> Result<(f64, Vec<f64>)> {
-    let calc = model.calculate(&pattern.two_theta_deg)?;
-    let chi2 = (0..calc.len())
-        .map(|i| ((pattern.intensity[i] - calc[i]) / pattern.sigma[i]).powi(2))
-        .sum();
-    Ok((chi2, calc))
+/// Weight of the width restraint: a Gaussian variance 1 centideg² below the minimum
+/// costs as much as 10⁶ points one standard deviation off.
+const RESTRAINT_WEIGHT: f64 = 1e6;
+/// Angles (evenly over the range) at which the width restraint is checked.
+const RESTRAINT_POINTS: usize = 41;
+
+/// Restraint rows keeping the profile physical: at each of [`RESTRAINT_POINTS`] angles
+/// of `range`, `√P · min(0, σ² − σ²_min)` and `√P · min(0, γ)` (Gaussian variance and
+/// Lorentzian width, [`Model::profile_problem`]), with their derivatives with respect to
+/// `params` (zero for non-width parameters). Returns (value, gradient) of the active rows.
+fn width_restraints(model: &Model, params: &[Param], range: (f64, f64)) -> Vec<(f64, Vec<f64>)> {
+    let inst = &model.instrument;
+    let sqrt_p = RESTRAINT_WEIGHT.sqrt();
+    let mut rows = Vec::new();
+    for k in 0..RESTRAINT_POINTS {
+        let two_theta = range.0 + (range.1 - range.0) * k as f64 / (RESTRAINT_POINTS - 1) as f64;
+        let theta = (0.5 * two_theta).to_radians();
+        let (t, c) = (theta.tan(), theta.cos());
+        let gauss = inst.u * t * t + inst.v * t + inst.w - MIN_GAUSS_VARIANCE;
+        if gauss < 0.0 {
+            let grad = params
+                .iter()
+                .map(|p| match p {
+                    Param::U => sqrt_p * t * t,
+                    Param::V => sqrt_p * t,
+                    Param::W => sqrt_p,
+                    _ => 0.0,
+                })
+                .collect();
+            rows.push((sqrt_p * gauss, grad));
+        }
+        let lorentz = inst.x / c + inst.y * t + inst.z;
+        if lorentz < 0.0 {
+            let grad = params
+                .iter()
+                .map(|p| match p {
+                    Param::X => sqrt_p / c,
+                    Param::Y => sqrt_p * t,
+                    _ => 0.0,
+                })
+                .collect();
+            rows.push((sqrt_p * lorentz, grad));
+        }
+    }
+    rows
 }
 
-/// Weighted Jacobian columns `(∂yc/∂p)/σ` of `params` at the current model.
+/// Weighted χ² (not reduced) and the calculated pattern.
+///
+/// The width restraints ([`width_restraints`]) are included.
+fn chi_square(model: &Model, pattern: &Pattern) -> Result<(f64, Vec<f64>)> {
+    let calc = model.calculate(&pattern.two_theta_deg)?;
+    let data: f64 = (0..calc.len())
+        .map(|i| ((pattern.intensity[i] - calc[i]) / pattern.sigma[i]).powi(2))
+        .sum();
+    let restraint: f64 = width_restraints(model, &[], range_of(pattern))
+        .iter()
+        .map(|(r, _)| r * r)
+        .sum();
+    Ok((data + restraint, calc))
+}
+
+/// First and last angle of the pattern.
+fn range_of(pattern: &Pattern) -> (f64, f64) {
+    let x = &pattern.two_theta_deg;
+    (x[0], x[x.len() - 1])
+}
+
+/// Weighted Jacobian columns `(∂yc/∂p)/σ` of `params` at the current model; the
+/// columns are computed in parallel (each on its own copy of the model) with the
+/// `rayon` feature, with results identical to the serial path.
 fn jacobian(
-    model: &mut Model,
+    model: &Model,
     pattern: &Pattern,
     params: &[Param],
     calc: &[f64],
 ) -> Result<Vec<Vec<f64>>> {
-    let x = &pattern.two_theta_deg;
-    params
-        .iter()
-        .map(|&p| {
-            let column: Vec<f64> = if let Param::Background(k) = p {
-                background_column(model, x, k)
-            } else {
-                let v = model.get(p);
-                let h = step(p, v);
-                model.set(p, v + h)?;
-                let moved = model.calculate(x);
-                model.set(p, v)?;
-                let moved = moved?;
-                moved.iter().zip(calc).map(|(a, b)| (a - b) / h).collect()
-            };
-            Ok(column
-                .iter()
-                .zip(&pattern.sigma)
-                .map(|(c, s)| c / s)
-                .collect())
-        })
-        .collect()
+    let column = |&p: &Param| -> Result<Vec<f64>> {
+        let x = &pattern.two_theta_deg;
+        let raw: Vec<f64> = if let Param::Background(k) = p {
+            background_column(model, x, k)
+        } else {
+            let mut moved_model = model.clone();
+            let v = model.get(p);
+            let h = step(p, v);
+            moved_model.set(p, v + h)?;
+            let moved = moved_model.calculate(x)?;
+            moved.iter().zip(calc).map(|(a, b)| (a - b) / h).collect()
+        };
+        Ok(raw.iter().zip(&pattern.sigma).map(|(c, s)| c / s).collect())
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        params.par_iter().map(column).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        params.iter().map(column).collect()
+    }
 }
 
 /// The background basis function `k` on `x`.
@@ -171,6 +239,25 @@ fn background_columns(model: &Model, x: &[f64]) -> Vec<Vec<f64>> {
     (0..model.background.coefficients.len())
         .map(|k| background_column(model, x, k))
         .collect()
+}
+
+/// Adds the active width restraints to the normal equations.
+fn add_restraints(
+    model: &Model,
+    params: &[Param],
+    range: (f64, f64),
+    a: &mut [f64],
+    b: &mut [f64],
+) {
+    let n = params.len();
+    for (value, grad) in width_restraints(model, params, range) {
+        for i in 0..n {
+            b[i] -= grad[i] * value;
+            for j in 0..n {
+                a[i * n + j] += grad[i] * grad[j];
+            }
+        }
+    }
 }
 
 /// Normal matrix `JᵀWJ` (row-major) and vector `JᵀW(yo − yc)`.
@@ -273,7 +360,8 @@ pub fn refine(
     while cycles < settings.max_cycles {
         cycles += 1;
         let columns = jacobian(model, pattern, params, &calc)?;
-        let (a, b) = normal_equations(&columns, pattern, &calc);
+        let (mut a, mut b) = normal_equations(&columns, pattern, &calc);
+        add_restraints(model, params, range_of(pattern), &mut a, &mut b);
         let start: Vec<f64> = params.iter().map(|&p| model.get(p)).collect();
         let mut improved = None;
         while lambda <= LAMBDA_MAX {
@@ -283,12 +371,12 @@ pub fn refine(
                 damped[i * n + i] *= 1.0 + lambda;
             }
             let sol = solve_symmetric(&damped, &b)?;
-            let applied = params
+            let trial = params
                 .iter()
                 .zip(&start)
                 .zip(&sol.x)
-                .try_for_each(|((&p, &v), &d)| model.set(p, bound(p, v + d)));
-            let trial = applied.and_then(|()| chi_square(model, pattern));
+                .try_for_each(|((&p, &v), &d)| model.set(p, bound(p, v + d)))
+                .and_then(|()| chi_square(model, pattern));
             match trial {
                 Ok((c, y)) if c < chi2 => {
                     improved = Some((c, y));
@@ -370,6 +458,7 @@ fn summarize(
             }
         }
     }
+    let (lo, hi) = range_of(pattern);
     Ok(Refinement {
         parameters,
         r,
@@ -377,5 +466,6 @@ fn summarize(
         converged,
         singular_directions: sol.dropped,
         correlations,
+        warnings: model.profile_problem(lo, hi).into_iter().collect(),
     })
 }

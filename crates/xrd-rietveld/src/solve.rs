@@ -22,21 +22,29 @@ pub struct Solution {
     pub dropped: usize,
 }
 
-/// Solves the symmetric system `a` (row-major `n × n`) `x = b`.
+/// Solves the symmetric system `a` (row-major `n × n`) `x = b`. A variable whose
+/// diagonal element is zero (a parameter without effect at this point) gets a zero step
+/// and zero variance and counts as dropped.
 ///
 /// # Errors
-/// A non-positive diagonal element (a parameter with no effect on the pattern) or an
-/// eigensolver failure.
+/// Non-finite elements or an eigensolver failure.
 pub fn solve_symmetric(a: &[f64], b: &[f64]) -> Result<Solution> {
     let n = b.len();
-    let scale: Vec<f64> = (0..n).map(|i| a[i * n + i].sqrt()).collect();
-    if let Some(i) = scale.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+    if let Some(i) =
+        (0..n).find(|&i| !b[i].is_finite() || (0..n).any(|j| !a[i * n + j].is_finite()))
+    {
         return Err(Error::param(
             format!("parameter {}", i + 1),
-            "has no effect on the calculated pattern",
+            "its derivative is not finite",
         ));
     }
-    let m = Mat::from_fn(n, n, |i, j| a[i * n + j] / (scale[i] * scale[j]));
+    let scale: Vec<f64> = (0..n).map(|i| a[i * n + i].max(0.0).sqrt()).collect();
+    let inactive = scale.iter().filter(|&&s| s == 0.0).count();
+    // Inactive variables get a unit diagonal and no coupling, then zero step and variance.
+    let m = Mat::from_fn(n, n, |i, j| match (scale[i] > 0.0, scale[j] > 0.0) {
+        (true, true) => a[i * n + j] / (scale[i] * scale[j]),
+        _ => f64::from(u8::from(i == j)),
+    });
     let evd = m
         .self_adjoint_eigen(Side::Lower)
         .map_err(|e| Error::param("normal matrix", format!("eigendecomposition failed: {e:?}")))?;
@@ -46,8 +54,10 @@ pub fn solve_symmetric(a: &[f64], b: &[f64]) -> Result<Solution> {
     let mut inverse = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
-            let v: f64 = keep.iter().map(|&k| u[(i, k)] * u[(j, k)] / s[k]).sum();
-            inverse[i * n + j] = v / (scale[i] * scale[j]);
+            if scale[i] > 0.0 && scale[j] > 0.0 {
+                let v: f64 = keep.iter().map(|&k| u[(i, k)] * u[(j, k)] / s[k]).sum();
+                inverse[i * n + j] = v / (scale[i] * scale[j]);
+            }
         }
     }
     let x = (0..n)
@@ -56,7 +66,7 @@ pub fn solve_symmetric(a: &[f64], b: &[f64]) -> Result<Solution> {
     Ok(Solution {
         x,
         inverse,
-        dropped: n - keep.len(),
+        dropped: n - keep.len() + inactive,
     })
 }
 
@@ -75,6 +85,9 @@ mod tests {
         let s = solve_symmetric(&[1.0, 1.0, 1.0, 1.0], &[2.0, 2.0]).unwrap();
         assert_eq!(s.dropped, 1);
         assert!((s.x[0] - 1.0).abs() < 1e-12 && (s.x[1] - 1.0).abs() < 1e-12);
-        assert!(solve_symmetric(&[0.0, 0.0, 0.0, 1.0], &[1.0, 1.0]).is_err());
+        // A variable without effect: zero step, the other solved alone.
+        let s = solve_symmetric(&[0.0, 0.0, 0.0, 2.0], &[0.0, 1.0]).unwrap();
+        assert!(s.x[0] == 0.0 && (s.x[1] - 0.5).abs() < 1e-15 && s.dropped == 1);
+        assert!(solve_symmetric(&[f64::NAN, 0.0, 0.0, 1.0], &[1.0, 1.0]).is_err());
     }
 }
