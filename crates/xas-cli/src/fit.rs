@@ -148,7 +148,7 @@ pub enum PlotFormat {
 }
 
 impl PlotFormat {
-    fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             PlotFormat::Svg => "svg",
             PlotFormat::Png => "png",

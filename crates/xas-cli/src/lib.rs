@@ -18,4 +18,5 @@ pub mod multiplet;
 pub mod normalize;
 pub mod plot;
 pub mod range;
+pub mod rietveld;
 pub mod similarity;

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xas_cli::{
-    deconvolve, demo, embed, estimate, fit, info, library, multiplet, normalize, similarity,
+    deconvolve, demo, embed, estimate, fit, info, library, multiplet, normalize, rietveld,
+    similarity,
 };
 
 /// Measurement informatics for X-ray spectra: inspect, normalise and analyse.
@@ -42,6 +43,9 @@ enum Command {
     /// Fit the NiO charge-transfer cluster to Ni 2p XAS and/or XPS by replica-exchange
     /// Monte Carlo: posteriors, Bayes free energy, corner and fit plots.
     Fit(Box<fit::FitArgs>),
+    /// Rietveld refinement of a powder pattern from CIF start models: R factors, refined
+    /// cells and atoms with esds, refined CIFs and a fit plot.
+    Rietveld(Box<rietveld::RietveldArgs>),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Embed(args) => embed::run(args, cli.json),
         Command::Deconvolve(args) => deconvolve::run(args, cli.json),
         Command::Fit(args) => fit::run(args, cli.json),
+        Command::Rietveld(args) => rietveld::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {

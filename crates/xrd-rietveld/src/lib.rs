@@ -18,6 +18,7 @@ pub mod plan;
 pub mod profile;
 pub mod refine;
 pub mod reflections;
+pub mod report;
 pub mod rfactors;
 pub mod solve;
 pub mod structure;

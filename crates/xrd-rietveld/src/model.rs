@@ -263,6 +263,21 @@ impl Model {
         }
     }
 
+    /// The free directions of the coordinates of atom `a` of phase `p` (one per
+    /// [`Param::Coordinate`] of the atom).
+    pub fn coordinate_basis(&self, p: usize, a: usize) -> &[[f64; 3]] {
+        &self.phases[p].sites[a].basis
+    }
+
+    /// The cell of phase `p` with its free cell terms set to `values` (in the order of
+    /// the [`Param::Cell`] parameters).
+    ///
+    /// # Errors
+    /// Terms that do not form a cell.
+    pub fn cell_from_free(&self, p: usize, values: &[f64]) -> Result<Cell> {
+        Cell::from_a(&self.phases[p].cell.expand(values))
+    }
+
     /// The parameter called `name` (see [`Model::name`]).
     pub fn find(&self, name: &str) -> Option<Param> {
         self.parameters()

@@ -4,7 +4,9 @@
 //! in centidegrees), and free-format columns `2θ intensity [sigma]` (`.xy`, `.xye`, `.csv`,
 //! `.dat`; whitespace, comma or semicolon separated, `#`/`!` comments and non-numeric
 //! header lines skipped). Without a sigma column the counting statistics give
-//! `σ = √max(y, 1)`.
+//! `σ = √max(y, 1)`, and points with zero (or negative) counts are left out: in count
+//! data they mean "not measured" (GSAS-II gives them zero weight; the fluoroapatite
+//! tutorial file ends with two).
 
 use std::path::Path;
 
@@ -113,6 +115,7 @@ fn parse_columns(text: &str, name: &str) -> Result<Pattern> {
             .collect();
         let numbers: Option<Vec<f64>> = fields.iter().map(|f| f.parse().ok()).collect();
         match numbers {
+            Some(v) if v.len() == 2 && v[1] <= 0.0 => {}
             Some(v) if v.len() >= 2 => {
                 x.push(v[0]);
                 y.push(v[1]);
@@ -176,6 +179,9 @@ fn parse_gsas(text: &str, name: &str) -> Result<Pattern> {
                 values.len()
             ),
         ));
+    }
+    if kind == "STD" {
+        values.retain(|v| v.1 > 0.0);
     }
     Pattern::new(
         name,
@@ -274,20 +280,22 @@ mod tests {
     fn gsas_std_with_padding_and_detector_counts() {
         let text = "title\nBANK 1 12 2 CONST 1000 2.5 0 0 STD\n\
                     \x20    100     121       0     144     169     196     225     256     289     324\n\
-                    \x204   400     441       0       0       0       0       0       0       0       0\n";
+                    \x204   400       0     484       0       0       0       0       0       0       0\n";
         let p = parse_gsas(text, "t.gsa").unwrap();
-        assert_eq!(p.two_theta_deg.len(), 12);
-        assert!((p.two_theta_deg[11] - (10.0 + 11.0 * 0.025)).abs() < 1e-12);
+        // Twelve channels, two of them with zero counts (not measured): ten points; the
+        // 484 of channel 13 lies beyond the announced twelve.
+        assert_eq!(p.two_theta_deg.len(), 10);
+        assert!((p.two_theta_deg[9] - (10.0 + 10.0 * 0.025)).abs() < 1e-12);
+        assert!((p.two_theta_deg[2] - (10.0 + 3.0 * 0.025)).abs() < 1e-12);
         assert_eq!(p.intensity[1], 121.0);
         assert_eq!(p.sigma[1], 11.0);
-        // Zero counts: sigma 1; four detectors: sigma = sqrt(400 / 4).
-        assert_eq!(p.sigma[2], 1.0);
-        assert_eq!(p.sigma[10], 10.0);
+        // Four detectors: sigma = sqrt(400 / 4).
+        assert_eq!(p.sigma[9], 10.0);
     }
 
     #[test]
     fn columns_with_headers_comments_and_sigma() {
-        let text = "# comment\n2theta intensity\n10.0 100\n10.02, 121 ! note\n10.04;144\n";
+        let text = "# comment\n2theta intensity\n10.0 100\n10.02, 121 ! note\n10.03 0\n10.04;144\n";
         let p = parse_columns(text, "t.xy").unwrap();
         assert_eq!(p.intensity, [100.0, 121.0, 144.0]);
         assert_eq!(p.sigma, [10.0, 11.0, 12.0]);

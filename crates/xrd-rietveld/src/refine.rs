@@ -92,6 +92,8 @@ pub struct Refinement {
     pub correlations: Vec<(String, String, f64)>,
     /// Unphysical results left at the end (a profile width out of bounds).
     pub warnings: Vec<String>,
+    /// Covariance of the refined parameters (row-major, in the order of `parameters`).
+    pub covariance: Vec<f64>,
 }
 
 /// Forward-difference step of a parameter at `value`.
@@ -467,5 +469,6 @@ fn summarize(
         singular_directions: sol.dropped,
         correlations,
         warnings: model.profile_problem(lo, hi).into_iter().collect(),
+        covariance: sol.inverse.iter().map(|v| v * r.chi2).collect(),
     })
 }

@@ -18,7 +18,8 @@ fn gsas_std_patterns() {
     // (file, points, first 2θ, last 2θ, first count)
     let cases = [
         ("PBSO4.XRA", 6001, 10.0, 160.0, 179.0),
-        ("FAP.XRA", 5753, 15.0, 130.04, 609.0),
+        // The last two channels have zero counts (not measured) and are left out.
+        ("FAP.XRA", 5751, 15.0, 130.0, 609.0),
         ("NIST660CBI.gsas", 8378, 15.0066, 124.999, 2364.0),
     ];
     for (file, n, first, last, y0) in cases {
