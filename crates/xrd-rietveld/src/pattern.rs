@@ -71,10 +71,19 @@ impl Pattern {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::parse(&name, 0, format!("cannot read: {e}")))?;
+        Self::parse(&text, &name)
+    }
+
+    /// Parses the text of a GSAS standard file or a column file (chosen by a `BANK`
+    /// line); `name` labels errors.
+    ///
+    /// # Errors
+    /// A malformed line (with its number) or no counts.
+    pub fn parse(text: &str, name: &str) -> Result<Self> {
         if text.lines().any(|l| l.trim_start().starts_with("BANK")) {
-            parse_gsas(&text, &name)
+            parse_gsas(text, name)
         } else {
-            parse_columns(&text, &name)
+            parse_columns(text, name)
         }
     }
 

@@ -10,6 +10,7 @@ mod manifold;
 mod multiplet;
 mod nio_fit;
 mod normalization;
+mod rietveld;
 mod similarity;
 mod termination;
 
@@ -41,6 +42,7 @@ const STAGES: &[Stage] = &[
     ("bayes", bayes::run),
     ("nio-fit", nio_fit::run),
     ("termination", termination::run),
+    ("rietveld", rietveld::run),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.
