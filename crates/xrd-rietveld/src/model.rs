@@ -123,6 +123,29 @@ impl PhaseModel {
     }
 }
 
+/// One reflection line (a reflection at one wavelength) on the pattern grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineProfile {
+    /// Index of the reflection in [`PhaseModel::reflections`].
+    pub reflection: usize,
+    /// `r_λ m LP`: line ratio, multiplicity and Lorentz-polarisation.
+    pub factor: f64,
+    /// First grid point of the window.
+    pub start: usize,
+    /// Unit-area profile values on the window.
+    pub values: Vec<f64>,
+}
+
+/// Adds `Σ_lines scale · factor · |F|²(reflection) · profile` to `out`.
+pub fn accumulate(lines: &[LineProfile], f2: &[f64], scale: f64, out: &mut [f64]) {
+    for line in lines {
+        let intensity = scale * line.factor * f2[line.reflection];
+        for (o, v) in out[line.start..].iter_mut().zip(&line.values) {
+            *o += intensity * v;
+        }
+    }
+}
+
 /// A refinable parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Param {
@@ -398,6 +421,61 @@ impl Model {
             .collect()
     }
 
+    /// `|F|²` (Friedel mean) of every reflection of phase `p` at the current structure
+    /// and cell, in the order of [`PhaseModel::reflections`].
+    ///
+    /// # Errors
+    /// An atom without a form factor.
+    pub fn squared_structure_factors(&self, p: usize) -> Result<Vec<f64>> {
+        let phase = &self.phases[p];
+        let sf = StructureFactors::new(&phase.crystal, self.instrument.lambda1)?;
+        let a_terms = phase.crystal.cell.to_a();
+        Ok(phase
+            .reflections
+            .iter()
+            .map(|r| sf.f_squared(r.hkl, 1.0 / inv_d_squared(&a_terms, r.hkl).sqrt()))
+            .collect())
+    }
+
+    /// The profile of every reflection line of phase `p` on `two_theta` (increasing):
+    /// everything but the scale and `|F|²`, which enter linearly.
+    pub fn line_profiles(&self, p: usize, two_theta: &[f64]) -> Vec<LineProfile> {
+        let phase = &self.phases[p];
+        let inst = &self.instrument;
+        let a_terms = phase.crystal.cell.to_a();
+        let mut out = Vec::with_capacity(2 * phase.reflections.len());
+        for (k, r) in phase.reflections.iter().enumerate() {
+            let d = 1.0 / inv_d_squared(&a_terms, r.hkl).sqrt();
+            for (lambda, ratio) in inst.lines() {
+                let Some(pos) = self.peak_position(d, lambda) else {
+                    continue;
+                };
+                let theta = (lambda / (2.0 * d)).asin();
+                let cos2t = (2.0 * theta).cos();
+                let lp = ((1.0 - inst.polarization) * cos2t * cos2t + inst.polarization)
+                    / (2.0 * theta.sin().powi(2) * theta.cos());
+                let shape = peak_shape(inst, pos);
+                let nodes = asymmetry_nodes(pos, shape.sh_l, shape.fwhm_deg);
+                let reach = nodes.iter().map(|n| n.0.abs()).fold(0.0, f64::max);
+                let (lo, hi) = (
+                    pos - WINDOW_FWHM * shape.fwhm_deg - reach,
+                    pos + WINDOW_FWHM * shape.fwhm_deg + reach,
+                );
+                let start = two_theta.partition_point(|&t| t < lo);
+                let end = two_theta.partition_point(|&t| t <= hi);
+                out.push(LineProfile {
+                    reflection: k,
+                    factor: ratio * r.multiplicity as f64 * lp,
+                    start,
+                    values: (start..end)
+                        .map(|i| profile(two_theta[i] - pos, &shape, &nodes))
+                        .collect(),
+                });
+            }
+        }
+        out
+    }
+
     /// Adds phase `p`'s peaks, times `factor`, to `out` on `two_theta` (increasing).
     ///
     /// # Errors
@@ -409,36 +487,9 @@ impl Model {
         two_theta: &[f64],
         out: &mut [f64],
     ) -> Result<()> {
-        let phase = &self.phases[p];
-        let inst = &self.instrument;
-        let sf = StructureFactors::new(&phase.crystal, inst.lambda1)?;
-        let a_terms = phase.crystal.cell.to_a();
-        for r in &phase.reflections {
-            let d = 1.0 / inv_d_squared(&a_terms, r.hkl).sqrt();
-            let f2 = sf.f_squared(r.hkl, d);
-            for (lambda, ratio) in inst.lines() {
-                let Some(pos) = self.peak_position(d, lambda) else {
-                    continue;
-                };
-                let theta = (lambda / (2.0 * d)).asin();
-                let cos2t = (2.0 * theta).cos();
-                let lp = ((1.0 - inst.polarization) * cos2t * cos2t + inst.polarization)
-                    / (2.0 * theta.sin().powi(2) * theta.cos());
-                let intensity = factor * phase.scale * ratio * r.multiplicity as f64 * f2 * lp;
-                let shape = peak_shape(inst, pos);
-                let nodes = asymmetry_nodes(pos, shape.sh_l, shape.fwhm_deg);
-                let reach = nodes.iter().map(|n| n.0.abs()).fold(0.0, f64::max);
-                let (lo, hi) = (
-                    pos - WINDOW_FWHM * shape.fwhm_deg - reach,
-                    pos + WINDOW_FWHM * shape.fwhm_deg + reach,
-                );
-                let start = two_theta.partition_point(|&t| t < lo);
-                let end = two_theta.partition_point(|&t| t <= hi);
-                for i in start..end {
-                    out[i] += intensity * profile(two_theta[i] - pos, &shape, &nodes);
-                }
-            }
-        }
+        let f2 = self.squared_structure_factors(p)?;
+        let scale = factor * self.phases[p].scale;
+        accumulate(&self.line_profiles(p, two_theta), &f2, scale, out);
         Ok(())
     }
 

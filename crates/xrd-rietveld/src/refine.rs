@@ -19,7 +19,7 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{MIN_GAUSS_VARIANCE, Model, Param};
+use crate::model::{LineProfile, MIN_GAUSS_VARIANCE, Model, Param, accumulate};
 use crate::pattern::Pattern;
 use crate::rfactors::{RFactors, r_factors};
 use crate::solve::solve_symmetric;
@@ -191,17 +191,37 @@ fn range_of(pattern: &Pattern) -> (f64, f64) {
     (x[0], x[x.len() - 1])
 }
 
-/// Weighted Jacobian columns `(∂yc/∂p)/σ` of `params` at the current model; the
-/// columns are computed in parallel (each on its own copy of the model) with the
-/// `rayon` feature, with results identical to the serial path.
+/// The phase whose peak intensities (and nothing else) a parameter changes: scale,
+/// coordinates, `U_iso` and occupancies move only `S |F|²`.
+fn intensity_only(param: Param) -> Option<usize> {
+    match param {
+        Param::Scale(p) | Param::Coordinate(p, ..) | Param::Uiso(p, _) | Param::Occupancy(p, _) => {
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// Weighted Jacobian columns `(∂yc/∂p)/σ` of `params` at the current model by forward
+/// differences; background columns are exact. Parameters that change only peak
+/// intensities reuse the current line profiles (`Δyc = Σ_lines Δ(S|F|²) r m LP Φ`), the
+/// others recompute the pattern. With the `rayon` feature the columns are computed in
+/// parallel (each on its own copy of the model), with results identical to the serial
+/// path.
 fn jacobian(
     model: &Model,
     pattern: &Pattern,
     params: &[Param],
     calc: &[f64],
 ) -> Result<Vec<Vec<f64>>> {
+    let x = &pattern.two_theta_deg;
+    let profiles: Vec<Vec<LineProfile>> = (0..model.phases.len())
+        .map(|p| model.line_profiles(p, x))
+        .collect();
+    let f2: Vec<Vec<f64>> = (0..model.phases.len())
+        .map(|p| model.squared_structure_factors(p))
+        .collect::<Result<_>>()?;
     let column = |&p: &Param| -> Result<Vec<f64>> {
-        let x = &pattern.two_theta_deg;
         let raw: Vec<f64> = if let Param::Background(k) = p {
             background_column(model, x, k)
         } else {
@@ -209,8 +229,25 @@ fn jacobian(
             let v = model.get(p);
             let h = step(p, v);
             moved_model.set(p, v + h)?;
-            let moved = moved_model.calculate(x)?;
-            moved.iter().zip(calc).map(|(a, b)| (a - b) / h).collect()
+            match intensity_only(p) {
+                Some(ph) => {
+                    // Δ(S|F|²)/h per reflection, spread by the unchanged profiles.
+                    let (s0, s1) = (model.phases[ph].scale, moved_model.phases[ph].scale);
+                    let moved_f2 = moved_model.squared_structure_factors(ph)?;
+                    let delta: Vec<f64> = moved_f2
+                        .iter()
+                        .zip(&f2[ph])
+                        .map(|(a, b)| (s1 * a - s0 * b) / h)
+                        .collect();
+                    let mut out = vec![0.0; x.len()];
+                    accumulate(&profiles[ph], &delta, 1.0, &mut out);
+                    out
+                }
+                None => {
+                    let moved = moved_model.calculate(x)?;
+                    moved.iter().zip(calc).map(|(a, b)| (a - b) / h).collect()
+                }
+            }
         };
         Ok(raw.iter().zip(&pattern.sigma).map(|(c, s)| c / s).collect())
     };
