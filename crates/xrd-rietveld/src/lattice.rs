@@ -208,9 +208,9 @@ mod tests {
         }
         // G G* = 1.
         let (g, gs) = (cell.metric(), cell.reciprocal_metric());
-        for i in 0..3 {
+        for (i, row) in g.iter().enumerate() {
             for j in 0..3 {
-                let p: f64 = (0..3).map(|k| g[i][k] * gs[k][j]).sum();
+                let p: f64 = row.iter().zip(&gs).map(|(a, col)| a * col[j]).sum();
                 assert!((p - f64::from(u8::from(i == j))).abs() < 1e-12);
             }
         }

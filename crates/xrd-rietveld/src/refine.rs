@@ -125,7 +125,7 @@ fn bound(param: Param, value: f64) -> f64 {
 
 /// Weight of the width restraint: a Gaussian variance 1 centideg² below the minimum
 /// costs as much as 10⁶ points one standard deviation off.
-const RESTRAINT_WEIGHT: f64 = 1e6;
+pub const RESTRAINT_WEIGHT: f64 = 1e6;
 /// Angles (evenly over the range) at which the width restraint is checked.
 const RESTRAINT_POINTS: usize = 41;
 
