@@ -15,7 +15,7 @@ use xrd_rietveld::background::{Background, BackgroundKind};
 use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::model::Model;
 use xrd_rietveld::pattern::Pattern;
-use xrd_rietveld::plan::{Plan, PlanProgress, resolve, run_plan};
+use xrd_rietveld::plan::{Plan, PlanProgress, run_plan};
 use xrd_rietveld::refine::Refinement;
 use xrd_rietveld::report::{PhaseReport, phase_reports, to_cif};
 use xrd_rietveld::structure::Crystal;
@@ -181,17 +181,7 @@ pub fn refine_inputs(inputs: Inputs, quiet: bool) -> Result<Outcome> {
         },
     )?;
     let seconds = start.elapsed().as_secs_f64();
-    let mut released = Vec::new();
-    for stage in &inputs.plan.stages {
-        for name in &stage.release {
-            for p in resolve(&model, name)? {
-                if !released.contains(&p) {
-                    released.push(p);
-                }
-            }
-        }
-    }
-    let phases = phase_reports(&model, &released, &refinement)?;
+    let phases = phase_reports(&model, &refinement)?;
     Ok(Outcome {
         model,
         refinement,

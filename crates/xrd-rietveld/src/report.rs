@@ -75,47 +75,61 @@ pub struct PhaseReport {
     pub atoms: Vec<AtomReport>,
 }
 
-/// The covariance of refined parameters `i` and `j` of `params`, if both are refined.
-fn cov(params: &[Param], refinement: &Refinement, a: Param, b: Param) -> f64 {
-    let n = params.len();
-    match (
-        params.iter().position(|&p| p == a),
-        params.iter().position(|&p| p == b),
-    ) {
-        (Some(i), Some(j)) => refinement.covariance.get(i * n + j).copied().unwrap_or(0.0),
-        _ => 0.0,
+/// Covariances of a refinement, looked up by parameter (through its name, so any
+/// parameter of the model can be asked for; unrefined ones have zero covariance).
+struct Covariance<'a> {
+    model: &'a Model,
+    refinement: &'a Refinement,
+}
+
+impl Covariance<'_> {
+    fn index(&self, param: Param) -> Option<usize> {
+        let name = self.model.name(param);
+        self.refinement
+            .parameters
+            .iter()
+            .position(|r| r.name == name)
+    }
+
+    fn get(&self, a: Param, b: Param) -> f64 {
+        let n = self.refinement.parameters.len();
+        match (self.index(a), self.index(b)) {
+            (Some(i), Some(j)) => self
+                .refinement
+                .covariance
+                .get(i * n + j)
+                .copied()
+                .unwrap_or(0.0),
+            _ => 0.0,
+        }
+    }
+
+    fn esd(&self, a: Param) -> f64 {
+        self.get(a, a).max(0.0).sqrt()
     }
 }
 
-/// Reports of every phase of `model` after `refinement` of `params`.
+/// Reports of every phase of `model` after `refinement`.
 ///
 /// # Errors
 /// A cell that cannot be rebuilt while propagating esds.
-pub fn phase_reports(
-    model: &Model,
-    params: &[Param],
-    refinement: &Refinement,
-) -> Result<Vec<PhaseReport>> {
+pub fn phase_reports(model: &Model, refinement: &Refinement) -> Result<Vec<PhaseReport>> {
+    let cov = Covariance { model, refinement };
     (0..model.phases.len())
-        .map(|p| phase_report(model, params, refinement, p))
+        .map(|p| phase_report(&cov, p))
         .collect()
 }
 
-fn phase_report(
-    model: &Model,
-    params: &[Param],
-    refinement: &Refinement,
-    p: usize,
-) -> Result<PhaseReport> {
+fn phase_report(cov: &Covariance<'_>, p: usize) -> Result<PhaseReport> {
+    let model = cov.model;
     let phase = &model.phases[p];
     let crystal = &phase.crystal;
-    let var = |a: Param| cov(params, refinement, a, a).max(0.0).sqrt();
     let cell_params: Vec<Param> = model
         .parameters()
         .into_iter()
         .filter(|q| matches!(q, Param::Cell(pp, _) if *pp == p))
         .collect();
-    let (cell, volume) = cell_with_esds(model, params, refinement, p, &cell_params)?;
+    let (cell, volume) = cell_with_esds(cov, p, &cell_params)?;
     let multiplicities = crystal.multiplicities();
     let atoms = crystal
         .atoms
@@ -129,12 +143,7 @@ fn phase_report(
                     for (l, bl) in basis.iter().enumerate() {
                         v += bk[i]
                             * bl[i]
-                            * cov(
-                                params,
-                                refinement,
-                                Param::Coordinate(p, a, k),
-                                Param::Coordinate(p, a, l),
-                            );
+                            * cov.get(Param::Coordinate(p, a, k), Param::Coordinate(p, a, l));
                     }
                 }
                 ValueEsd {
@@ -148,11 +157,11 @@ fn phase_report(
                 xyz,
                 occupancy: ValueEsd {
                     value: atom.occupancy,
-                    esd: var(Param::Occupancy(p, a)),
+                    esd: cov.esd(Param::Occupancy(p, a)),
                 },
                 uiso: ValueEsd {
                     value: atom.u_iso,
-                    esd: var(Param::Uiso(p, a)),
+                    esd: cov.esd(Param::Uiso(p, a)),
                 },
                 multiplicity: multiplicities[a],
             }
@@ -166,7 +175,7 @@ fn phase_report(
         volume,
         scale: ValueEsd {
             value: phase.scale,
-            esd: var(Param::Scale(p)),
+            esd: cov.esd(Param::Scale(p)),
         },
         atoms,
     })
@@ -175,12 +184,11 @@ fn phase_report(
 /// Cell parameters and volume with esds by a central-difference Jacobian in the free
 /// cell terms.
 fn cell_with_esds(
-    model: &Model,
-    params: &[Param],
-    refinement: &Refinement,
+    cov: &Covariance<'_>,
     p: usize,
     cell_params: &[Param],
 ) -> Result<([ValueEsd; 6], ValueEsd)> {
+    let model = cov.model;
     let values = |c: &crate::lattice::Cell| [c.a, c.b, c.c, c.alpha, c.beta, c.gamma, c.volume()];
     let free: Vec<f64> = cell_params.iter().map(|&q| model.get(q)).collect();
     let centre = values(&model.cell_from_free(p, &free)?);
@@ -202,7 +210,7 @@ fn cell_with_esds(
         let mut v = 0.0;
         for (k, &qk) in cell_params.iter().enumerate() {
             for (l, &ql) in cell_params.iter().enumerate() {
-                v += jac[k][m] * jac[l][m] * cov(params, refinement, qk, ql);
+                v += jac[k][m] * jac[l][m] * cov.get(qk, ql);
             }
         }
         v.max(0.0).sqrt()
