@@ -1,6 +1,7 @@
 //! `xas rietveld`: Rietveld refinement of a powder pattern from CIF start models and an
 //! instrument file, by a staged plan (the standard one or a TOML file). Writes
-//! `summary.json` (R factors, per phase the cell, atoms and scale with esds),
+//! `summary.json` (R factors, per phase R_Bragg, R_F and the cell, atoms and scale with
+//! esds),
 //! `fit.csv` (2θ, observed, calculated, background, difference), a fit plot with
 //! reflection ticks and one refined CIF per phase.
 
@@ -181,7 +182,7 @@ pub fn refine_inputs(inputs: Inputs, quiet: bool) -> Result<Outcome> {
         },
     )?;
     let seconds = start.elapsed().as_secs_f64();
-    let phases = phase_reports(&model, &refinement)?;
+    let phases = phase_reports(&model, &refinement, &inputs.pattern)?;
     Ok(Outcome {
         model,
         refinement,
@@ -334,9 +335,11 @@ pub fn run(args: &RietveldArgs, json: bool) -> Result<()> {
         for ph in &outcome.phases {
             let c = &ph.cell;
             println!(
-                "{} ({}): a {} b {} c {} alpha {} beta {} gamma {}",
+                "{} ({}): R_Bragg {:.2} %, R_F {:.2} %; a {} b {} c {} alpha {} beta {} gamma {}",
                 ph.name,
                 ph.space_group,
+                ph.r_bragg,
+                ph.r_f,
                 c[0].to_cif(),
                 c[1].to_cif(),
                 c[2].to_cif(),

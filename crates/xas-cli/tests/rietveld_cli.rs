@@ -45,6 +45,11 @@ fn fluoroapatite_refines_and_its_cif_reads_back() {
     assert!((gof - rwp / v["rexp"].as_f64().unwrap()).abs() < 1e-9);
     let phase = &v["phases"][0];
     assert_eq!(phase["space_group"], "P 63/m");
+    // Apportioned intensities: R_Bragg and R_F are positive and below Rwp here.
+    for key in ["r_bragg", "r_f"] {
+        let r = phase[key].as_f64().unwrap();
+        assert!(r > 0.0 && r < rwp, "{key} {r}");
+    }
     let a = &phase["cell"][0];
     assert!((a["value"].as_f64().unwrap() - 9.3719).abs() < 0.001, "{a}");
     assert!(a["esd"].as_f64().unwrap() > 0.0);

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::model::{Model, Param};
+use crate::pattern::Pattern;
 use crate::refine::Refinement;
 
 /// A value and its standard uncertainty (0 when it was not refined).
@@ -73,6 +74,55 @@ pub struct PhaseReport {
     pub scale: ValueEsd,
     /// Atoms.
     pub atoms: Vec<AtomReport>,
+    /// Bragg R factor on intensities (%), [`bragg_r_factors`].
+    pub r_bragg: f64,
+    /// R factor on structure-factor moduli (%).
+    pub r_f: f64,
+}
+
+/// `R_Bragg = Σ|I_o − I_c| / Σ I_o` and `R_F = Σ||F_o| − |F_c|| / Σ|F_o|` (percent) of
+/// phase `p`, with the "observed" intensity of each reflection apportioned from the
+/// pattern by the Rietveld rule `I_o = Σ_i c_i (y_o − y_b)_i / (y_c − y_b)_i`, where `c_i`
+/// is the reflection's calculated contribution at point `i` (both lines) and
+/// `I_c = Σ_i c_i`; `|F_o| = |F_c| √(I_o / I_c)`. Points where the peaks add less than
+/// 10⁻⁹ of the largest net intensity are skipped.
+///
+/// # Errors
+/// A failed pattern calculation.
+pub fn bragg_r_factors(model: &Model, p: usize, pattern: &Pattern) -> Result<(f64, f64)> {
+    let x = &pattern.two_theta_deg;
+    let calc = model.calculate(x)?;
+    let bkg = model.background_values(x);
+    let net_calc: Vec<f64> = calc.iter().zip(&bkg).map(|(c, b)| c - b).collect();
+    let floor = 1e-9 * net_calc.iter().fold(0.0f64, |m, v| m.max(*v));
+    let f2 = model.squared_structure_factors(p)?;
+    let scale = model.phases[p].scale;
+    let n = f2.len();
+    let (mut i_calc, mut i_obs) = (vec![0.0; n], vec![0.0; n]);
+    for line in model.line_profiles(p, x) {
+        let intensity = scale * line.factor * f2[line.reflection];
+        for (k, v) in line.values.iter().enumerate() {
+            let i = line.start + k;
+            if net_calc[i] > floor {
+                let c = intensity * v;
+                i_calc[line.reflection] += c;
+                i_obs[line.reflection] += c * (pattern.intensity[i] - bkg[i]) / net_calc[i];
+            }
+        }
+    }
+    let (mut num_b, mut den_b, mut num_f, mut den_f) = (0.0, 0.0, 0.0, 0.0);
+    for k in 0..n {
+        if i_calc[k] <= 0.0 {
+            continue;
+        }
+        num_b += (i_obs[k] - i_calc[k]).abs();
+        den_b += i_obs[k].abs();
+        let f_calc = f2[k].sqrt();
+        let f_obs = f_calc * (i_obs[k].max(0.0) / i_calc[k]).sqrt();
+        num_f += (f_obs - f_calc).abs();
+        den_f += f_obs;
+    }
+    Ok((100.0 * num_b / den_b, 100.0 * num_f / den_f))
 }
 
 /// Covariances of a refinement, looked up by parameter (through its name, so any
@@ -109,18 +159,22 @@ impl Covariance<'_> {
     }
 }
 
-/// Reports of every phase of `model` after `refinement`.
+/// Reports of every phase of `model` after `refinement` against `pattern`.
 ///
 /// # Errors
 /// A cell that cannot be rebuilt while propagating esds.
-pub fn phase_reports(model: &Model, refinement: &Refinement) -> Result<Vec<PhaseReport>> {
+pub fn phase_reports(
+    model: &Model,
+    refinement: &Refinement,
+    pattern: &Pattern,
+) -> Result<Vec<PhaseReport>> {
     let cov = Covariance { model, refinement };
     (0..model.phases.len())
-        .map(|p| phase_report(&cov, p))
+        .map(|p| phase_report(&cov, p, pattern))
         .collect()
 }
 
-fn phase_report(cov: &Covariance<'_>, p: usize) -> Result<PhaseReport> {
+fn phase_report(cov: &Covariance<'_>, p: usize, pattern: &Pattern) -> Result<PhaseReport> {
     let model = cov.model;
     let phase = &model.phases[p];
     let crystal = &phase.crystal;
@@ -130,6 +184,7 @@ fn phase_report(cov: &Covariance<'_>, p: usize) -> Result<PhaseReport> {
         .filter(|q| matches!(q, Param::Cell(pp, _) if *pp == p))
         .collect();
     let (cell, volume) = cell_with_esds(cov, p, &cell_params)?;
+    let (r_bragg, r_f) = bragg_r_factors(model, p, pattern)?;
     let multiplicities = crystal.multiplicities();
     let atoms = crystal
         .atoms
@@ -178,6 +233,8 @@ fn phase_report(cov: &Covariance<'_>, p: usize) -> Result<PhaseReport> {
             esd: cov.esd(Param::Scale(p)),
         },
         atoms,
+        r_bragg,
+        r_f,
     })
 }
 

@@ -89,3 +89,34 @@ fn lab6_lattice_parameter_and_profile() {
     eprintln!("a = {a}");
     assert!((a - 4.156826).abs() < 0.001, "a = {a}");
 }
+
+/// R_Bragg and R_F against exact values: a pattern whose peaks are the model's doubled
+/// gives `I_o = 2 I_c` for every reflection, so R_Bragg = 1/2 and
+/// R_F = (√2 − 1)/√2; the model's own pattern gives zero.
+#[test]
+fn bragg_r_factors_of_scaled_peaks() {
+    use xrd_rietveld::report::bragg_r_factors;
+    let crystal = Crystal::read_cif(&data("LaB6_start.cif"))
+        .unwrap()
+        .remove(0);
+    let x: Vec<f64> = (0..11_000).map(|i| 15.0 + 0.01 * i as f64).collect();
+    let mut bkg = Background::new(BackgroundKind::Chebyshev, 2, 15.0, 125.0).unwrap();
+    bkg.coefficients = vec![100.0, 20.0];
+    let model = Model::new(Instrument::monochromatic(1.5406), bkg, vec![crystal], 125.0).unwrap();
+    let calc = model.calculate(&x).unwrap();
+    let b = model.background_values(&x);
+    let pattern_of = |factor: f64| {
+        let y: Vec<f64> = calc
+            .iter()
+            .zip(&b)
+            .map(|(c, b)| b + factor * (c - b))
+            .collect();
+        Pattern::new("synthetic", x.clone(), y, vec![1.0; x.len()]).unwrap()
+    };
+    let (rb, rf) = bragg_r_factors(&model, 0, &pattern_of(1.0)).unwrap();
+    assert!(rb.abs() < 1e-9 && rf.abs() < 1e-9, "{rb} {rf}");
+    let (rb, rf) = bragg_r_factors(&model, 0, &pattern_of(2.0)).unwrap();
+    assert!((rb - 50.0).abs() < 1e-9, "{rb}");
+    let exact = 100.0 * (2f64.sqrt() - 1.0) / 2f64.sqrt();
+    assert!((rf - exact).abs() < 1e-9, "{rf} vs {exact}");
+}

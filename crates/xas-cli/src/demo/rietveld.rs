@@ -47,14 +47,15 @@ pub fn run(report: &mut Report) -> Result<()> {
     report.md(format!(
         "PbSO4 round-robin pattern (Cu Kα, {} points) refined from the Wyckoff start model \
          with the standard plan ({} parameters) in {:.1} s: **Rwp {:.2} %** (Rexp {:.2} %, \
-         GOF {:.2}); cell a {} b {} c {} Å. GSAS-II's joint X-ray + neutron refinement: \
-         X-ray Rwp {GSAS2_RWP} %, a {} b {} c {} Å.\n",
+         GOF {:.2}, R_Bragg {:.2} %); cell a {} b {} c {} Å. GSAS-II's joint X-ray + \
+         neutron refinement: X-ray Rwp {GSAS2_RWP:.2} %, a {} b {} c {} Å.\n",
         r.n_obs,
         r.n_params,
         outcome.seconds,
         r.rwp,
         r.rexp,
         r.gof,
+        phase.r_bragg,
         cell[0],
         cell[1],
         cell[2],
@@ -65,6 +66,8 @@ pub fn run(report: &mut Report) -> Result<()> {
     report.md(format!("![Rietveld fit]({})", report.link("fit.svg")));
     report.result("rwp", json!(r.rwp));
     report.result("gof", json!(r.gof));
+    report.result("r_bragg", json!(phase.r_bragg));
+    report.result("r_bragg", json!(phase.r_bragg));
     report.result(
         "cell",
         json!(phase.cell[..3].iter().map(|v| v.value).collect::<Vec<_>>()),
