@@ -285,3 +285,38 @@ fn bad_inputs_are_one_line_errors() {
     ]);
     assert_one_line_error(&r, "not a saved map");
 }
+
+/// Without `--json` a UMAP fit reports its stages and every tenth of its layout epochs on
+/// standard error, ending at `total/total`; with `--json` it is silent there.
+#[test]
+fn umap_reports_progress_unless_json() {
+    let test = "embed-progress";
+    let train = training_table(test);
+    let out = scratch(test, "map.csv");
+    let text_run = xas(&["embed", "--input", s(&train), "-o", s(&out)]);
+    assert!(text_run.status.success());
+    let stderr = String::from_utf8_lossy(&text_run.stderr);
+    let layout: Vec<(usize, usize)> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("umap: Layout "))
+        .map(|l| {
+            let (done, total) = l.split_once('/').unwrap();
+            (done.parse().unwrap(), total.parse().unwrap())
+        })
+        .collect();
+    assert!((10..=12).contains(&layout.len()), "{stderr}");
+    let (done, total) = *layout.last().unwrap();
+    assert_eq!(done, total);
+    assert!(layout.windows(2).all(|w| w[0].0 < w[1].0), "{layout:?}");
+    // Stages before the layout are reported once, when finished.
+    assert!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("umap: ") && !l.contains("Layout"))
+            .count()
+            >= 2,
+        "{stderr}"
+    );
+    let json_run = xas(&["--json", "embed", "--input", s(&train), "-o", s(&out)]);
+    assert!(!String::from_utf8_lossy(&json_run.stderr).contains("umap: "));
+}
