@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
-use xrd_rietveld::background::{Background, BackgroundKind};
+use xrd_rietveld::background::BackgroundKind;
 use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::model::Model;
 use xrd_rietveld::pattern::Pattern;
@@ -46,11 +46,10 @@ fn seconds_per_cycle(
 ) -> (f64, usize, usize) {
     let pattern = Pattern::read(&data(pattern_file)).unwrap();
     let x = &pattern.two_theta_deg;
-    let (lo, hi) = (x[0], x[x.len() - 1]);
     let inst = Instrument::read_prm(&data(prm)).unwrap();
     let crystal = Crystal::read_cif(&data(cif)).unwrap().remove(0);
-    let bkg = Background::new(BackgroundKind::Chebyshev, bkg_terms, lo, hi).unwrap();
-    let mut model = Model::new(inst, bkg, vec![crystal], hi).unwrap();
+    let background = (BackgroundKind::Chebyshev, bkg_terms);
+    let mut model = Model::for_pattern(inst, background, vec![crystal], &pattern).unwrap();
     let plan = Plan::standard();
     run_plan(&mut model, &pattern, &plan, &mut |_| {
         ControlFlow::Continue(())

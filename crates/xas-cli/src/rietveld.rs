@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use xas_core::io::write_atomic;
-use xrd_rietveld::background::{Background, BackgroundKind};
+use xrd_rietveld::background::BackgroundKind;
 use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::model::Model;
 use xrd_rietveld::pattern::Pattern;
@@ -162,10 +162,12 @@ pub struct Outcome {
 /// # Errors
 /// A model that cannot be built or a failed refinement.
 pub fn refine_inputs(inputs: Inputs, quiet: bool) -> Result<Outcome> {
-    let x = &inputs.pattern.two_theta_deg;
-    let (lo, hi) = (x[0], x[x.len() - 1]);
-    let background = Background::new(inputs.background.0, inputs.background.1, lo, hi)?;
-    let mut model = Model::new(inputs.instrument, background, inputs.crystals, hi)?;
+    let mut model = Model::for_pattern(
+        inputs.instrument,
+        inputs.background,
+        inputs.crystals,
+        &inputs.pattern,
+    )?;
     let start = std::time::Instant::now();
     let refinement = run_plan(
         &mut model,

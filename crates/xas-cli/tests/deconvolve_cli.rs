@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+use common::{arg as s, assert_one_line_error, json_of, mean_sd, scratch, xas};
 
 /// Two well-separated Gaussian peaks (FWHM 0.3) at 1 and 2 with a deterministic
 /// pseudo-random ripple of standard deviation about 0.02.
@@ -129,13 +129,7 @@ fn a_linear_background_is_fitted_under_the_peaks() {
     assert_eq!(fit["background"], "linear", "{v}");
     assert_eq!(fit["x_ref"].as_f64().unwrap(), 1.5);
     for (name, truth) in [("bg0", 0.2), ("bg1", 0.1)] {
-        let p = fit["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap();
-        let (mean, sd) = (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap());
+        let (mean, sd) = mean_sd(&fit["parameters"], name);
         assert!(
             (mean - truth).abs() < 3.0 * sd && sd < 0.01,
             "{name}: {mean} ± {sd}"

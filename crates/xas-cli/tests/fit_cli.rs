@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use cluster_model::params::ClusterParams;
-use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+use common::{arg as s, assert_one_line_error, json_of, mean_sd, scratch, xas};
 use xas_bayes::models::nio::{NioCluster, Spectroscopy};
 use xas_bayes::posterior::ForwardModel;
 
@@ -140,13 +140,7 @@ fn a_linear_background_is_recovered() {
     args.extend(["--background", "linear"]);
     let v = json_of(&xas(&args));
     for (name, truth) in [("bg0_xas", 0.05), ("bg1_xas", 0.002)] {
-        let p = v["parameters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap();
-        let (mean, sd) = (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap());
+        let (mean, sd) = mean_sd(&v["parameters"], name);
         assert!((mean - truth).abs() < 3.0 * sd, "{name} {mean} ± {sd}");
     }
 }
@@ -166,16 +160,7 @@ fn the_noise_level_can_be_sampled() {
     let at = args.iter().position(|a| *a == "--sweeps").unwrap();
     args[at + 1] = "400";
     let v = json_of(&xas(&args));
-    let sigma = v["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "sigma_xas")
-        .unwrap();
-    let (mean, sd) = (
-        sigma["mean"].as_f64().unwrap(),
-        sigma["sd"].as_f64().unwrap(),
-    );
+    let (mean, sd) = mean_sd(&v["parameters"], "sigma_xas");
     assert!((mean - 0.02).abs() < 3.0 * sd, "sigma_xas {mean} ± {sd}");
 }
 

@@ -15,11 +15,12 @@
 //! (the free variable of the row reduction); that component is the parameter's value,
 //! so a `(x, 1/4, z)` site refines `x` and `z` and a cubic cell refines `A0 = 1/a²`.
 
-use crate::background::Background;
+use crate::background::{Background, BackgroundKind};
 use crate::constraints::{cell_basis, site_basis};
 use crate::instrument::Instrument;
 use crate::lattice::{Cell, inv_d_squared};
-use crate::profile::{asymmetry_nodes, peak_shape, profile};
+use crate::pattern::Pattern;
+use crate::profile::{asymmetry_nodes, peak_shape, profile, width_terms};
 use crate::reflections::{Reflection, generate};
 use crate::structure::Crystal;
 use crate::structure_factor::StructureFactors;
@@ -223,6 +224,23 @@ impl Model {
         })
     }
 
+    /// A model of `crystals` for `pattern`: a background of `kind` with `terms`
+    /// coefficients over the pattern's 2θ range, and reflections up to its last angle.
+    ///
+    /// # Errors
+    /// Bad instrument values or background settings.
+    pub fn for_pattern(
+        instrument: Instrument,
+        background: (BackgroundKind, usize),
+        crystals: Vec<Crystal>,
+        pattern: &Pattern,
+    ) -> Result<Self> {
+        let x = &pattern.two_theta_deg;
+        let (lo, hi) = (x[0], x[x.len() - 1]);
+        let background = Background::new(background.0, background.1, lo, hi)?;
+        Self::new(instrument, background, crystals, hi)
+    }
+
     /// Every parameter the model has, in a fixed order.
     pub fn parameters(&self) -> Vec<Param> {
         let mut out = vec![
@@ -379,13 +397,10 @@ impl Model {
     /// are smooth in `tanθ`, so a grid of 200 points cannot miss a dip of consequence).
     /// The refinement restrains the variance to at least [`MIN_GAUSS_VARIANCE`].
     pub fn profile_problem(&self, lo: f64, hi: f64) -> Option<String> {
-        let inst = &self.instrument;
         (0..=200).find_map(|k| {
             let two_theta = lo + (hi - lo) * k as f64 / 200.0;
-            let theta = (0.5 * two_theta).to_radians();
-            let (t, c) = (theta.tan(), theta.cos());
-            let sigma2 = inst.u * t * t + inst.v * t + inst.w;
-            let gamma = inst.x / c + inst.y * t + inst.z;
+            let w = width_terms(&self.instrument, two_theta);
+            let (sigma2, gamma) = (w.gauss_variance, w.lorentz_fwhm);
             if sigma2 <= 0.0 {
                 Some(format!(
                     "Gaussian variance {sigma2:.3} centideg² at 2θ = {two_theta:.2}°"

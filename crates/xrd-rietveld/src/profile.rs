@@ -43,12 +43,34 @@ pub struct PeakShape {
 /// negative `σ²` gives a narrow peak, not a NaN (the refinement flags such solutions as
 /// unphysical).
 pub fn tch_widths(instrument: &Instrument, two_theta_deg: f64) -> (f64, f64) {
+    let w = width_terms(instrument, two_theta_deg);
+    let gauss = (8.0 * LN2 * w.gauss_variance.max(1e-4)).sqrt() / 100.0;
+    (gauss, (w.lorentz_fwhm / 100.0).max(0.0))
+}
+
+/// The instrument's width terms at one angle, unfloored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WidthTerms {
+    /// `tanθ`: `∂σ²/∂(U, V, W) = (tan²θ, tanθ, 1)`, `∂γ/∂Y = tanθ`.
+    pub tan: f64,
+    /// `1/cosθ = ∂γ/∂X`.
+    pub sec: f64,
+    /// Gaussian variance `σ² = U tan²θ + V tanθ + W` (centideg²).
+    pub gauss_variance: f64,
+    /// Lorentzian FWHM `γ = X / cosθ + Y tanθ + Z` (centideg).
+    pub lorentz_fwhm: f64,
+}
+
+/// [`WidthTerms`] at `2θ` (degrees).
+pub fn width_terms(instrument: &Instrument, two_theta_deg: f64) -> WidthTerms {
     let theta = (0.5 * two_theta_deg).to_radians();
-    let (t, c) = (theta.tan(), theta.cos());
-    let sigma2 = (instrument.u * t * t + instrument.v * t + instrument.w).max(1e-4);
-    let gauss = (8.0 * LN2 * sigma2).sqrt() / 100.0;
-    let lorentz = ((instrument.x / c + instrument.y * t + instrument.z) / 100.0).max(0.0);
-    (gauss, lorentz)
+    let (t, sec) = (theta.tan(), 1.0 / theta.cos());
+    WidthTerms {
+        tan: t,
+        sec,
+        gauss_variance: instrument.u * t * t + instrument.v * t + instrument.w,
+        lorentz_fwhm: instrument.x * sec + instrument.y * t + instrument.z,
+    }
 }
 
 /// The TCH total FWHM (same units as the inputs) and mixing `η`.

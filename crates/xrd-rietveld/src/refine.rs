@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{LineProfile, MIN_GAUSS_VARIANCE, Model, Param, accumulate};
 use crate::pattern::Pattern;
+use crate::profile::width_terms;
 use crate::rfactors::{RFactors, r_factors};
 use crate::solve::solve_symmetric;
 use crate::{Error, Result};
@@ -134,37 +135,31 @@ const RESTRAINT_POINTS: usize = 41;
 /// Lorentzian width, [`Model::profile_problem`]), with their derivatives with respect to
 /// `params` (zero for non-width parameters). Returns (value, gradient) of the active rows.
 fn width_restraints(model: &Model, params: &[Param], range: (f64, f64)) -> Vec<(f64, Vec<f64>)> {
-    let inst = &model.instrument;
     let sqrt_p = RESTRAINT_WEIGHT.sqrt();
     let mut rows = Vec::new();
     for k in 0..RESTRAINT_POINTS {
         let two_theta = range.0 + (range.1 - range.0) * k as f64 / (RESTRAINT_POINTS - 1) as f64;
-        let theta = (0.5 * two_theta).to_radians();
-        let (t, c) = (theta.tan(), theta.cos());
-        let gauss = inst.u * t * t + inst.v * t + inst.w - MIN_GAUSS_VARIANCE;
-        if gauss < 0.0 {
-            let grad = params
-                .iter()
-                .map(|p| match p {
-                    Param::U => sqrt_p * t * t,
-                    Param::V => sqrt_p * t,
-                    Param::W => sqrt_p,
-                    _ => 0.0,
-                })
-                .collect();
-            rows.push((sqrt_p * gauss, grad));
-        }
-        let lorentz = inst.x / c + inst.y * t + inst.z;
-        if lorentz < 0.0 {
-            let grad = params
-                .iter()
-                .map(|p| match p {
-                    Param::X => sqrt_p / c,
-                    Param::Y => sqrt_p * t,
-                    _ => 0.0,
-                })
-                .collect();
-            rows.push((sqrt_p * lorentz, grad));
+        let w = width_terms(&model.instrument, two_theta);
+        // ∂(σ², γ)/∂param.
+        let derivative = |p: &Param| -> [f64; 2] {
+            match p {
+                Param::U => [w.tan * w.tan, 0.0],
+                Param::V => [w.tan, 0.0],
+                Param::W => [1.0, 0.0],
+                Param::X => [0.0, w.sec],
+                Param::Y => [0.0, w.tan],
+                _ => [0.0, 0.0],
+            }
+        };
+        let shortfalls = [w.gauss_variance - MIN_GAUSS_VARIANCE, w.lorentz_fwhm];
+        for (which, shortfall) in shortfalls.into_iter().enumerate() {
+            if shortfall < 0.0 {
+                let grad = params
+                    .iter()
+                    .map(|p| sqrt_p * derivative(p)[which])
+                    .collect();
+                rows.push((sqrt_p * shortfall, grad));
+            }
         }
     }
     rows

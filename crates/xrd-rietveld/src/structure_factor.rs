@@ -32,6 +32,9 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureFactors {
     sites: Vec<Site>,
+    /// `|F(h)| = |F(-h)|` for every `h`: the group is centrosymmetric or no atom has an
+    /// `f''`, so the Friedel mean needs one structure factor, not two.
+    friedel_equal: bool,
 }
 
 impl StructureFactors {
@@ -41,7 +44,7 @@ impl StructureFactors {
     /// # Errors
     /// An atom type without a form factor.
     pub fn new(crystal: &Crystal, wavelength_angstrom: f64) -> Result<Self> {
-        let sites = crystal
+        let sites: Vec<Site> = crystal
             .atoms
             .iter()
             .map(|atom| {
@@ -63,7 +66,12 @@ impl StructureFactors {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok(StructureFactors { sites })
+        let friedel_equal =
+            crystal.group.is_centrosymmetric() || sites.iter().all(|s| s.f_double_prime == 0.0);
+        Ok(StructureFactors {
+            sites,
+            friedel_equal,
+        })
     }
 
     /// The sites.
@@ -92,6 +100,9 @@ impl StructureFactors {
     /// `|F|²` (electrons²) averaged over the Friedel pair `h`, `-h`.
     pub fn f_squared(&self, hkl: [i32; 3], d: f64) -> f64 {
         let (a, b) = self.f(hkl, d);
+        if self.friedel_equal {
+            return a * a + b * b;
+        }
         let (c, e) = self.f(hkl.map(|v| -v), d);
         0.5 * (a * a + b * b + c * c + e * e)
     }
@@ -184,5 +195,24 @@ mod tests {
             // Centrosymmetric: |F(h)|² = |F(-h)|², so the Friedel mean is |F(h)|².
             assert!((sf.f_squared(hkl, d) - (got.0 * got.0 + got.1 * got.1)).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn friedel_pairs_differ_without_a_centre_of_symmetry() {
+        // Zincblende ZnS (F-43m) at Cu Kα1: Zn and S have f'' ≠ 0, so |F(111)|² and
+        // |F(-1-1-1)|² differ (Bijvoet pair) and the powder value is their mean; with the
+        // centrosymmetric rock-salt cell above the shortcut |F(h)|² is exact.
+        let lambda = line_wavelength("Cu Ka1").unwrap();
+        let c = crystal(
+            "F -4 3 m",
+            5.41,
+            &[("Zn", [0.0; 3], 0.01), ("S", [0.25; 3], 0.01)],
+        );
+        let sf = StructureFactors::new(&c, lambda).unwrap();
+        let d = c.cell.d_spacing([1, 1, 1]);
+        let sq = |(a, b): (f64, f64)| a * a + b * b;
+        let (plus, minus) = (sq(sf.f([1, 1, 1], d)), sq(sf.f([-1, -1, -1], d)));
+        assert!((plus - minus).abs() > 1e-3 * plus, "{plus} {minus}");
+        assert!((sf.f_squared([1, 1, 1], d) - 0.5 * (plus + minus)).abs() < 1e-9 * plus);
     }
 }

@@ -29,12 +29,8 @@ fn lab6_lattice_parameter_and_profile() {
     inst.lambda2 = Some(1.544427);
     inst.ratio = 0.5;
     inst.sh_l = 0.01;
-    let (lo, hi) = (
-        pattern.two_theta_deg[0],
-        *pattern.two_theta_deg.last().unwrap(),
-    );
-    let bkg = Background::new(BackgroundKind::Chebyshev, 6, lo, hi).unwrap();
-    let mut model = Model::new(inst, bkg, vec![crystal], hi).unwrap();
+    let background = (BackgroundKind::Chebyshev, 6);
+    let mut model = Model::for_pattern(inst, background, vec![crystal], &pattern).unwrap();
     // Start from a slightly wrong cell.
     let a0 = model.find("LaB6_Pm-3m:A0").unwrap();
     model.set(a0, 1.0 / 4.158f64.powi(2)).unwrap();

@@ -7,7 +7,7 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use xrd_rietveld::background::{Background, BackgroundKind};
+use xrd_rietveld::background::BackgroundKind;
 use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::model::Model;
 use xrd_rietveld::pattern::Pattern;
@@ -34,8 +34,8 @@ fn fit(
         .unwrap();
     let inst = Instrument::read_prm(&data(prm)).unwrap();
     let crystal = Crystal::read_cif(&data(cif)).unwrap().remove(0);
-    let bkg = Background::new(BackgroundKind::Chebyshev, bkg_terms, range.0, range.1).unwrap();
-    let mut model = Model::new(inst, bkg, vec![crystal], range.1).unwrap();
+    let background = (BackgroundKind::Chebyshev, bkg_terms);
+    let mut model = Model::for_pattern(inst, background, vec![crystal], &pattern).unwrap();
     let t = std::time::Instant::now();
     let result = run_plan(&mut model, &pattern, &Plan::standard(), &mut |p| {
         eprintln!(

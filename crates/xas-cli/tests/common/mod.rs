@@ -52,3 +52,14 @@ pub fn json_of(out: &Output) -> Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Posterior mean and sd of parameter `name` in a JSON `parameters` array.
+pub fn mean_sd(parameters: &Value, name: &str) -> (f64, f64) {
+    let p = parameters
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no parameter {name}"));
+    (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap())
+}
