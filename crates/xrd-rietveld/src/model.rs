@@ -137,6 +137,15 @@ pub struct LineProfile {
     pub values: Vec<f64>,
 }
 
+/// Lorentz-polarisation factor at Bragg angle `theta` (radians) of a Bragg-Brentano
+/// powder pattern, `LP = [(1 − Pola) cos²2θ + Pola] / (2 sin²θ cosθ)` (GSAS-II's form;
+/// `Pola = 0.5` is an unpolarised beam, `(1 + cos²2θ) / (4 sin²θ cosθ)`).
+pub fn lorentz_polarization(theta: f64, polarization: f64) -> f64 {
+    let cos2t = (2.0 * theta).cos();
+    ((1.0 - polarization) * cos2t * cos2t + polarization)
+        / (2.0 * theta.sin().powi(2) * theta.cos())
+}
+
 /// Adds `Σ_lines scale · factor · |F|²(reflection) · profile` to `out`.
 pub fn accumulate(lines: &[LineProfile], f2: &[f64], scale: f64, out: &mut [f64]) {
     for line in lines {
@@ -465,10 +474,7 @@ impl Model {
                 let Some(pos) = self.peak_position(d, lambda) else {
                     continue;
                 };
-                let theta = (lambda / (2.0 * d)).asin();
-                let cos2t = (2.0 * theta).cos();
-                let lp = ((1.0 - inst.polarization) * cos2t * cos2t + inst.polarization)
-                    / (2.0 * theta.sin().powi(2) * theta.cos());
+                let lp = lorentz_polarization((lambda / (2.0 * d)).asin(), inst.polarization);
                 let shape = peak_shape(inst, pos);
                 let nodes = asymmetry_nodes(pos, shape.sh_l, shape.fwhm_deg);
                 let reach = nodes.iter().map(|n| n.0.abs()).fold(0.0, f64::max);
@@ -524,5 +530,20 @@ impl Model {
             ));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lorentz_polarization_by_hand() {
+        // 2θ = 90°: cos 2θ = 0, so LP = Pola / (2 · ½ · √½) = Pola √2.
+        let t = 45f64.to_radians();
+        assert!((lorentz_polarization(t, 0.7) - 0.7 * 2f64.sqrt()).abs() < 1e-14);
+        // 2θ = 60°, unpolarised: (1 + ¼) / (4 · ¼ · √3/2) = 1.25 / (√3/2).
+        let t = 30f64.to_radians();
+        assert!((lorentz_polarization(t, 0.5) - 1.25 / (3f64.sqrt() / 2.0)).abs() < 1e-13);
     }
 }
