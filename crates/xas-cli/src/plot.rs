@@ -11,7 +11,18 @@ use anyhow::{Context, Result, anyhow, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// One curve: `y(x)` drawn as a line.
+/// How a [`Series`] is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stroke {
+    /// A solid line.
+    Solid,
+    /// A dashed line (fitted curves and guides).
+    Dashed,
+    /// Unconnected dots (scattered samples).
+    Dots,
+}
+
+/// One curve: `y(x)` drawn as a line or as dots.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// Legend entry.
@@ -20,8 +31,8 @@ pub struct Series {
     pub x: Vec<f64>,
     /// Ordinates (same length as `x`).
     pub y: Vec<f64>,
-    /// Dashed line (for fitted curves and guides) instead of solid.
-    pub dashed: bool,
+    /// How it is drawn.
+    pub stroke: Stroke,
 }
 
 impl Series {
@@ -31,14 +42,22 @@ impl Series {
             name: name.into(),
             x: x.to_vec(),
             y: y.to_vec(),
-            dashed: false,
+            stroke: Stroke::Solid,
         }
     }
 
     /// A dashed line.
     pub fn dashed(name: impl Into<String>, x: &[f64], y: &[f64]) -> Self {
         Series {
-            dashed: true,
+            stroke: Stroke::Dashed,
+            ..Series::line(name, x, y)
+        }
+    }
+
+    /// Unconnected dots.
+    pub fn dots(name: impl Into<String>, x: &[f64], y: &[f64]) -> Self {
+        Series {
+            stroke: Stroke::Dots,
             ..Series::line(name, x, y)
         }
     }
@@ -188,10 +207,12 @@ fn draw_panel<DB: DrawingBackend>(
     for (i, s) in panel.series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         let points = s.x.iter().copied().zip(s.y.iter().copied());
-        let legend = if s.dashed {
-            chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))?
-        } else {
-            chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?
+        let legend = match s.stroke {
+            Stroke::Dashed => {
+                chart.draw_series(DashedLineSeries::new(points, 6, 4, color.stroke_width(2)))?
+            }
+            Stroke::Solid => chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?,
+            Stroke::Dots => chart.draw_series(points.map(|p| Circle::new(p, 3, color.filled())))?,
         };
         legend.label(s.name.clone()).legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))

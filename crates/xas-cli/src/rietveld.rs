@@ -17,8 +17,10 @@ use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::model::Model;
 use xrd_rietveld::pattern::Pattern;
 use xrd_rietveld::plan::{Plan, PlanProgress, run_plan};
+use xrd_rietveld::preferred_orientation::MarchDollase;
 use xrd_rietveld::refine::Refinement;
 use xrd_rietveld::report::{PhaseReport, phase_reports, to_cif};
+use xrd_rietveld::strategy::{AutoSettings, Strategy, TrialOutcome, auto_refine};
 use xrd_rietveld::structure::Crystal;
 
 use crate::fit::PlotFormat;
@@ -63,8 +65,24 @@ pub struct RietveldArgs {
     #[arg(long, required = true)]
     cif: Vec<PathBuf>,
     /// Refinement plan (TOML, `[[stage]] release = [...]`); the standard plan otherwise.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "auto")]
     plan: Option<PathBuf>,
+    /// Search the refinement strategy automatically (early-stage window, background
+    /// model and terms, zero, displacement and profile terms released, stage order),
+    /// rejecting unphysical results; --background and --background-terms are then chosen
+    /// by the search.
+    #[arg(long)]
+    auto: bool,
+    /// Trials of the strategy search (--auto).
+    #[arg(long, default_value_t = 200)]
+    trials: usize,
+    /// Seed of the strategy search (--auto): the same seed and batch give the same search.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Trials run together, in parallel, by the strategy search (--auto). The result
+    /// depends on it, never on the number of cores.
+    #[arg(long, default_value_t = 4)]
+    batch: usize,
     /// 2θ range refined, `LO:HI` degrees (the whole pattern otherwise).
     #[arg(long)]
     range: Option<String>,
@@ -74,6 +92,11 @@ pub struct RietveldArgs {
     /// Number of background terms (coefficients or knots).
     #[arg(long, default_value_t = 8)]
     background_terms: usize,
+    /// March-Dollase preferred orientation of every phase about this reciprocal axis,
+    /// `H,K,L` (e.g. 0,0,1); the ratio starts at 1 and is refined with the `po` group.
+    /// With --auto the search chooses the texture itself.
+    #[arg(long, conflicts_with = "auto", value_name = "H,K,L")]
+    march_dollase: Option<String>,
     /// Image format of the fit plot.
     #[arg(long, value_enum, default_value = "svg")]
     plot_format: PlotFormat,
@@ -94,6 +117,10 @@ pub struct Inputs {
     pub plan: Plan,
     /// Background model and number of terms.
     pub background: (BackgroundKind, usize),
+    /// Search the strategy with these settings instead of running `plan`.
+    pub auto: Option<AutoSettings>,
+    /// March-Dollase axis given to every phase.
+    pub march_dollase: Option<[i32; 3]>,
 }
 
 impl Inputs {
@@ -135,13 +162,35 @@ impl Inputs {
             }
             None => Plan::standard(),
         };
+        let auto = args.auto.then(|| {
+            let mut settings = AutoSettings::default();
+            settings.search.trials = args.trials;
+            settings.search.seed = args.seed;
+            settings.search.batch = args.batch;
+            settings
+        });
+        let march_dollase = args.march_dollase.as_deref().map(parse_axis).transpose()?;
         Ok(Inputs {
             pattern,
             instrument,
             crystals,
             plan,
             background: (args.background.into(), args.background_terms),
+            auto,
+            march_dollase,
         })
+    }
+}
+
+/// Miller indices `H,K,L` (commas or spaces), not all zero.
+fn parse_axis(text: &str) -> Result<[i32; 3]> {
+    let parts: Vec<&str> = text.split([',', ' ']).filter(|p| !p.is_empty()).collect();
+    let numbers: Option<Vec<i32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    match numbers.as_deref() {
+        Some([h, k, l]) if (*h, *k, *l) != (0, 0, 0) => Ok([*h, *k, *l]),
+        _ => bail!(
+            "--march-dollase {text}: expected three integers H,K,L, not all zero (e.g. 0,0,1)"
+        ),
     }
 }
 
@@ -155,12 +204,28 @@ pub struct Outcome {
     pub phases: Vec<PhaseReport>,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// The strategy search, when there was one.
+    pub search: Option<Search>,
 }
 
-/// Builds the model, runs the plan (progress on stderr unless `quiet`) and reports.
+/// What a strategy search tried and chose.
+pub struct Search {
+    /// The best strategy.
+    pub strategy: Strategy,
+    /// Its plan (replayable with `--plan` and the strategy's background).
+    pub plan: Plan,
+    /// Every trial's strategy and outcome, in trial order.
+    pub outcomes: Vec<(Strategy, TrialOutcome)>,
+    /// The search settings.
+    pub settings: AutoSettings,
+}
+
+/// Builds the model, runs the plan or the strategy search (progress on stderr unless
+/// `quiet`) and reports.
 ///
 /// # Errors
-/// A model that cannot be built or a failed refinement.
+/// A model that cannot be built, a failed refinement or a search without a physical
+/// solution.
 pub fn refine_inputs(inputs: Inputs, quiet: bool) -> Result<Outcome> {
     let mut model = Model::for_pattern(
         inputs.instrument,
@@ -168,7 +233,13 @@ pub fn refine_inputs(inputs: Inputs, quiet: bool) -> Result<Outcome> {
         inputs.crystals,
         &inputs.pattern,
     )?;
+    for phase in &mut model.phases {
+        phase.preferred_orientation = inputs.march_dollase.map(MarchDollase::new);
+    }
     let start = std::time::Instant::now();
+    if let Some(settings) = inputs.auto {
+        return search_strategy(&model, &inputs.pattern, settings, quiet, start);
+    }
     let refinement = run_plan(
         &mut model,
         &inputs.pattern,
@@ -190,6 +261,45 @@ pub fn refine_inputs(inputs: Inputs, quiet: bool) -> Result<Outcome> {
         refinement,
         phases,
         seconds,
+        search: None,
+    })
+}
+
+/// The `--auto` path of [`refine_inputs`]: one progress line per trial.
+fn search_strategy(
+    start_model: &Model,
+    pattern: &Pattern,
+    settings: AutoSettings,
+    quiet: bool,
+    start: std::time::Instant,
+) -> Result<Outcome> {
+    let result = auto_refine(start_model, pattern, &settings, &mut |p| {
+        if !quiet {
+            let best = p
+                .best_rwp
+                .map_or("none yet".to_string(), |b| format!("{b:.3} %"));
+            let what = match &p.outcome {
+                TrialOutcome::Valid(rwp) => format!("Rwp {rwp:.3} %"),
+                TrialOutcome::Unphysical(why) => format!("rejected: {why}"),
+                TrialOutcome::Failed(why) => format!("failed: {why}"),
+            };
+            eprintln!("trial {}/{}: {what} (best {best})", p.completed, p.total);
+        }
+        ControlFlow::Continue(())
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let phases = phase_reports(&result.model, &result.refinement, pattern)?;
+    Ok(Outcome {
+        model: result.model,
+        refinement: result.refinement,
+        phases,
+        seconds,
+        search: Some(Search {
+            strategy: result.strategy,
+            plan: result.plan,
+            outcomes: result.outcomes,
+            settings,
+        }),
     })
 }
 
@@ -209,6 +319,22 @@ pub fn summary(outcome: &Outcome) -> Value {
         "parameters": outcome.refinement.parameters,
         "correlations": outcome.refinement.correlations,
         "warnings": outcome.refinement.warnings,
+        "search": outcome.search.as_ref().map(search_summary),
+    })
+}
+
+/// The JSON block of a strategy search: the best strategy, its plan and trial counts.
+fn search_summary(search: &Search) -> Value {
+    let count = |f: fn(&TrialOutcome) -> bool| search.outcomes.iter().filter(|(_, o)| f(o)).count();
+    json!({
+        "trials": search.outcomes.len(),
+        "valid": count(|o| matches!(o, TrialOutcome::Valid(_))),
+        "unphysical": count(|o| matches!(o, TrialOutcome::Unphysical(_))),
+        "failed": count(|o| matches!(o, TrialOutcome::Failed(_))),
+        "seed": search.settings.search.seed,
+        "batch": search.settings.search.batch,
+        "strategy": search.strategy,
+        "plan": search.plan,
     })
 }
 
@@ -238,13 +364,6 @@ pub fn write_outputs(dir: &Path, pattern: &Pattern, outcome: &Outcome, ext: &str
     let text = serde_json::to_string_pretty(&summary(outcome))?;
     write_atomic(&dir.join("summary.json"), text.as_bytes())?;
     for (phase, report) in model.phases.iter().zip(&outcome.phases) {
-        let ops: Vec<String> = phase
-            .crystal
-            .group
-            .operations()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         let file: String = report
             .name
             .chars()
@@ -252,10 +371,101 @@ pub fn write_outputs(dir: &Path, pattern: &Pattern, outcome: &Outcome, ext: &str
             .collect();
         write_atomic(
             &dir.join(format!("{file}_refined.cif")),
-            to_cif(report, &ops).as_bytes(),
+            to_cif(report, &phase.crystal.group).as_bytes(),
         )?;
     }
+    if let Some(search) = &outcome.search {
+        write_search(dir, search, ext)?;
+    }
     fit_figure(outcome, pattern, &calc, &bkg).save(&dir.join(format!("fit.{ext}")))
+}
+
+/// Writes `best_plan.toml`, `search.csv` (trial, Rwp or empty, status, reason) and
+/// `search.<ext>` (each valid trial's Rwp and the best so far against the trial number).
+fn write_search(dir: &Path, search: &Search, ext: &str) -> Result<()> {
+    let s = &search.strategy;
+    let texture = s.preferred_orientation.map_or(String::new(), |[h, k, l]| {
+        format!(" --march-dollase {h},{k},{l}")
+    });
+    let header = format!(
+        "# Best plan of the strategy search. Replay with\n#   --plan best_plan.toml --background {} --background-terms {}{texture}\n",
+        background_name(s.background),
+        s.background_terms
+    );
+    let plan = header + &search.plan.to_toml()?;
+    write_atomic(&dir.join("best_plan.toml"), plan.as_bytes())?;
+    let mut csv = String::from(
+        "trial,rwp,status,reason,window_lo,window_hi,background,background_terms,refine_background,zero,shift,profile,order,march_dollase\n",
+    );
+    let (mut tx, mut ty, mut bx, mut by) = (vec![], vec![], vec![], vec![]);
+    let mut best = f64::INFINITY;
+    for (i, (t, o)) in search.outcomes.iter().enumerate() {
+        let (rwp, status, reason) = match o {
+            TrialOutcome::Valid(r) => (format!("{r}"), "valid", String::new()),
+            TrialOutcome::Unphysical(w) => (String::new(), "unphysical", w.clone()),
+            TrialOutcome::Failed(w) => (String::new(), "failed", w.clone()),
+        };
+        let order: Vec<String> = t.order.iter().map(|k| format!("{k:?}")).collect();
+        csv.push_str(&format!(
+            "{},{rwp},{status},\"{}\",{:.3},{:.3},{},{},{},{},{},{},{},{}\n",
+            i + 1,
+            reason.replace('"', "'"),
+            t.window[0],
+            t.window[1],
+            background_name(t.background),
+            t.background_terms,
+            t.refine_background,
+            t.zero,
+            t.shift,
+            t.profile.join(" "),
+            order.join("-"),
+            t.preferred_orientation
+                .map_or("none".to_string(), |[h, k, l]| format!("{h} {k} {l}"))
+        ));
+        if let TrialOutcome::Valid(r) = o {
+            tx.push((i + 1) as f64);
+            ty.push(*r);
+            best = best.min(*r);
+            bx.push((i + 1) as f64);
+            by.push(best);
+        }
+    }
+    write_atomic(&dir.join("search.csv"), csv.as_bytes())?;
+    let valid = tx.len();
+    // A few diverged trials would squash the rest against the axis: cap the drawn values.
+    let cap = (3.0 * best).max(1.0);
+    let capped = ty.iter().any(|&r| r > cap);
+    ty.iter_mut().for_each(|r| *r = r.min(cap));
+    let dots = if capped {
+        format!("physical trial (drawn at most at {cap:.1} %)")
+    } else {
+        "physical trial".to_string()
+    };
+    Figure {
+        panels: vec![Panel {
+            title: format!(
+                "Strategy search: {valid} of {} trials physical, best Rwp {best:.2} %",
+                search.outcomes.len()
+            ),
+            x_label: "trial".into(),
+            y_label: "Rwp (%)".into(),
+            series: vec![
+                Series::dots(dots, &tx, &ty),
+                Series::line("best so far", &bx, &by),
+            ],
+            markers: Vec::new(),
+        }],
+    }
+    .save(&dir.join(format!("search.{ext}")))
+}
+
+/// The `--background` spelling of a background model.
+fn background_name(kind: BackgroundKind) -> &'static str {
+    match kind {
+        BackgroundKind::Chebyshev => "chebyshev",
+        BackgroundKind::LinearInterpolation => "linear",
+        BackgroundKind::LogInterpolation => "log",
+    }
 }
 
 /// Observed, calculated, background and difference (offset below the pattern), with a
@@ -337,11 +547,12 @@ pub fn run(args: &RietveldArgs, json: bool) -> Result<()> {
         for ph in &outcome.phases {
             let c = &ph.cell;
             println!(
-                "{} ({}): R_Bragg {:.2} %, R_F {:.2} %; a {} b {} c {} alpha {} beta {} gamma {}",
+                "{} ({}): R_Bragg {:.2} %, R_F {:.2} %, weight fraction {}; a {} b {} c {} alpha {} beta {} gamma {}",
                 ph.name,
                 ph.space_group,
                 ph.r_bragg,
                 ph.r_f,
+                ph.weight_fraction.to_cif(),
                 c[0].to_cif(),
                 c[1].to_cif(),
                 c[2].to_cif(),
@@ -349,6 +560,15 @@ pub fn run(args: &RietveldArgs, json: bool) -> Result<()> {
                 c[4].to_cif(),
                 c[5].to_cif()
             );
+            if let Some((axis, ratio)) = &ph.march_dollase {
+                println!(
+                    "  March-Dollase ratio {} about [{} {} {}]",
+                    ratio.to_cif(),
+                    axis[0],
+                    axis[1],
+                    axis[2]
+                );
+            }
         }
         for w in &outcome.refinement.warnings {
             println!("warning: {w}");

@@ -1,6 +1,7 @@
 //! End-to-end tests of `xas rietveld`: fluoroapatite refined from a rounded start model
-//! writes its outputs, the refined CIF reads back as the refined structure, and bad
-//! inputs are one-line errors naming what is missing.
+//! (with a March-Dollase ratio that stays at 1 for this random powder) writes its outputs, the refined CIF reads back as the refined structure, the
+//! strategy search reports progress and writes a plan that replays to the same fit, and
+//! bad inputs are one-line errors naming what is missing.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 mod common;
@@ -13,6 +14,15 @@ fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../xrd-rietveld/tests/data")
         .join(name)
+}
+
+/// Pattern, instrument file and start model of fluoroapatite.
+fn fluoroapatite() -> (PathBuf, PathBuf, PathBuf) {
+    (
+        data("FAP.XRA"),
+        data("FAP_INST_XRY.PRM"),
+        data("FAP_start.cif"),
+    )
 }
 
 /// `--pattern P --instrument I --cif C`.
@@ -30,14 +40,17 @@ fn inputs<'a>(pattern: &'a Path, prm: &'a Path, cif: &'a Path) -> Vec<&'a str> {
 #[test]
 fn fluoroapatite_refines_and_its_cif_reads_back() {
     let out_dir = scratch("rietveld", "fap");
-    let (pattern, prm, cif) = (
-        data("FAP.XRA"),
-        data("FAP_INST_XRY.PRM"),
-        data("FAP_start.cif"),
-    );
+    let (pattern, prm, cif) = fluoroapatite();
     let mut args = vec!["--json", "rietveld"];
     args.extend(inputs(&pattern, &prm, &cif));
-    args.extend(["--background-terms", "9", "-o", s(&out_dir)]);
+    args.extend([
+        "--background-terms",
+        "9",
+        "--march-dollase",
+        "0,0,1",
+        "-o",
+        s(&out_dir),
+    ]);
     let v = json_of(&xas(&args));
     let rwp = v["rwp"].as_f64().unwrap();
     assert!(rwp < 10.0, "{rwp}");
@@ -50,6 +63,14 @@ fn fluoroapatite_refines_and_its_cif_reads_back() {
         let r = phase[key].as_f64().unwrap();
         assert!(r > 0.0 && r < rwp, "{key} {r}");
     }
+    // A single phase weighs everything; the tutorial's powder has no texture along c.
+    assert_eq!(phase["weight_fraction"]["value"], 1.0);
+    let md = &phase["march_dollase"];
+    assert_eq!(md[0], serde_json::json!([0, 0, 1]));
+    assert!(
+        (md[1]["value"].as_f64().unwrap() - 1.0).abs() < 0.01,
+        "{md}"
+    );
     let a = &phase["cell"][0];
     assert!((a["value"].as_f64().unwrap() - 9.3719).abs() < 0.001, "{a}");
     assert!(a["esd"].as_f64().unwrap() > 0.0);
@@ -69,6 +90,7 @@ fn fluoroapatite_refines_and_its_cif_reads_back() {
         .iter()
         .find(|at| at["label"] == "O7")
         .unwrap();
+    assert_eq!(json_o7["element"], "O");
     for i in 0..3 {
         let want = json_o7["xyz"][i]["value"].as_f64().unwrap();
         assert!((o7.xyz[i] - want).abs() < 1e-4, "{:?} vs {want}", o7.xyz);
@@ -88,11 +110,7 @@ fn bad_inputs_are_one_line_errors() {
     std::fs::write(&empty, "# nothing\n").unwrap();
     let plan = scratch("rietveld-bad", "plan.toml");
     std::fs::write(&plan, "[[stage]]\nrelease = [\"scale\", \"cel\"]\n").unwrap();
-    let (pattern, prm, cif) = (
-        data("FAP.XRA"),
-        data("FAP_INST_XRY.PRM"),
-        data("FAP_start.cif"),
-    );
+    let (pattern, prm, cif) = fluoroapatite();
     let missing_cif = scratch("rietveld-bad", "missing.cif");
     let cases: [(Vec<&str>, &str); 4] = [
         (
@@ -111,5 +129,95 @@ fn bad_inputs_are_one_line_errors() {
         all.extend(args);
         all.extend(["-o", s(&dir)]);
         assert_one_line_error(&xas(&all), needle);
+    }
+}
+
+#[test]
+fn auto_search_reports_progress_and_writes_a_replayable_plan() {
+    let out_dir = scratch("rietveld-auto", "fap");
+    let (pattern, prm, cif) = fluoroapatite();
+    let mut args = vec!["rietveld"];
+    args.extend(inputs(&pattern, &prm, &cif));
+    args.extend([
+        "--auto",
+        "--trials",
+        "6",
+        "--batch",
+        "2",
+        "--seed",
+        "3",
+        "-o",
+        s(&out_dir),
+    ]);
+    let out = xas(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let trials: Vec<&str> = stderr.lines().filter(|l| l.starts_with("trial ")).collect();
+    assert_eq!(trials.len(), 6, "{stderr}");
+    assert!(trials[5].starts_with("trial 6/6: ") && trials[5].contains("(best "));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("summary.json")).unwrap())
+            .unwrap();
+    let search = &v["search"];
+    assert_eq!(search["trials"], 6);
+    assert_eq!(
+        search["valid"].as_u64().unwrap()
+            + search["unphysical"].as_u64().unwrap()
+            + search["failed"].as_u64().unwrap(),
+        6
+    );
+    assert_eq!(search["seed"], 3);
+    let csv = std::fs::read_to_string(out_dir.join("search.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 7);
+    assert!(out_dir.join("search.svg").exists());
+    // best_plan.toml names its background; replaying it gives the same fit.
+    let plan_path = out_dir.join("best_plan.toml");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    let replay_line = plan
+        .lines()
+        .find(|l| l.contains("--plan best_plan.toml"))
+        .unwrap();
+    // The options after `#`, with the plan's real path.
+    let plan_arg = s(&plan_path);
+    let options: Vec<&str> = replay_line
+        .split_whitespace()
+        .skip(1)
+        .map(|w| if w == "best_plan.toml" { plan_arg } else { w })
+        .collect();
+    let replay_dir = scratch("rietveld-auto", "replay");
+    let mut replay = vec!["--json", "rietveld"];
+    replay.extend(inputs(&pattern, &prm, &cif));
+    replay.extend(options);
+    replay.extend(["-o", s(&replay_dir)]);
+    let r = json_of(&xas(&replay));
+    assert_eq!(r["rwp"], v["rwp"]);
+}
+
+#[test]
+fn auto_refuses_a_plan_and_zero_trials() {
+    let dir = scratch("rietveld-auto-bad", "x");
+    let (pattern, prm, cif) = (
+        data("PBSO4.XRA"),
+        data("PBSO4_INST_XRY.PRM"),
+        data("PbSO4-Wyckoff.cif"),
+    );
+    let plan = scratch("rietveld-auto-bad", "plan.toml");
+    std::fs::write(&plan, "[[stage]]\nrelease = [\"scale\"]\n").unwrap();
+    for (extra, needle) in [
+        (vec!["--auto", "--plan", s(&plan)], "cannot be used with"),
+        (vec!["--auto", "--trials", "0"], "`trials`"),
+    ] {
+        let mut args = vec!["rietveld"];
+        args.extend(inputs(&pattern, &prm, &cif));
+        args.extend(extra);
+        args.extend(["-o", s(&dir)]);
+        let out = xas(&args);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{err}");
     }
 }

@@ -5,7 +5,7 @@
 //! row-echelon form, so its vectors are simple (`(1, 1, 1, 0, 0, 0)` for a cubic cell,
 //! `(1, 0, 0)` and `(0, 0, 1)` for a site `(x, 1/4, z)`).
 
-use crate::symmetry::SpaceGroup;
+use crate::symmetry::{SpaceGroup, SymOp};
 
 /// Pivot tolerance of the row reduction.
 const PIVOT_TOL: f64 = 1e-9;
@@ -94,22 +94,27 @@ pub fn cell_basis(group: &SpaceGroup) -> Vec<[f64; 6]> {
         .collect()
 }
 
+/// The operations of `group` that map `x` onto itself modulo lattice translations (its
+/// site-symmetry group).
+pub fn site_symmetry(group: &SpaceGroup, x: [f64; 3]) -> impl Iterator<Item = &SymOp> {
+    group.operations().iter().filter(move |op| {
+        let y = op.apply(x);
+        (0..3).all(|i| {
+            let d = y[i] - x[i];
+            (d - d.round()).abs() < 1e-4
+        })
+    })
+}
+
 /// Free directions of the position of an atom at `x`: `R δ = δ` for the operations
 /// that map `x` onto itself (modulo lattice translations).
 pub fn site_basis(group: &SpaceGroup, x: [f64; 3]) -> Vec<[f64; 3]> {
     let mut rows = Vec::new();
-    for op in group.operations() {
-        let y = op.apply(x);
-        let fixed = (0..3).all(|i| {
-            let d = y[i] - x[i];
-            (d - d.round()).abs() < 1e-4
-        });
-        if fixed {
-            for i in 0..3 {
-                let mut row: Vec<f64> = op.rotation[i].iter().map(|&v| f64::from(v)).collect();
-                row[i] -= 1.0;
-                rows.push(row);
-            }
+    for op in site_symmetry(group, x) {
+        for i in 0..3 {
+            let mut row: Vec<f64> = op.rotation[i].iter().map(|&v| f64::from(v)).collect();
+            row[i] -= 1.0;
+            rows.push(row);
         }
     }
     null_space(&rows, 3)

@@ -41,6 +41,9 @@ pub enum Error {
     /// An error from `xas-core` (reading files, writing outputs).
     #[error(transparent)]
     Core(#[from] xas_core::Error),
+    /// An error from `xas-design` (the strategy search's space or settings).
+    #[error(transparent)]
+    Design(#[from] xas_design::Error),
 }
 
 impl Error {

@@ -15,12 +15,16 @@
 //! (the free variable of the row reduction); that component is the parameter's value,
 //! so a `(x, 1/4, z)` site refines `x` and `z` and a cubic cell refines `A0 = 1/a²`.
 
+use crate::adp::{self, adp_basis};
 use crate::background::{Background, BackgroundKind};
 use crate::constraints::{cell_basis, site_basis};
 use crate::instrument::Instrument;
 use crate::lattice::{Cell, inv_d_squared};
 use crate::pattern::Pattern;
-use crate::profile::{asymmetry_nodes, peak_shape, profile, width_terms};
+use crate::preferred_orientation::MarchDollase;
+use crate::profile::{
+    Asymmetry, PeakShape, ProfileDerivatives, peak_shape, profile, profile_derivatives, width_terms,
+};
 use crate::reflections::{Reflection, generate};
 use crate::structure::Crystal;
 use crate::structure_factor::StructureFactors;
@@ -91,9 +95,13 @@ pub struct PhaseModel {
     pub crystal: Crystal,
     /// Scale factor `S`.
     pub scale: f64,
+    /// March-Dollase preferred orientation, if modelled.
+    pub preferred_orientation: Option<MarchDollase>,
     reflections: Vec<Reflection>,
     cell: Constrained<6>,
     sites: Vec<Constrained<3>>,
+    /// Site-symmetry constraints of the anisotropic atoms' `U` (`None` for isotropic).
+    adps: Vec<Option<Constrained<6>>>,
 }
 
 impl PhaseModel {
@@ -109,12 +117,22 @@ impl PhaseModel {
             .iter()
             .map(|a| Constrained::new(site_basis(&crystal.group, a.xyz), a.xyz))
             .collect();
+        let adps = crystal
+            .atoms
+            .iter()
+            .map(|a| {
+                a.u_aniso
+                    .map(|u| Constrained::new(adp_basis(&crystal.group, &crystal.cell, a.xyz), u))
+            })
+            .collect();
         Ok(PhaseModel {
             crystal,
             scale: 1.0,
+            preferred_orientation: None,
             reflections,
             cell,
             sites,
+            adps,
         })
     }
 
@@ -135,6 +153,41 @@ pub struct LineProfile {
     pub start: usize,
     /// Unit-area profile values on the window.
     pub values: Vec<f64>,
+}
+
+/// Where and how one reflection line sits, independent of the grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineShape {
+    /// Index of the reflection in [`PhaseModel::reflections`].
+    pub reflection: usize,
+    /// Peak position (degrees 2θ).
+    pub position: f64,
+    /// FWHM, mixing and asymmetry.
+    pub shape: PeakShape,
+    /// `r_λ m LP`: line ratio, multiplicity and Lorentz-polarisation.
+    pub factor: f64,
+}
+
+impl LineShape {
+    /// The asymmetry nodes and the grid window `start..end` of `two_theta` (increasing)
+    /// where the profile is evaluated: [`WINDOW_FWHM`] FWHM either side of the peak
+    /// plus the asymmetry range.
+    fn window(&self, two_theta: &[f64]) -> (Asymmetry, usize, usize) {
+        let nodes = Asymmetry::new(self.position, self.shape.sh_l, self.shape.fwhm_deg);
+        let half = WINDOW_FWHM * self.shape.fwhm_deg + nodes.reach;
+        let start = two_theta.partition_point(|&t| t < self.position - half);
+        let end = two_theta.partition_point(|&t| t <= self.position + half);
+        (nodes, start, end)
+    }
+}
+
+/// A line's unit-area profile and its derivatives on its window of the grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineDerivatives {
+    /// First grid point of the window.
+    pub start: usize,
+    /// Profile and derivatives at each point of the window.
+    pub values: Vec<ProfileDerivatives>,
 }
 
 /// Lorentz-polarisation factor at Bragg angle `theta` (radians) of a Bragg-Brentano
@@ -185,6 +238,10 @@ pub enum Param {
     Coordinate(usize, usize, usize),
     /// `U_iso` of atom `a` of phase `p` (Å²).
     Uiso(usize, usize),
+    /// March-Dollase ratio of phase `p` (only for phases with a preferred orientation).
+    PreferredOrientation(usize),
+    /// Free `U` component `k` of anisotropic atom `a` of phase `p` (Å²).
+    Uaniso(usize, usize, usize),
     /// Occupancy of atom `a` of phase `p`.
     Occupancy(usize, usize),
 }
@@ -265,10 +322,16 @@ impl Model {
         out.extend((0..self.background.coefficients.len()).map(Param::Background));
         for (p, phase) in self.phases.iter().enumerate() {
             out.push(Param::Scale(p));
+            if phase.preferred_orientation.is_some() {
+                out.push(Param::PreferredOrientation(p));
+            }
             out.extend((0..phase.cell.basis.len()).map(|k| Param::Cell(p, k)));
             for (a, site) in phase.sites.iter().enumerate() {
                 out.extend((0..site.basis.len()).map(|k| Param::Coordinate(p, a, k)));
-                out.push(Param::Uiso(p, a));
+                match &phase.adps[a] {
+                    Some(adp) => out.extend((0..adp.basis.len()).map(|k| Param::Uaniso(p, a, k))),
+                    None => out.push(Param::Uiso(p, a)),
+                }
                 out.push(Param::Occupancy(p, a));
             }
         }
@@ -300,6 +363,7 @@ impl Model {
             Param::ShL => "SH/L".into(),
             Param::Background(k) => format!("bkg{k}"),
             Param::Scale(p) => format!("{}:scale", phase(p)),
+            Param::PreferredOrientation(p) => format!("{}:MD", phase(p)),
             Param::Cell(p, k) => {
                 let i = self.phases.get(p).map_or(0, |ph| ph.cell.free_index[k]);
                 format!("{}:A{i}", phase(p))
@@ -309,8 +373,23 @@ impl Model {
                 format!("{}:{}:{}", phase(p), atom(p, a), ["x", "y", "z"][i])
             }
             Param::Uiso(p, a) => format!("{}:{}:Uiso", phase(p), atom(p, a)),
+            Param::Uaniso(p, a, k) => {
+                let i = self
+                    .phases
+                    .get(p)
+                    .and_then(|ph| ph.adps[a].as_ref())
+                    .map_or(0, |c| c.free_index[k]);
+                let names = ["U11", "U22", "U33", "U12", "U13", "U23"];
+                format!("{}:{}:{}", phase(p), atom(p, a), names[i])
+            }
             Param::Occupancy(p, a) => format!("{}:{}:occ", phase(p), atom(p, a)),
         }
+    }
+
+    /// The free directions of the anisotropic `U` of atom `a` of phase `p` (one per
+    /// [`Param::Uaniso`]), or `None` for an isotropic atom.
+    pub fn adp_basis(&self, p: usize, a: usize) -> Option<&[[f64; 6]]> {
+        self.phases[p].adps[a].as_ref().map(|c| c.basis.as_slice())
     }
 
     /// The free directions of the coordinates of atom `a` of phase `p` (one per
@@ -349,6 +428,9 @@ impl Model {
             Param::ShL => inst.sh_l,
             Param::Background(k) => self.background.coefficients[k],
             Param::Scale(p) => self.phases[p].scale,
+            Param::PreferredOrientation(p) => self.phases[p]
+                .preferred_orientation
+                .map_or(1.0, |po| po.ratio),
             Param::Cell(p, k) => {
                 let ph = &self.phases[p];
                 ph.crystal.cell.to_a()[ph.cell.free_index[k]]
@@ -358,6 +440,13 @@ impl Model {
                 ph.crystal.atoms[a].xyz[ph.sites[a].free_index[k]]
             }
             Param::Uiso(p, a) => self.phases[p].crystal.atoms[a].u_iso,
+            Param::Uaniso(p, a, k) => {
+                let ph = &self.phases[p];
+                match (&ph.adps[a], ph.crystal.atoms[a].u_aniso) {
+                    (Some(c), Some(u)) => u[c.free_index[k]],
+                    _ => 0.0,
+                }
+            }
             Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy,
         }
     }
@@ -379,6 +468,18 @@ impl Model {
             Param::ShL => inst.sh_l = value,
             Param::Background(k) => self.background.coefficients[k] = value,
             Param::Scale(p) => self.phases[p].scale = value,
+            Param::PreferredOrientation(p) => {
+                let po = self.phases[p]
+                    .preferred_orientation
+                    .as_mut()
+                    .ok_or_else(|| {
+                        Error::param(
+                            "preferred orientation",
+                            format!("phase {p} has no March-Dollase axis"),
+                        )
+                    })?;
+                po.ratio = value;
+            }
             Param::Cell(p, k) => {
                 let ph = &mut self.phases[p];
                 let a = ph.crystal.cell.to_a();
@@ -395,6 +496,21 @@ impl Model {
                 ph.crystal.atoms[at].xyz = site.expand(&free);
             }
             Param::Uiso(p, a) => self.phases[p].crystal.atoms[a].u_iso = value,
+            Param::Uaniso(p, at, k) => {
+                let ph = &mut self.phases[p];
+                let atom = &mut ph.crystal.atoms[at];
+                let (Some(c), Some(u)) = (&ph.adps[at], atom.u_aniso) else {
+                    return Err(Error::param(
+                        "U_aniso",
+                        format!("atom {} is isotropic", atom.label),
+                    ));
+                };
+                let mut free: Vec<f64> = c.free_index.iter().map(|&i| u[i]).collect();
+                free[k] = value;
+                let u = c.expand(&free);
+                atom.u_iso = adp::equivalent(&u, &ph.crystal.cell);
+                atom.u_aniso = Some(u);
+            }
             Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy = value,
         }
         Ok(())
@@ -461,9 +577,9 @@ impl Model {
             .collect())
     }
 
-    /// The profile of every reflection line of phase `p` on `two_theta` (increasing):
-    /// everything but the scale and `|F|²`, which enter linearly.
-    pub fn line_profiles(&self, p: usize, two_theta: &[f64]) -> Vec<LineProfile> {
+    /// Position, shape and intensity factor of every reflection line of phase `p`
+    /// (lines beyond 180° are left out).
+    pub fn line_shapes(&self, p: usize) -> Vec<LineShape> {
         let phase = &self.phases[p];
         let inst = &self.instrument;
         let a_terms = phase.crystal.cell.to_a();
@@ -471,30 +587,81 @@ impl Model {
         for (k, r) in phase.reflections.iter().enumerate() {
             let d = 1.0 / inv_d_squared(&a_terms, r.hkl).sqrt();
             for (lambda, ratio) in inst.lines() {
-                let Some(pos) = self.peak_position(d, lambda) else {
+                let Some(position) = self.peak_position(d, lambda) else {
                     continue;
                 };
                 let lp = lorentz_polarization((lambda / (2.0 * d)).asin(), inst.polarization);
-                let shape = peak_shape(inst, pos);
-                let nodes = asymmetry_nodes(pos, shape.sh_l, shape.fwhm_deg);
-                let reach = nodes.iter().map(|n| n.0.abs()).fold(0.0, f64::max);
-                let (lo, hi) = (
-                    pos - WINDOW_FWHM * shape.fwhm_deg - reach,
-                    pos + WINDOW_FWHM * shape.fwhm_deg + reach,
-                );
-                let start = two_theta.partition_point(|&t| t < lo);
-                let end = two_theta.partition_point(|&t| t <= hi);
-                out.push(LineProfile {
+                out.push(LineShape {
                     reflection: k,
+                    position,
+                    shape: peak_shape(inst, position),
                     factor: ratio * r.multiplicity as f64 * lp,
-                    start,
-                    values: (start..end)
-                        .map(|i| profile(two_theta[i] - pos, &shape, &nodes))
-                        .collect(),
                 });
             }
         }
         out
+    }
+
+    /// `|F|² P` of every reflection of phase `p`: the squared structure factor times
+    /// the preferred-orientation correction (1 without one), in the order of
+    /// [`PhaseModel::reflections`].
+    ///
+    /// # Errors
+    /// An atom without a form factor.
+    pub fn peak_intensities(&self, p: usize) -> Result<Vec<f64>> {
+        let mut f2 = self.squared_structure_factors(p)?;
+        let phase = &self.phases[p];
+        if let Some(po) = &phase.preferred_orientation {
+            let (group, cell) = (&phase.crystal.group, &phase.crystal.cell);
+            for (v, r) in f2.iter_mut().zip(&phase.reflections) {
+                *v *= po.correction(group, cell, r.hkl);
+            }
+        }
+        Ok(f2)
+    }
+
+    /// The profile of every reflection line of phase `p` on `two_theta` (increasing):
+    /// everything but the scale and `|F|²`, which enter linearly.
+    pub fn line_profiles(&self, p: usize, two_theta: &[f64]) -> Vec<LineProfile> {
+        self.line_shapes(p)
+            .iter()
+            .map(|line| {
+                let (nodes, start, end) = line.window(two_theta);
+                LineProfile {
+                    reflection: line.reflection,
+                    factor: line.factor,
+                    start,
+                    values: (start..end)
+                        .map(|i| {
+                            let dx = two_theta[i] - line.position;
+                            profile(dx, &line.shape, nodes.at(dx))
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// The lines of phase `p` with their profiles and profile derivatives on
+    /// `two_theta` (increasing), in the order of [`Model::line_shapes`].
+    pub fn line_derivatives(
+        &self,
+        p: usize,
+        two_theta: &[f64],
+    ) -> Vec<(LineShape, LineDerivatives)> {
+        self.line_shapes(p)
+            .into_iter()
+            .map(|line| {
+                let (nodes, start, end) = line.window(two_theta);
+                let values = (start..end)
+                    .map(|i| {
+                        let dx = two_theta[i] - line.position;
+                        profile_derivatives(dx, &line.shape, nodes.at(dx))
+                    })
+                    .collect();
+                (line, LineDerivatives { start, values })
+            })
+            .collect()
     }
 
     /// Adds phase `p`'s peaks, times `factor`, to `out` on `two_theta` (increasing).
@@ -508,7 +675,7 @@ impl Model {
         two_theta: &[f64],
         out: &mut [f64],
     ) -> Result<()> {
-        let f2 = self.squared_structure_factors(p)?;
+        let f2 = self.peak_intensities(p)?;
         let scale = factor * self.phases[p].scale;
         accumulate(&self.line_profiles(p, two_theta), &f2, scale, out);
         Ok(())

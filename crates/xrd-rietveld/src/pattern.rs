@@ -1,7 +1,9 @@
 //! Powder patterns: `2θ` (degrees), intensity (counts) and its standard deviation.
 //!
 //! Readers: GSAS standard files (`BANK ... CONST start step ... STD | ESD | FXYE`, angles
-//! in centidegrees), and free-format columns `2θ intensity [sigma]` (`.xy`, `.xye`, `.csv`,
+//! in centidegrees), FullProf free format (`INSTRM = 0`: optional title lines, a line
+//! `2θ_start step 2θ_end`, then the intensities, any number per line; recognised when
+//! the count of intensities matches the range), and free-format columns `2θ intensity [sigma]` (`.xy`, `.xye`, `.csv`,
 //! `.dat`; whitespace, comma or semicolon separated, `#`/`!` comments and non-numeric
 //! header lines skipped). Without a sigma column the counting statistics give
 //! `σ = √max(y, 1)`, and points with zero (or negative) counts are left out: in count
@@ -74,14 +76,16 @@ impl Pattern {
         Self::parse(&text, &name)
     }
 
-    /// Parses the text of a GSAS standard file or a column file (chosen by a `BANK`
-    /// line); `name` labels errors.
+    /// Parses the text of a GSAS standard file (a `BANK` line), a FullProf free-format
+    /// file (see the module docs) or a column file; `name` labels errors.
     ///
     /// # Errors
     /// A malformed line (with its number) or no counts.
     pub fn parse(text: &str, name: &str) -> Result<Self> {
         if text.lines().any(|l| l.trim_start().starts_with("BANK")) {
             parse_gsas(text, name)
+        } else if let Some(pattern) = parse_fullprof_free(text, name) {
+            pattern
         } else {
             parse_columns(text, name)
         }
@@ -142,6 +146,56 @@ fn parse_columns(text: &str, name: &str) -> Result<Pattern> {
         }
     }
     Pattern::new(name, x, y, s)
+}
+
+/// Parses a FullProf free-format file, or `None` if the text is not one: after title
+/// lines, the first all-numeric line holds exactly `2θ_start step 2θ_end` and the
+/// numbers after it are `(end − start)/step + 1` intensities (so a column file, whose
+/// count never matches, is not taken for one). A count that does not match with rows
+/// wider than three numbers is an error.
+fn parse_fullprof_free(text: &str, name: &str) -> Option<Result<Pattern>> {
+    let numbers = |line: &str| -> Option<Vec<f64>> {
+        line.split_whitespace().map(|f| f.parse().ok()).collect()
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split('!').next().unwrap_or("").trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .skip_while(|(_, l)| numbers(l).is_none());
+    let (header_line, header) = lines.next()?;
+    let header = numbers(header)?;
+    let [start, step, end] = header[..] else {
+        return None;
+    };
+    if !(step > 0.0 && end > start) {
+        return None;
+    }
+    let count = ((end - start) / step).round() as usize + 1;
+    let rows: Vec<Vec<f64>> = lines.map(|(_, l)| numbers(l)).collect::<Option<Vec<_>>>()?;
+    let values = rows.concat();
+    if values.len() != count || ((end - start) / step - (count - 1) as f64).abs() > 1e-3 {
+        // Rows wider than `2θ y σ` cannot be columns: a FullProf file with a wrong count.
+        return rows.iter().any(|r| r.len() > 3).then(|| {
+            Err(Error::parse(
+                name,
+                header_line,
+                format!(
+                    "FullProf free format: {start}..{end}° in steps of {step} needs {count} intensities, found {}",
+                    values.len()
+                ),
+            ))
+        });
+    }
+    let (mut x, mut y, mut s) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, &v) in values.iter().enumerate() {
+        if v > 0.0 {
+            x.push(start + step * i as f64);
+            y.push(v);
+            s.push(counting_sigma(v));
+        }
+    }
+    Some(Pattern::new(name, x, y, s))
 }
 
 /// Parses a GSAS standard file: the first `BANK` record and its data.

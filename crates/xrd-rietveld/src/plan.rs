@@ -14,10 +14,16 @@
 //! release = ["xyz", "uiso"]
 //! ```
 //!
+//! A stage may refine against a 2θ window of the pattern only, `range = [30.0, 80.0]`
+//! (degrees), as the automatic strategies of [`crate::strategy`] do; without it the
+//! whole pattern is used.
+//!
 //! Names are groups (`scale`, `background`, `cell`, `profile` = U V W X Y, `xyz`, `uiso`,
-//! `occupancy`) or single parameters as [`Model::name`] spells them (`zero`, `shift`,
+//! `occupancy`, `po` = March-Dollase ratios; `uiso` or `adp` = `U_iso` of isotropic and the
+//! free `Uⁱʲ` of anisotropic atoms) or single parameters as [`Model::name`] spells them (`zero`, `shift`,
 //! `U`, `SH/L`, `bkg3`, `fap:O7:z`, `fap:Ca2:Uiso`).
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
@@ -36,6 +42,10 @@ pub struct Stage {
     /// Cycle limit of the stage.
     #[serde(default = "default_cycles")]
     pub max_cycles: usize,
+    /// 2θ window `[lo, hi]` (degrees) this stage refines against; the whole pattern
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<[f64; 2]>,
 }
 
 fn default_cycles() -> usize {
@@ -55,18 +65,20 @@ impl Plan {
     /// The usual order for Bragg-Brentano data: scale and background; cell and specimen
     /// displacement (the zero stays at the instrument value: refined together with the
     /// displacement and the cell it is nearly degenerate); profile and
-    /// asymmetry; coordinates and displacement parameters.
+    /// asymmetry; coordinates, displacement parameters and March-Dollase ratios (of the
+    /// phases that have an axis).
     pub fn standard() -> Self {
         let stage = |names: &[&str]| Stage {
             release: names.iter().map(|s| (*s).to_string()).collect(),
             max_cycles: default_cycles(),
+            range: None,
         };
         Plan {
             stages: vec![
                 stage(&["scale", "background"]),
                 stage(&["cell", "shift"]),
                 stage(&["profile", "SH/L"]),
-                stage(&["xyz", "uiso"]),
+                stage(&["xyz", "uiso", "po"]),
             ],
         }
     }
@@ -85,7 +97,25 @@ impl Plan {
         if plan.stages.is_empty() {
             return Err(Error::missing(source_name, "at least one [[stage]]"));
         }
+        if let Some((i, [lo, hi])) = plan.stages.iter().enumerate().find_map(|(i, s)| {
+            s.range
+                .filter(|[lo, hi]| lo.partial_cmp(hi) != Some(std::cmp::Ordering::Less))
+                .map(|r| (i, r))
+        }) {
+            return Err(Error::param(
+                source_name,
+                format!("stage {}: range [{lo}, {hi}] needs lo < hi", i + 1),
+            ));
+        }
         Ok(plan)
+    }
+
+    /// The plan as TOML, readable by [`Plan::from_toml`].
+    ///
+    /// # Errors
+    /// None in practice (every field is representable).
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::param("plan", e.to_string()))
     }
 }
 
@@ -103,14 +133,15 @@ pub fn resolve(model: &Model, name: &str) -> Result<Vec<Param>> {
         "cell" => Ok(pick(&|p| matches!(p, Param::Cell(..)))),
         "profile" => Ok(vec![Param::U, Param::V, Param::W, Param::X, Param::Y]),
         "xyz" => Ok(pick(&|p| matches!(p, Param::Coordinate(..)))),
-        "uiso" => Ok(pick(&|p| matches!(p, Param::Uiso(..)))),
+        "uiso" | "adp" => Ok(pick(&|p| matches!(p, Param::Uiso(..) | Param::Uaniso(..)))),
         "occupancy" => Ok(pick(&|p| matches!(p, Param::Occupancy(..)))),
+        "po" => Ok(pick(&|p| matches!(p, Param::PreferredOrientation(_)))),
         other => model.find(other).map(|p| vec![p]).ok_or_else(|| {
             Error::param(
                 "plan",
                 format!(
                     "`{other}` is neither a group (scale, background, cell, profile, xyz, uiso, \
-                     occupancy) nor a parameter of the model"
+                     occupancy, po) nor a parameter of the model"
                 ),
             )
         }),
@@ -128,11 +159,12 @@ pub struct PlanProgress {
     pub cycle: Cycle,
 }
 
-/// Runs `plan`: a linear start for scales and background, then each stage with the
-/// accumulated parameters. Returns the refinement of the last stage.
+/// Runs `plan`: a linear start for scales and background on the whole pattern, then
+/// each stage with the accumulated parameters on its window. Returns the refinement of
+/// the last stage.
 ///
 /// # Errors
-/// A name that does not resolve, or a failed refinement.
+/// A name that does not resolve, a window with too few points, or a failed refinement.
 pub fn run_plan(
     model: &mut Model,
     pattern: &Pattern,
@@ -154,8 +186,12 @@ pub fn run_plan(
             max_cycles: stage.max_cycles,
             ..RefineSettings::default()
         };
+        let window = match stage.range {
+            Some([lo, hi]) => Cow::Owned(pattern.restricted(lo, hi)?),
+            None => Cow::Borrowed(pattern),
+        };
         let mut stopped = false;
-        let result = refine(model, pattern, &released, &settings, &mut |c| {
+        let result = refine(model, &window, &released, &settings, &mut |c| {
             let flow = observer(&PlanProgress {
                 stage: i + 1,
                 stages: plan.stages.len(),
@@ -194,5 +230,19 @@ mod tests {
         );
         assert!(Plan::from_toml("", "p.toml").is_err());
         assert_eq!(Plan::standard().stages.len(), 4);
+        let e = Plan::from_toml("[[stage]]\nrelease = []\nrange = [50.0, 20.0]\n", "w.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("w.toml") && e.contains("stage 1: range"), "{e}");
+    }
+
+    #[test]
+    fn plans_round_trip_through_toml_with_windows() {
+        let mut plan = Plan::standard();
+        plan.stages[0].range = Some([20.0, 60.5]);
+        plan.stages[2].max_cycles = 4;
+        let text = plan.to_toml().unwrap();
+        assert!(text.contains("range = [20.0, 60.5]"), "{text}");
+        assert_eq!(Plan::from_toml(&text, "round trip").unwrap(), plan);
     }
 }

@@ -12,6 +12,7 @@ use crate::Result;
 use crate::model::{Model, Param};
 use crate::pattern::Pattern;
 use crate::refine::Refinement;
+use crate::symmetry::SpaceGroup;
 
 /// A value and its standard uncertainty (0 when it was not refined).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -47,12 +48,16 @@ pub struct AtomReport {
     pub label: String,
     /// Type symbol.
     pub type_symbol: String,
+    /// Element ([`crate::structure::Atom::element`]).
+    pub element: String,
     /// Fractional coordinates.
     pub xyz: [ValueEsd; 3],
     /// Occupancy.
     pub occupancy: ValueEsd,
-    /// `U_iso` (Å²).
+    /// `U_iso` (Å²); `U_eq` (without esd) for an anisotropic atom.
     pub uiso: ValueEsd,
+    /// `(U¹¹, U²², U³³, U¹², U¹³, U²³)` (Å²) of an anisotropic atom.
+    pub u_aniso: Option<[ValueEsd; 6]>,
     /// Site multiplicity.
     pub multiplicity: usize,
 }
@@ -72,6 +77,12 @@ pub struct PhaseReport {
     pub volume: ValueEsd,
     /// Scale factor.
     pub scale: ValueEsd,
+    /// Mass of the cell content `Z M` (g/mol per cell).
+    pub cell_mass: f64,
+    /// Hill-Howard weight fraction, [`weight_fractions`].
+    pub weight_fraction: ValueEsd,
+    /// March-Dollase axis and ratio, if modelled.
+    pub march_dollase: Option<([i32; 3], ValueEsd)>,
     /// Atoms.
     pub atoms: Vec<AtomReport>,
     /// Bragg R factor on intensities (%), [`bragg_r_factors`].
@@ -96,11 +107,12 @@ pub fn bragg_r_factors(model: &Model, p: usize, pattern: &Pattern) -> Result<(f6
     let net_calc: Vec<f64> = calc.iter().zip(&bkg).map(|(c, b)| c - b).collect();
     let floor = 1e-9 * net_calc.iter().fold(0.0f64, |m, v| m.max(*v));
     let f2 = model.squared_structure_factors(p)?;
+    let peaks = model.peak_intensities(p)?;
     let scale = model.phases[p].scale;
     let n = f2.len();
     let (mut i_calc, mut i_obs) = (vec![0.0; n], vec![0.0; n]);
     for line in model.line_profiles(p, x) {
-        let intensity = scale * line.factor * f2[line.reflection];
+        let intensity = scale * line.factor * peaks[line.reflection];
         for (k, v) in line.values.iter().enumerate() {
             let i = line.start + k;
             if net_calc[i] > floor {
@@ -162,19 +174,66 @@ impl Covariance<'_> {
 /// Reports of every phase of `model` after `refinement` against `pattern`.
 ///
 /// # Errors
-/// A cell that cannot be rebuilt while propagating esds.
+/// A cell that cannot be rebuilt while propagating esds, or an atom without an atomic
+/// weight.
 pub fn phase_reports(
     model: &Model,
     refinement: &Refinement,
     pattern: &Pattern,
 ) -> Result<Vec<PhaseReport>> {
     let cov = Covariance { model, refinement };
+    let fractions = weight_fractions(model, refinement)?;
     (0..model.phases.len())
-        .map(|p| phase_report(&cov, p, pattern))
+        .map(|p| phase_report(&cov, p, pattern, fractions[p]))
         .collect()
 }
 
-fn phase_report(cov: &Covariance<'_>, p: usize, pattern: &Pattern) -> Result<PhaseReport> {
+/// Hill-Howard weight fractions (J. Appl. Cryst. 20, 467 (1987)) with esds:
+/// `W_p = S_p (ZMV)_p / Σ_i S_i (ZMV)_i` with scale `S`, cell mass `ZM` and cell volume
+/// `V`, valid for the intensity convention of [`crate::model`] (`|F|²` per cell, no
+/// `1/V²`). The esds propagate the scales' covariance (cell volumes held fixed).
+///
+/// # Errors
+/// An atom without an atomic weight.
+pub fn weight_fractions(model: &Model, refinement: &Refinement) -> Result<Vec<ValueEsd>> {
+    let cov = Covariance { model, refinement };
+    let zmv: Vec<f64> = model
+        .phases
+        .iter()
+        .map(|ph| Ok(ph.crystal.cell_mass()? * ph.crystal.cell.volume()))
+        .collect::<Result<_>>()?;
+    let total: f64 = model
+        .phases
+        .iter()
+        .zip(&zmv)
+        .map(|(ph, a)| ph.scale * a)
+        .sum();
+    let n = zmv.len();
+    Ok((0..n)
+        .map(|p| {
+            let value = model.phases[p].scale * zmv[p] / total;
+            // ∂W_p/∂S_j = (ZMV)_p δ_pj / D − W_p (ZMV)_j / D.
+            let g: Vec<f64> = (0..n)
+                .map(|j| (if j == p { zmv[p] } else { 0.0 } - value * zmv[j]) / total)
+                .collect();
+            let variance: f64 = (0..n)
+                .flat_map(|j| (0..n).map(move |k| (j, k)))
+                .map(|(j, k)| g[j] * g[k] * cov.get(Param::Scale(j), Param::Scale(k)))
+                .sum();
+            ValueEsd {
+                value,
+                esd: variance.max(0.0).sqrt(),
+            }
+        })
+        .collect())
+}
+
+fn phase_report(
+    cov: &Covariance<'_>,
+    p: usize,
+    pattern: &Pattern,
+    weight_fraction: ValueEsd,
+) -> Result<PhaseReport> {
     let model = cov.model;
     let phase = &model.phases[p];
     let crystal = &phase.crystal;
@@ -192,23 +251,14 @@ fn phase_report(cov: &Covariance<'_>, p: usize, pattern: &Pattern) -> Result<Pha
         .enumerate()
         .map(|(a, atom)| {
             let basis = model.coordinate_basis(p, a);
-            let xyz = std::array::from_fn(|i| {
-                let mut v = 0.0;
-                for (k, bk) in basis.iter().enumerate() {
-                    for (l, bl) in basis.iter().enumerate() {
-                        v += bk[i]
-                            * bl[i]
-                            * cov.get(Param::Coordinate(p, a, k), Param::Coordinate(p, a, l));
-                    }
-                }
-                ValueEsd {
-                    value: atom.xyz[i],
-                    esd: v.max(0.0).sqrt(),
-                }
+            let xyz = std::array::from_fn(|i| ValueEsd {
+                value: atom.xyz[i],
+                esd: constrained_esd(cov, basis, i, |k| Param::Coordinate(p, a, k)),
             });
             AtomReport {
                 label: atom.label.clone(),
                 type_symbol: atom.type_symbol.clone(),
+                element: atom.element(),
                 xyz,
                 occupancy: ValueEsd {
                     value: atom.occupancy,
@@ -218,6 +268,13 @@ fn phase_report(cov: &Covariance<'_>, p: usize, pattern: &Pattern) -> Result<Pha
                     value: atom.u_iso,
                     esd: cov.esd(Param::Uiso(p, a)),
                 },
+                u_aniso: atom.u_aniso.map(|u| {
+                    let basis = model.adp_basis(p, a).unwrap_or(&[]);
+                    std::array::from_fn(|i| ValueEsd {
+                        value: u[i],
+                        esd: constrained_esd(cov, basis, i, |k| Param::Uaniso(p, a, k)),
+                    })
+                }),
                 multiplicity: multiplicities[a],
             }
         })
@@ -232,10 +289,38 @@ fn phase_report(cov: &Covariance<'_>, p: usize, pattern: &Pattern) -> Result<Pha
             value: phase.scale,
             esd: cov.esd(Param::Scale(p)),
         },
+        cell_mass: crystal.cell_mass()?,
+        weight_fraction,
+        march_dollase: phase.preferred_orientation.map(|po| {
+            (
+                po.axis,
+                ValueEsd {
+                    value: po.ratio,
+                    esd: cov.esd(Param::PreferredOrientation(p)),
+                },
+            )
+        }),
         atoms,
         r_bragg,
         r_f,
     })
+}
+
+/// Esd of component `i` of a vector constrained to `fixed + Σ_k v_k basis_k`, whose
+/// free values are the parameters `param(k)`: `√(Σ_kl b_k[i] b_l[i] cov(k, l))`.
+fn constrained_esd<const N: usize>(
+    cov: &Covariance<'_>,
+    basis: &[[f64; N]],
+    i: usize,
+    param: impl Fn(usize) -> Param,
+) -> f64 {
+    let mut v = 0.0;
+    for (k, bk) in basis.iter().enumerate() {
+        for (l, bl) in basis.iter().enumerate() {
+            v += bk[i] * bl[i] * cov.get(param(k), param(l));
+        }
+    }
+    v.max(0.0).sqrt()
 }
 
 /// Cell parameters and volume with esds by a central-difference Jacobian in the free
@@ -270,7 +355,14 @@ fn cell_with_esds(
                 v += jac[k][m] * jac[l][m] * cov.get(qk, ql);
             }
         }
-        v.max(0.0).sqrt()
+        // An angle fixed by symmetry (120° of a hexagonal cell) picks up rounding noise
+        // from the differences: below 1e-9 relative it is exact.
+        let esd = v.max(0.0).sqrt();
+        if esd < 1e-9 * centre[m].abs().max(1.0) {
+            0.0
+        } else {
+            esd
+        }
     };
     let cell = std::array::from_fn(|m| ValueEsd {
         value: centre[m],
@@ -285,9 +377,9 @@ fn cell_with_esds(
     ))
 }
 
-/// A CIF data block of a refined phase: cell, space group with its operators (`x,y,z`
-/// strings), atoms with esds and `U_iso`.
-pub fn to_cif(report: &PhaseReport, operators: &[String]) -> String {
+/// A CIF data block of a refined phase: cell, space group with the operators of
+/// `group` (`x,y,z` strings), atoms with esds and `U_iso` (and the aniso loop).
+pub fn to_cif(report: &PhaseReport, group: &SpaceGroup) -> String {
     let block: String = report
         .name
         .chars()
@@ -315,7 +407,7 @@ pub fn to_cif(report: &PhaseReport, operators: &[String]) -> String {
         s.push_str(&format!("_space_group_IT_number {n}\n"));
     }
     s.push_str("loop_\n_space_group_symop_operation_xyz\n");
-    for op in operators {
+    for op in group.operations() {
         s.push_str(&format!("'{op}'\n"));
     }
     s.push_str(
@@ -325,16 +417,32 @@ pub fn to_cif(report: &PhaseReport, operators: &[String]) -> String {
     );
     for a in &report.atoms {
         s.push_str(&format!(
-            "{} {} {} {} {} {} Uiso {} {}\n",
+            "{} {} {} {} {} {} {} {} {}\n",
             a.label,
             a.type_symbol,
             a.xyz[0].to_cif(),
             a.xyz[1].to_cif(),
             a.xyz[2].to_cif(),
             a.occupancy.to_cif(),
+            if a.u_aniso.is_some() { "Uani" } else { "Uiso" },
             a.uiso.to_cif(),
             a.multiplicity
         ));
+    }
+    let anisotropic: Vec<&AtomReport> = report
+        .atoms
+        .iter()
+        .filter(|a| a.u_aniso.is_some())
+        .collect();
+    if !anisotropic.is_empty() {
+        s.push_str("loop_\n_atom_site_aniso_label\n");
+        for ij in ["11", "22", "33", "12", "13", "23"] {
+            s.push_str(&format!("_atom_site_aniso_U_{ij}\n"));
+        }
+        for a in anisotropic {
+            let u: Vec<String> = a.u_aniso.iter().flatten().map(ValueEsd::to_cif).collect();
+            s.push_str(&format!("{} {}\n", a.label, u.join(" ")));
+        }
     }
     s
 }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Agreement factors (R in percent).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct RFactors {
     /// Profile R (%).
     pub rp: f64,

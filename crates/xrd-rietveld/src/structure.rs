@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use crate::atomic_weight::atomic_weight;
 use crate::cif::{Block, Cif, Value};
 use crate::form_factor::FormFactor;
 use crate::lattice::Cell;
@@ -28,8 +29,20 @@ pub struct Atom {
     pub xyz: [f64; 3],
     /// Site occupancy (0-1).
     pub occupancy: f64,
-    /// Isotropic displacement `U_iso` (Å²).
+    /// Isotropic displacement `U_iso` (Å²); for an anisotropic atom, its `U_eq`.
     pub u_iso: f64,
+    /// Anisotropic displacements `(U¹¹, U²², U³³, U¹², U¹³, U²³)` (Å², [`crate::adp`]),
+    /// which replace `U_iso` when present.
+    pub u_aniso: Option<[f64; 6]>,
+}
+
+impl Atom {
+    /// The element of the atom's type (`O2-` → `O`), or the type symbol as given when
+    /// no scattering table knows it.
+    pub fn element(&self) -> String {
+        FormFactor::lookup(&self.type_symbol)
+            .map_or_else(|_| self.type_symbol.clone(), |f| element_of(&f.species))
+    }
 }
 
 /// A crystal structure: a phase of the pattern.
@@ -104,7 +117,8 @@ impl Crystal {
         )
         .map_err(|e| Error::parse(source_name, 0, format!("block {}: {e}", block.name())))?;
         let group = ctx.space_group()?;
-        let atoms = ctx.atoms()?;
+        let mut atoms = ctx.atoms()?;
+        ctx.anisotropic(&mut atoms, &cell)?;
         let name = block
             .get_any(&[
                 "_pd_phase_name",
@@ -128,12 +142,30 @@ impl Crystal {
             .collect()
     }
 
+    /// Mass of the unit-cell content, `Z M` (g/mol per cell): `Σ occupancy × multiplicity
+    /// × atomic weight` over the sites.
+    ///
+    /// # Errors
+    /// An atom type without a known element or atomic weight (named).
+    pub fn cell_mass(&self) -> Result<f64> {
+        self.atoms
+            .iter()
+            .zip(self.multiplicities())
+            .map(|(atom, m)| {
+                let z = FormFactor::lookup(&atom.type_symbol)?.z;
+                let w = atomic_weight(z).ok_or_else(|| {
+                    Error::param(&atom.label, format!("no atomic weight for element Z = {z}"))
+                })?;
+                Ok(atom.occupancy * m as f64 * w)
+            })
+            .sum()
+    }
+
     /// The unit-cell content: (element, number of atoms in the cell, occupancy included).
     pub fn cell_content(&self) -> Vec<(String, f64)> {
         let mut out: Vec<(String, f64)> = Vec::new();
         for (atom, m) in self.atoms.iter().zip(self.multiplicities()) {
-            let element = FormFactor::lookup(&atom.type_symbol)
-                .map_or_else(|_| atom.type_symbol.clone(), |f| element_of(&f.species));
+            let element = atom.element();
             let n = atom.occupancy * m as f64;
             match out.iter_mut().find(|(e, _)| *e == element) {
                 Some((_, count)) => *count += n,
@@ -222,6 +254,46 @@ impl Context<'_> {
         }
     }
 
+    /// Reads the `_atom_site_aniso_` loop (U or B components) into the atoms it names;
+    /// their `U_iso` becomes `U_eq`.
+    fn anisotropic(&self, atoms: &mut [Atom], cell: &Cell) -> Result<()> {
+        let Some(lp) = self.block.find_loop("_atom_site_aniso_label") else {
+            return Ok(());
+        };
+        let label = lp.column("_atom_site_aniso_label").unwrap_or(0);
+        let names = ["11", "22", "33", "12", "13", "23"];
+        let (columns, factor) = match names.map(|n| lp.column(&format!("_atom_site_aniso_u_{n}"))) {
+            c if c.iter().all(Option::is_some) => (c, 1.0),
+            _ => (
+                names.map(|n| lp.column(&format!("_atom_site_aniso_b_{n}"))),
+                1.0 / EIGHT_PI_SQUARED,
+            ),
+        };
+        if columns.iter().any(Option::is_none) {
+            return Err(self.error(
+                lp.rows().first().map_or(0, |r| r[label].line()),
+                "the aniso loop needs all six _atom_site_aniso_U_ij (or B_ij) columns".into(),
+            ));
+        }
+        for row in lp.rows() {
+            let name = row[label].text();
+            let atom = atoms.iter_mut().find(|a| a.label == name).ok_or_else(|| {
+                self.error(
+                    row[label].line(),
+                    format!("aniso label `{name}` is not an atom site"),
+                )
+            })?;
+            let mut u = [0.0; 6];
+            for (k, c) in columns.iter().enumerate() {
+                let c = c.unwrap_or(0);
+                u[k] = factor * self.value_number(&row[c], "_atom_site_aniso_U")?;
+            }
+            atom.u_iso = crate::adp::equivalent(&u, cell);
+            atom.u_aniso = Some(u);
+        }
+        Ok(())
+    }
+
     fn atoms(&self) -> Result<Vec<Atom>> {
         let lp = self
             .block
@@ -270,6 +342,7 @@ impl Context<'_> {
                     ],
                     occupancy: optional(occ, "_atom_site_occupancy")?.unwrap_or(1.0),
                     u_iso,
+                    u_aniso: None,
                 };
                 FormFactor::lookup(&atom.type_symbol)
                     .map_err(|e| self.error(row[type_col].line(), e.to_string()))?;

@@ -56,3 +56,42 @@ fn gsas_instrument_files() {
         .to_string();
     assert!(missing.contains("nothing.prm"), "{missing}");
 }
+
+#[test]
+fn fullprof_free_format_equals_the_same_counts_as_columns() {
+    // The PbSO4 counts rewritten as FullProf free format (title, `start step end`, ten
+    // counts per line) and as two columns read to the same pattern.
+    let gsas = Pattern::read(&data("PBSO4.XRA")).unwrap();
+    let (x, y) = (&gsas.two_theta_deg, &gsas.intensity);
+    let mut free = format!(
+        "PbSO4 round robin, FullProf INSTRM=0\n{:.4} {:.4} {:.4}\n",
+        x[0],
+        x[1] - x[0],
+        x[x.len() - 1]
+    );
+    for chunk in y.chunks(10) {
+        let line: Vec<String> = chunk.iter().map(|v| format!("{v}")).collect();
+        free.push_str(&line.join(" "));
+        free.push('\n');
+    }
+    let columns: String = x
+        .iter()
+        .zip(y)
+        .map(|(a, b)| format!("{a:.4} {b}\n"))
+        .collect();
+    let a = Pattern::parse(&free, "pbso4.dat").unwrap();
+    let b = Pattern::parse(&columns, "pbso4.xy").unwrap();
+    assert_eq!(a.two_theta_deg.len(), 6001);
+    assert_eq!(a.intensity, b.intensity);
+    assert_eq!(a.sigma, b.sigma);
+    for (u, v) in a.two_theta_deg.iter().zip(&b.two_theta_deg) {
+        assert!((u - v).abs() < 1e-9);
+    }
+    // One count missing: an error with the count expected and found.
+    let short = free.replacen(&format!(" {}\n", y[y.len() - 1]), "\n", 1);
+    let e = Pattern::parse(&short, "short.dat").unwrap_err().to_string();
+    assert!(
+        e.contains("short.dat, line 2") && e.contains("needs 6001 intensities, found 6000"),
+        "{e}"
+    );
+}

@@ -43,6 +43,7 @@ const STAGES: &[Stage] = &[
     ("nio-fit", nio_fit::run),
     ("termination", termination::run),
     ("rietveld", rietveld::run),
+    ("rietveld-auto", rietveld::run_search),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.
