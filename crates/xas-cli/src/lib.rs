@@ -3,6 +3,7 @@
 //! crates of the workspace; these modules parse arguments, call them, and write
 //! reports, tables and figures.
 
+pub mod cluster;
 pub mod corner;
 pub mod deconvolve;
 pub mod demo;
@@ -16,6 +17,7 @@ pub mod map_compare;
 pub mod map_plot;
 pub mod multiplet;
 pub mod normalize;
+pub mod phase_map_plot;
 pub mod plot;
 pub mod range;
 pub mod rietveld;

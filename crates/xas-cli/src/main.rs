@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xas_cli::{
-    deconvolve, demo, embed, estimate, fit, info, library, multiplet, normalize, rietveld,
+    cluster, deconvolve, demo, embed, estimate, fit, info, library, multiplet, normalize, rietveld,
     similarity,
 };
 
@@ -46,6 +46,9 @@ enum Command {
     /// Rietveld refinement of a powder pattern from CIF start models: R factors, refined
     /// cells and atoms with esds, refined CIFs and a fit plot.
     Rietveld(Box<rietveld::RietveldArgs>),
+    /// Classify a spectral image stack into phases, noise-aware and in O(N) (or by a
+    /// k-means baseline); `synth` generates synthetic images for benchmarks.
+    Cluster(Box<cluster::ClusterArgs>),
     /// Run every stage on embedded sample data and write a report folder.
     Demo(demo::DemoArgs),
 }
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Deconvolve(args) => deconvolve::run(args, cli.json),
         Command::Fit(args) => fit::run(args, cli.json),
         Command::Rietveld(args) => rietveld::run(args, cli.json),
+        Command::Cluster(args) => cluster::run(args, cli.json),
         Command::Demo(args) => demo::run(args, cli.json),
     };
     match result {

@@ -6,6 +6,7 @@
 //! of results to the report. New crates add their stage to `STAGES`.
 
 mod bayes;
+mod cluster;
 mod manifold;
 mod multiplet;
 mod nio_fit;
@@ -44,6 +45,7 @@ const STAGES: &[Stage] = &[
     ("termination", termination::run),
     ("rietveld", rietveld::run),
     ("rietveld-auto", rietveld::run_search),
+    ("cluster", cluster::run),
 ];
 
 /// The report being assembled: Markdown text, JSON results, and the folder for files.

@@ -1,0 +1,178 @@
+//! xas-cluster against scikit-learn's MiniBatchKMeans, and the streamed scale run.
+//!
+//! 1. **Same 10⁶ pixels** (1000 × 1000 × 100, analytic K-edge end members, 0.5 %
+//!    minority, Ito et al. dose and sCMOS noise): the image is written once as a raw
+//!    stack, then from counts in memory ours classifies with no library (three passes,
+//!    noise-aware filter) and the peer standardises and runs MiniBatchKMeans (k = 5,
+//!    8) fit + predict. Reported: seconds, pixels per second, the ratio, and minority
+//!    recall/precision of each.
+//! 2. **Scale**: a synthetic image of `XAS_CLUSTER_SIDE`² pixels (default 20,000² =
+//!    4·10⁸) × 100 energies generated on the fly, row block by row block, classified
+//!    with a survey of every 16th row; reported: seconds, pixels per second (the
+//!    generation included, as a camera or file would also cost), peak resident memory.
+//!    `XAS_CLUSTER_SIDE=0` skips it.
+//!
+//! `cargo bench -p xas-benches --bench cluster_vs_sklearn` (after `benches/peers/setup.sh`).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use serde_json::json;
+use xas_cluster::synth::{
+    SceneSpec, SyntheticImage, TRUTH_MINORITY, k_edge_end_members, k_edge_grid,
+};
+use xas_cluster::{ClusterSettings, MinorityTally, classify, classify_to_map, minority_score};
+use xas_core::image::{RawSample, write_raw_image};
+use xas_core::{RawImageFile, SpectralImage, SpectralImageSource};
+
+fn scene(side: usize) -> SyntheticImage {
+    let grid = k_edge_grid();
+    let ends = k_edge_end_members(&grid, false);
+    SyntheticImage::new(SceneSpec::new(side, side, grid, ends, 42)).unwrap()
+}
+
+/// Peak resident memory of this process (kB), from /proc.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn same_pixels() -> serde_json::Value {
+    let side = 1000;
+    let mut image = scene(side);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/cluster-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stack = dir.join("scene_1000.xasimg");
+    let truth_path = dir.join("scene_1000_truth.u16");
+    write_raw_image(&mut image, &stack, RawSample::F32, 64).unwrap();
+    let truth: Vec<u16> = (0..side).flat_map(|y| image.truth_row(y)).collect();
+    std::fs::write(
+        &truth_path,
+        truth
+            .iter()
+            .flat_map(|t| t.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    // Counts in memory, as the peer has them.
+    let mut raw = RawImageFile::open(&stack).unwrap();
+    let mut data = Vec::new();
+    raw.read_rows(0..side, &mut data).unwrap();
+    let mut memory = SpectralImage::new(side, side, raw.energy_ev().to_vec(), data).unwrap();
+    let signal = image.spec().signal();
+    let noise = image.spec().noise;
+    let t = Instant::now();
+    let (result, map) = classify_to_map(
+        &mut memory,
+        &signal,
+        noise,
+        &[],
+        &ClusterSettings::default(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    let ours_s = t.elapsed().as_secs_f64();
+    let ours = minority_score(&map.labels, &truth, TRUTH_MINORITY);
+    let pixels = (side * side) as f64;
+    println!(
+        "1e6 pixels: xas-cluster {ours_s:.2} s ({:.2} Mpixel/s), {} phases, minority recall {:.3} precision {:.3}",
+        pixels / ours_s / 1e6,
+        result.phases.len(),
+        ours.recall,
+        ours.precision
+    );
+    let mut row = json!({"pixels": pixels, "ours_seconds": ours_s, "ours_recall": ours.recall,
+                         "ours_precision": ours.precision, "ours_phases": result.phases.len()});
+    for k in [5, 8] {
+        let args = [
+            stack.display().to_string(),
+            truth_path.display().to_string(),
+            image.spec().i0_counts.to_string(),
+            k.to_string(),
+            TRUTH_MINORITY.to_string(),
+        ];
+        match xas_benches::run_peer("cluster_sklearn.py", &args) {
+            Ok(p) => {
+                let s = p["seconds"].as_f64().unwrap();
+                println!(
+                    "1e6 pixels: scikit-learn {} MiniBatchKMeans k = {k}: {s:.2} s, minority recall {:.3} precision {:.3}; ours {:.1}x the throughput",
+                    p["sklearn"],
+                    p["recall"].as_f64().unwrap(),
+                    p["precision"].as_f64().unwrap(),
+                    s / ours_s
+                );
+                row[format!("sklearn_k{k}")] = p;
+            }
+            Err(e) => println!("scikit-learn not run ({e})"),
+        }
+    }
+    row
+}
+
+fn scale(side: usize) -> serde_json::Value {
+    let mut image = scene(side);
+    let truth_source = scene(side);
+    let signal = image.spec().signal();
+    let noise = image.spec().noise;
+    let settings = ClusterSettings {
+        survey_stride: 16,
+        ..ClusterSettings::default()
+    };
+    let mut tally = MinorityTally::new(TRUTH_MINORITY);
+    let t = Instant::now();
+    let result = classify(
+        &mut image,
+        &signal,
+        noise,
+        &[],
+        &settings,
+        &mut |y0, rows: &[u16]| {
+            for (r, line) in rows.chunks(side).enumerate() {
+                tally.add(line, &truth_source.truth_row(y0 + r));
+            }
+        },
+        &mut |p| {
+            if p.rows_done % 2000 == 0 {
+                eprintln!(
+                    "{:?} {}/{} rows, {:.0} s",
+                    p.pass,
+                    p.rows_done,
+                    p.rows_total,
+                    t.elapsed().as_secs_f64()
+                );
+            }
+            ControlFlow::Continue(())
+        },
+    )
+    .unwrap();
+    let seconds = t.elapsed().as_secs_f64();
+    let pixels = (side * side) as f64;
+    let score = tally.score();
+    let rss = peak_rss_kb();
+    println!(
+        "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation included), {} phases, minority recall {:.3} precision {:.3}, peak RSS {:?} MiB",
+        pixels / seconds / 1e6,
+        result.phases.len(),
+        score.recall,
+        score.precision,
+        rss.map(|k| k / 1024)
+    );
+    json!({"side": side, "seconds": seconds, "pixels_per_second": pixels / seconds, "recall": score.recall,
+           "precision": score.precision, "peak_rss_kb": rss})
+}
+
+fn main() {
+    // The scale run goes first so that its peak resident memory is its own.
+    let side: usize = std::env::var("XAS_CLUSTER_SIDE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let big = (side > 0).then(|| scale(side));
+    let same = same_pixels();
+    println!("{}", json!({"same_pixels": same, "scale": big}));
+}

@@ -1,0 +1,668 @@
+//! The streaming classifier: three passes over row blocks, never the whole image.
+//!
+//! 1. **Survey** (every `survey_stride`-th row): each pixel is tested against the
+//!    current sites; unexplained pixels feed site discovery ([`crate::sites`]).
+//! 2. **Links** (the same rows): each pixel's two most correlated sites; counts of
+//!    pixels each site explains best and of pixels both explain, from which sites are
+//!    merged into phases ([`crate::phases`]).
+//! 3. **Assignment** (every row): each pixel goes to the phase of its most correlated
+//!    site (the published rule, `O(sites × energies)` per pixel), records which phases
+//!    explain it within the noise, and the noise-aware filter
+//!    ([`crate::labels::noise_aware_filter`]) runs one block behind. Phase statistics
+//!    and the label sink see the filtered labels.
+//!
+//! Within a block the work is parallel over pixels and every serial step visits
+//! pixels in image order, so the result is identical for any number of threads.
+
+use std::ops::ControlFlow;
+
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+use xas_core::SpectralImageSource;
+
+use crate::block::{Prepared, prepare};
+use crate::error::{Error, Result};
+use crate::labels::noise_aware_filter;
+use crate::noise::{CameraNoise, Signal};
+use crate::phases::{PhaseMap, merge};
+use crate::probability::upper_quantile;
+use crate::sites::{Discovery, Sites};
+
+/// A reference spectrum on the image's energy grid (optical density, μ or any
+/// quantity affine in them: only the shape matters).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// Name reported for the phase it anchors.
+    pub name: String,
+    /// One value per image energy.
+    pub spectrum: Vec<f64>,
+}
+
+/// Settings of [`classify`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSettings {
+    /// Probability that noise alone makes a pixel fail the test against the spectrum
+    /// that produced it (default 1e-4). Smaller values need larger differences before
+    /// a pixel seeds a new site.
+    pub split_probability: f64,
+    /// Pixels a discovered site needs before it counts (default 20).
+    pub min_support: usize,
+    /// Fraction of the smaller site's pixels that must be explained by both sites
+    /// for two sites to join one phase (default 0.02).
+    pub link_fraction: f64,
+    /// Survey every `survey_stride`-th row for discovery and linking (default 1;
+    /// larger values make the two survey passes cheaper on huge images).
+    pub survey_stride: usize,
+    /// Pixels per block (default 65,536; rows per block follow from the width).
+    pub block_pixels: usize,
+    /// Apply the noise-aware spatial filter (default true).
+    pub spatial_filter: bool,
+    /// Most sites (references plus discovered) before the run stops with an error
+    /// (default 4096).
+    pub max_sites: usize,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            split_probability: 1e-4,
+            min_support: 20,
+            link_fraction: 0.02,
+            survey_stride: 1,
+            block_pixels: 65_536,
+            spatial_filter: true,
+            max_sites: 4096,
+        }
+    }
+}
+
+impl ClusterSettings {
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.split_probability > 0.0 && self.split_probability < 0.5) {
+            return Err(Error::param(
+                "split_probability",
+                format!("{} must be in (0, 0.5)", self.split_probability),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.link_fraction) {
+            return Err(Error::param(
+                "link_fraction",
+                format!("{} must be in [0, 1]", self.link_fraction),
+            ));
+        }
+        for (name, v) in [
+            ("min_support", self.min_support),
+            ("survey_stride", self.survey_stride),
+            ("block_pixels", self.block_pixels),
+            ("max_sites", self.max_sites),
+        ] {
+            if v == 0 {
+                return Err(Error::param(name, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which pass a [`Progress`] report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Site discovery.
+    Survey,
+    /// Counting the pixels that link sites.
+    Links,
+    /// Assigning every pixel.
+    Assign,
+}
+
+/// Progress after each block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// The pass.
+    pub pass: Pass,
+    /// Rows done in this pass.
+    pub rows_done: usize,
+    /// Rows this pass visits.
+    pub rows_total: usize,
+    /// Sites so far.
+    pub sites: usize,
+}
+
+/// One phase of the result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Phase {
+    /// Label in the map (1-based; by decreasing pixel count as surveyed).
+    pub id: u16,
+    /// Pixels with this label after filtering.
+    pub pixels: u64,
+    /// `pixels` over all pixels.
+    pub fraction: f64,
+    /// Mean optical density per energy.
+    pub mean_od: Vec<f64>,
+    /// Standard error of `mean_od` (sample standard deviation / √pixels).
+    pub sem_od: Vec<f64>,
+    /// The reference that anchors the phase, if one does.
+    pub reference: Option<String>,
+    /// Pearson correlation of `mean_od` with the most similar reference, and its name.
+    pub nearest_reference: Option<(String, f64)>,
+    /// Sites merged into the phase.
+    pub sites: usize,
+    /// Bounding box of its pixels `[y_min, x_min, y_max, x_max]`.
+    pub bbox: Option<[usize; 4]>,
+}
+
+/// Result of [`classify`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Classification {
+    /// Image height and width.
+    pub shape: [usize; 2],
+    /// Phases by id.
+    pub phases: Vec<Phase>,
+    /// Sites after discovery (references included).
+    pub sites: usize,
+    /// Sites discovered from the data.
+    pub discovered_sites: usize,
+    /// Pixels without spectral signal above the noise (label 0).
+    pub flat_pixels: u64,
+    /// Pixels that no phase explains within the noise (kept in their most
+    /// correlated phase).
+    pub unexplained_pixels: u64,
+    /// Pixels the spatial filter relabelled.
+    pub filtered_pixels: u64,
+    /// Noise model used.
+    pub noise: CameraNoise,
+    /// Normal-score threshold of the tests, from `split_probability`.
+    pub z_split: f64,
+}
+
+/// Sink for finished label rows: called with the first row and `rows × width`
+/// labels, in image order.
+pub type LabelSink<'a> = dyn FnMut(usize, &[u16]) + 'a;
+
+/// Classifies a spectral image in bounded memory (a few blocks of rows).
+///
+/// `references` (on the image's energy grid) seed the sites and name phases; with
+/// none, every site is discovered. Labels go to `sink` row block by row block;
+/// `progress` is called after every block and can stop the run.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] for bad settings, references or `signal`;
+/// [`Error::InvalidPixel`] for negative or non-finite counts; [`Error::Interrupted`]
+/// when `progress` breaks; the source's read errors.
+pub fn classify<S: SpectralImageSource + ?Sized>(
+    source: &mut S,
+    signal: &Signal,
+    noise: CameraNoise,
+    references: &[Reference],
+    settings: &ClusterSettings,
+    sink: &mut LabelSink<'_>,
+    progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Classification> {
+    settings.validate()?;
+    let shape = source.shape();
+    let l = shape.n_energies;
+    if l < 4 {
+        return Err(Error::param(
+            "image",
+            format!("{l} energies; at least 4 are needed"),
+        ));
+    }
+    signal.validate(l)?;
+    let run = Run {
+        signal,
+        noise,
+        settings,
+        z_split: upper_quantile(settings.split_probability),
+        width: shape.width,
+        rows_per_block: (settings.block_pixels / shape.width.max(1)).max(1),
+    };
+    let mut sites = Sites::from_references(references, l)?;
+    if sites.len() > settings.max_sites {
+        return Err(Error::param("references", "more references than max_sites"));
+    }
+    let survey_rows: Vec<usize> = (0..shape.height).step_by(settings.survey_stride).collect();
+    run.survey(source, &survey_rows, &mut sites, progress)?;
+    let (support, links) = run.links(source, &survey_rows, &sites, progress)?;
+    let phases = merge(&sites, &support, &links, settings.link_fraction);
+    let stats = run.assign(source, &sites, &phases, sink, progress)?;
+    Ok(stats.finish(&run, &sites, &phases, references, shape.height))
+}
+
+/// State shared by the passes.
+struct Run<'a> {
+    signal: &'a Signal,
+    noise: CameraNoise,
+    settings: &'a ClusterSettings,
+    z_split: f64,
+    width: usize,
+    rows_per_block: usize,
+}
+
+impl Run<'_> {
+    /// Reads and prepares the given rows.
+    fn read<S: SpectralImageSource + ?Sized>(
+        &self,
+        source: &mut S,
+        rows: &[usize],
+        buf: &mut Vec<f64>,
+        scratch: &mut Vec<f64>,
+    ) -> Result<Prepared> {
+        let contiguous = rows.windows(2).all(|p| p[1] == p[0] + 1);
+        if contiguous {
+            source.read_rows(rows[0]..rows[rows.len() - 1] + 1, buf)?;
+        } else {
+            buf.clear();
+            for &y in rows {
+                source.read_rows(y..y + 1, scratch)?;
+                buf.extend_from_slice(scratch);
+            }
+        }
+        let width = self.width;
+        let origin = |i: usize| (rows[i / width], i % width);
+        let l = source.shape().n_energies;
+        prepare(buf, l, self.signal, &self.noise, self.z_split, &origin)
+    }
+
+    fn report(progress: &mut dyn FnMut(Progress) -> ControlFlow<()>, p: Progress) -> Result<()> {
+        match progress(p) {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => {
+                Err(Error::Interrupted(format!("{:?}", p.pass).to_lowercase()))
+            }
+        }
+    }
+
+    fn survey<S: SpectralImageSource + ?Sized>(
+        &self,
+        source: &mut S,
+        rows: &[usize],
+        sites: &mut Sites,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let min_support = self.settings.min_support;
+        let mut discovery = Discovery::new(16 * self.settings.max_sites);
+        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
+        let mut done = 0;
+        for chunk in rows.chunks(self.rows_per_block) {
+            let block = self.read(source, chunk, &mut buf, &mut scratch)?;
+            let explained = map_pixels(&block, |i| {
+                block.flat[i]
+                    || sites
+                        .best(block.z(i))
+                        .is_some_and(|(k, _)| block.score(i, sites.get(k), 1.0) <= self.z_split)
+            });
+            for (i, _) in explained.iter().enumerate().filter(|(_, e)| !**e) {
+                discovery.offer(&block, i, self.z_split)?;
+            }
+            discovery.promote(sites, min_support);
+            if sites.len() > self.settings.max_sites {
+                return Err(Error::param(
+                    "max_sites",
+                    format!(
+                        "more than {} sites discovered; the noise model may be too optimistic",
+                        self.settings.max_sites
+                    ),
+                ));
+            }
+            done += chunk.len();
+            Self::report(
+                progress,
+                Progress {
+                    pass: Pass::Survey,
+                    rows_done: done,
+                    rows_total: rows.len(),
+                    sites: sites.len(),
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Per-site support and pairwise bridging counts (`K × K`).
+    fn links<S: SpectralImageSource + ?Sized>(
+        &self,
+        source: &mut S,
+        rows: &[usize],
+        sites: &Sites,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<(Vec<u64>, Vec<u64>)> {
+        let k = sites.len();
+        let mut support = vec![0u64; k];
+        let mut links = vec![0u64; k * k];
+        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
+        let mut done = 0;
+        for chunk in rows.chunks(self.rows_per_block) {
+            let block = self.read(source, chunk, &mut buf, &mut scratch)?;
+            let pairs = map_pixels(&block, |i| self.top_two(&block, i, sites));
+            for (best, bridge) in pairs.into_iter().flatten() {
+                support[best] += 1;
+                if let Some(second) = bridge {
+                    links[best * k + second] += 1;
+                }
+            }
+            done += chunk.len();
+            Self::report(
+                progress,
+                Progress {
+                    pass: Pass::Links,
+                    rows_done: done,
+                    rows_total: rows.len(),
+                    sites: k,
+                },
+            )?;
+        }
+        Ok((support, links))
+    }
+
+    /// The most correlated site of pixel `i`, and the second one when both explain
+    /// the pixel; `None` for a flat pixel.
+    fn top_two(&self, block: &Prepared, i: usize, sites: &Sites) -> Option<(usize, Option<usize>)> {
+        if block.flat[i] || sites.len() == 0 {
+            return None;
+        }
+        let mut r = Vec::with_capacity(sites.len());
+        sites.correlations(block.z(i), &mut r);
+        let (mut first, mut second) = (0usize, None::<usize>);
+        for j in 1..r.len() {
+            if r[j] > r[first] {
+                second = Some(first);
+                first = j;
+            } else if second.is_none_or(|s| r[j] > r[s]) {
+                second = Some(j);
+            }
+        }
+        let explains = |s: usize| block.score(i, sites.get(s), 1.0) <= self.z_split;
+        let bridge = second.filter(|&s| explains(first) && explains(s));
+        Some((first, bridge))
+    }
+
+    fn assign<S: SpectralImageSource + ?Sized>(
+        &self,
+        source: &mut S,
+        sites: &Sites,
+        phases: &PhaseMap,
+        sink: &mut LabelSink<'_>,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<Stats> {
+        let height = source.shape().height;
+        let l = source.shape().n_energies;
+        let mut stats = Stats::new(phases.n_phases(), l);
+        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
+        let mut pending: Option<Assigned> = None;
+        let mut above: Option<Vec<u16>> = None;
+        let all_rows: Vec<usize> = (0..height).collect();
+        for chunk in all_rows.chunks(self.rows_per_block) {
+            let block = self.read(source, chunk, &mut buf, &mut scratch)?;
+            let verdicts = map_pixels(&block, |i| self.verdict(&block, i, sites, phases));
+            let current = Assigned::new(chunk[0], block, verdicts);
+            if let Some(prev) = pending.take() {
+                let next_above = prev.last_row(self.width);
+                self.finish_block(
+                    prev,
+                    above.as_deref(),
+                    Some(current.first_row(self.width)),
+                    &mut stats,
+                    sink,
+                );
+                above = Some(next_above);
+            }
+            pending = Some(current);
+            Self::report(
+                progress,
+                Progress {
+                    pass: Pass::Assign,
+                    rows_done: chunk[chunk.len() - 1] + 1,
+                    rows_total: height,
+                    sites: sites.len(),
+                },
+            )?;
+        }
+        if let Some(prev) = pending {
+            self.finish_block(prev, above.as_deref(), None, &mut stats, sink);
+        }
+        Ok(stats)
+    }
+
+    /// Label of pixel `i`, the phases that explain it (bit `id - 1`), and whether its
+    /// own phase does.
+    fn verdict(
+        &self,
+        block: &Prepared,
+        i: usize,
+        sites: &Sites,
+        phases: &PhaseMap,
+    ) -> (u16, u64, bool) {
+        if block.flat[i] || phases.n_phases() == 0 {
+            return (0, 0, true);
+        }
+        let mut r = Vec::with_capacity(sites.len());
+        sites.correlations(block.z(i), &mut r);
+        // The most correlated site of each phase.
+        let mut best = vec![(usize::MAX, f32::NEG_INFINITY); phases.n_phases()];
+        for (k, &rk) in r.iter().enumerate() {
+            let p = usize::from(phases.site_phase[k]);
+            if p > 0 && rk > best[p - 1].1 {
+                best[p - 1] = (k, rk);
+            }
+        }
+        let label = (0..best.len())
+            .filter(|&p| best[p].0 != usize::MAX)
+            .max_by(|&a, &b| best[a].1.total_cmp(&best[b].1).then(b.cmp(&a)))
+            .map_or(0, |p| (p + 1) as u16);
+        let mut mask = 0u64;
+        let mut own = false;
+        for (p, &(k, _)) in best.iter().enumerate() {
+            let tested = p < 64 || p + 1 == usize::from(label);
+            if k == usize::MAX || !tested {
+                continue;
+            }
+            if block.score(i, sites.get(k), 1.0) <= self.z_split {
+                if p < 64 {
+                    mask |= 1 << p;
+                }
+                own |= p + 1 == usize::from(label);
+            }
+        }
+        (label, mask, own)
+    }
+
+    fn finish_block(
+        &self,
+        block: Assigned,
+        above: Option<&[u16]>,
+        below: Option<&[u16]>,
+        stats: &mut Stats,
+        sink: &mut LabelSink<'_>,
+    ) {
+        let labels = if self.settings.spatial_filter {
+            let (out, changed) =
+                noise_aware_filter(&block.labels, &block.masks, self.width, above, below);
+            stats.filtered += changed;
+            out
+        } else {
+            block.labels.clone()
+        };
+        stats.add(&block, &labels, self.width);
+        sink(block.y0, &labels);
+    }
+}
+
+/// Applies `f` to every pixel index of `block`, in parallel when enabled; results in
+/// pixel order.
+fn map_pixels<T: Send>(block: &Prepared, f: impl Fn(usize) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "rayon")]
+    {
+        (0..block.len())
+            .into_par_iter()
+            .with_min_len(256)
+            .map(f)
+            .collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        (0..block.len()).map(f).collect()
+    }
+}
+
+/// An assigned block awaiting its spatial filter.
+struct Assigned {
+    y0: usize,
+    block: Prepared,
+    labels: Vec<u16>,
+    masks: Vec<u64>,
+    own: Vec<bool>,
+}
+
+impl Assigned {
+    fn new(y0: usize, block: Prepared, verdicts: Vec<(u16, u64, bool)>) -> Self {
+        let mut a = Assigned {
+            y0,
+            block,
+            labels: Vec::with_capacity(verdicts.len()),
+            masks: Vec::with_capacity(verdicts.len()),
+            own: Vec::with_capacity(verdicts.len()),
+        };
+        for (l, m, o) in verdicts {
+            a.labels.push(l);
+            a.masks.push(m);
+            a.own.push(o);
+        }
+        a
+    }
+
+    fn first_row(&self, width: usize) -> &[u16] {
+        &self.labels[..width]
+    }
+
+    fn last_row(&self, width: usize) -> Vec<u16> {
+        self.labels[self.labels.len() - width..].to_vec()
+    }
+}
+
+/// Running phase statistics of the assignment pass.
+struct Stats {
+    l: usize,
+    count: Vec<u64>,
+    sum: Vec<f64>,
+    sum_sq: Vec<f64>,
+    bbox: Vec<Option<[usize; 4]>>,
+    flat: u64,
+    unexplained: u64,
+    filtered: u64,
+}
+
+impl Stats {
+    fn new(n_phases: usize, l: usize) -> Self {
+        Stats {
+            l,
+            count: vec![0; n_phases],
+            sum: vec![0.0; n_phases * l],
+            sum_sq: vec![0.0; n_phases * l],
+            bbox: vec![None; n_phases],
+            flat: 0,
+            unexplained: 0,
+            filtered: 0,
+        }
+    }
+
+    fn add(&mut self, a: &Assigned, labels: &[u16], width: usize) {
+        let l = self.l;
+        for (i, &label) in labels.iter().enumerate() {
+            if label == 0 {
+                self.flat += 1;
+                continue;
+            }
+            if label == a.labels[i] && !a.own[i] {
+                self.unexplained += 1;
+            }
+            let p = usize::from(label) - 1;
+            self.count[p] += 1;
+            let od = &a.block.od[i * l..(i + 1) * l];
+            let sums = self.sum[p * l..(p + 1) * l].iter_mut();
+            let squares = self.sum_sq[p * l..(p + 1) * l].iter_mut();
+            for ((s, q), &v) in sums.zip(squares).zip(od) {
+                let v = f64::from(v);
+                *s += v;
+                *q += v * v;
+            }
+            let (y, x) = (a.y0 + i / width, i % width);
+            self.bbox[p] = Some(match self.bbox[p] {
+                None => [y, x, y, x],
+                Some(b) => [b[0].min(y), b[1].min(x), b[2].max(y), b[3].max(x)],
+            });
+        }
+    }
+
+    fn finish(
+        self,
+        run: &Run<'_>,
+        sites: &Sites,
+        phases: &PhaseMap,
+        references: &[Reference],
+        height: usize,
+    ) -> Classification {
+        let l = self.l;
+        let total = (height * run.width) as f64;
+        let out: Vec<Phase> = (0..phases.n_phases())
+            .map(|p| {
+                let n = self.count[p];
+                let nf = n.max(1) as f64;
+                let mean: Vec<f64> = (0..l).map(|k| self.sum[p * l + k] / nf).collect();
+                let sem = (0..l)
+                    .map(|k| {
+                        let var = (self.sum_sq[p * l + k] / nf - mean[k] * mean[k]).max(0.0);
+                        (var * nf / (nf - 1.0).max(1.0)).sqrt() / nf.sqrt()
+                    })
+                    .collect();
+                Phase {
+                    id: (p + 1) as u16,
+                    pixels: n,
+                    fraction: n as f64 / total,
+                    nearest_reference: nearest_reference(&mean, references),
+                    mean_od: mean,
+                    sem_od: sem,
+                    reference: phases.reference[p].map(|r| references[r].name.clone()),
+                    sites: phases.n_sites[p],
+                    bbox: self.bbox[p],
+                }
+            })
+            .collect();
+        Classification {
+            shape: [height, run.width],
+            phases: out,
+            sites: sites.len(),
+            discovered_sites: sites.len() - references.len(),
+            flat_pixels: self.flat,
+            unexplained_pixels: self.unexplained,
+            filtered_pixels: self.filtered,
+            noise: run.noise,
+            z_split: run.z_split,
+        }
+    }
+}
+
+/// The reference most correlated with `spectrum` (Pearson r).
+fn nearest_reference(spectrum: &[f64], references: &[Reference]) -> Option<(String, f64)> {
+    references
+        .iter()
+        .map(|r| (r.name.clone(), pearson(spectrum, &r.spectrum)))
+        .filter(|(_, r)| r.is_finite())
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Pearson correlation coefficient of two equally long series.
+pub fn pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
+}

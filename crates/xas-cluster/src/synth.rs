@@ -1,0 +1,411 @@
+//! A seeded synthetic spectral-image generator that streams images of any size.
+//!
+//! The scene follows the benchmark design of the team notes (section E):
+//! * a continuum of mixtures of two majority end members `A` and `B`, the `B` fraction
+//!   being `Φ(g)` of a smooth Gaussian random field `g` (correlation length
+//!   `mixture_length_px`), like a state-of-charge gradient;
+//! * grains of a third phase where another field exceeds its `1 - grain_fraction`
+//!   quantile;
+//! * minority discs of radius U(2, 6) px covering `minority_fraction` of the image on
+//!   average, at most one per 32 × 32 cell (so a disc is found from its own cell);
+//! * a thickness field of ±10 % (clamped to 0.7-1.3); `μt = mul·thickness·μ + offset`;
+//! * counts `I = I0·exp(-μt)` plus Gaussian noise of variance `g·I + c`
+//!   ([`CameraNoise`]), clamped at zero.
+//!
+//! Fields are sums of 48 random plane waves (random Fourier features of a Gaussian
+//! covariance), so any pixel is computed on its own; each row's noise comes from its
+//! own generator seeded by `(seed, row)`. Rows can therefore be produced in any order
+//! and any number of times, identically, which is what the multi-pass classifier and
+//! images too large to store need.
+
+use std::f64::consts::PI;
+use std::ops::Range;
+
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use rand_pcg::Pcg64Mcg;
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+use xas_core::{ImageShape, SpectralImageSource};
+
+use crate::error::{Error, Result};
+use crate::noise::{CameraNoise, Signal};
+use crate::probability::{normal_cdf, upper_quantile};
+
+/// Truth label of the `A`-rich part of the mixture continuum (`B` fraction < 0.5).
+pub const TRUTH_A_RICH: u16 = 1;
+/// Truth label of the `B`-rich part of the continuum.
+pub const TRUTH_B_RICH: u16 = 2;
+/// Truth label of the grains.
+pub const TRUTH_GRAIN: u16 = 3;
+/// Truth label of the minority discs.
+pub const TRUTH_MINORITY: u16 = 4;
+
+/// Minority discs: cell size (px) and radius range (px).
+const CELL: usize = 32;
+const R_MIN: f64 = 2.0;
+const R_MAX: f64 = 6.0;
+/// Plane waves per random field.
+const WAVES: usize = 48;
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneSpec {
+    /// Pixel columns.
+    pub width: usize,
+    /// Pixel rows.
+    pub height: usize,
+    /// Energy grid (eV).
+    pub energy_ev: Vec<f64>,
+    /// End member `A` (normalised absorption on the grid).
+    pub a: Vec<f64>,
+    /// End member `B`.
+    pub b: Vec<f64>,
+    /// The grain phase.
+    pub grain: Vec<f64>,
+    /// The minority phase.
+    pub minority: Vec<f64>,
+    /// Mean fraction of the image covered by minority discs (≤ 0.04).
+    pub minority_fraction: f64,
+    /// Fraction covered by grains.
+    pub grain_fraction: f64,
+    /// Incident counts per pixel and energy (27,000 in Ito et al.).
+    pub i0_counts: f64,
+    /// Detector noise.
+    pub noise: CameraNoise,
+    /// Scale from normalised absorption to `μt` (1.56 in Ito et al.).
+    pub mul: f64,
+    /// Constant added to `μt` (0.36 in Ito et al.).
+    pub od_offset: f64,
+    /// Correlation length of the mixture field (px).
+    pub mixture_length_px: f64,
+    /// Correlation length of the grain field (px).
+    pub grain_length_px: f64,
+    /// Correlation length of the thickness field (px).
+    pub thickness_length_px: f64,
+    /// Seed of everything random.
+    pub seed: u64,
+}
+
+impl SceneSpec {
+    /// A scene with the Ito et al. acquisition values (I0 27,000 counts, sCMOS noise
+    /// `9.3131·I - 63.003`, `μt = 1.56·μ + 0.36`), 0.5 % minority, 2 % grains.
+    pub fn new(
+        width: usize,
+        height: usize,
+        energy_ev: Vec<f64>,
+        end_members: [Vec<f64>; 4],
+        seed: u64,
+    ) -> Self {
+        let [a, b, grain, minority] = end_members;
+        SceneSpec {
+            width,
+            height,
+            energy_ev,
+            a,
+            b,
+            grain,
+            minority,
+            minority_fraction: 0.005,
+            grain_fraction: 0.02,
+            i0_counts: 27_000.0,
+            noise: CameraNoise {
+                gain: 9.3131,
+                offset: -63.003,
+            },
+            mul: 1.56,
+            od_offset: 0.36,
+            mixture_length_px: 40.0,
+            grain_length_px: 15.0,
+            thickness_length_px: 60.0,
+            seed,
+        }
+    }
+
+    /// The [`Signal`] of the generated counts.
+    pub fn signal(&self) -> Signal {
+        Signal::Counts {
+            i0: vec![self.i0_counts; self.energy_ev.len()],
+        }
+    }
+}
+
+/// The 100-point K-edge grid of the team's benchmark notes (eV): 10 points over
+/// 7090-7105, 70 at 0.5 eV over 7105-7140, 20 over 7140-7190.
+pub fn k_edge_grid() -> Vec<f64> {
+    let mut e: Vec<f64> = (0..10).map(|i| 7090.0 + 1.5 * f64::from(i)).collect();
+    e.extend((0..70).map(|i| 7105.0 + 0.5 * f64::from(i)));
+    e.extend((0..20).map(|i| 7140.0 + 2.5 * f64::from(i + 1)));
+    e
+}
+
+/// A K-edge-like absorption spectrum on `energy_ev`: an arctan step at `e0` (eV, 1.5 eV
+/// half-width), a Gaussian white line of height `white_line` 4 eV above it and a
+/// pre-edge peak of height `pre_edge` 8 eV below it (widths 3 and 1.2 eV).
+pub fn k_edge(energy_ev: &[f64], e0: f64, white_line: f64, pre_edge: f64) -> Vec<f64> {
+    energy_ev
+        .iter()
+        .map(|&x| {
+            0.5 + ((x - e0) / 1.5).atan() / PI
+                + white_line * (-((x - e0 - 4.0) / 3.0).powi(2)).exp()
+                + pre_edge * (-((x - e0 + 8.0) / 1.2).powi(2)).exp()
+        })
+        .collect()
+}
+
+/// Analytic end members for tests and benchmarks: `A` and `B` (edges 4 eV apart), the
+/// grain phase, and the minority, either distinct (a metal-like edge 8 eV below `A`)
+/// or, with `hard`, close to `A` (1 eV higher, a weaker white line).
+pub fn k_edge_end_members(energy_ev: &[f64], hard: bool) -> [Vec<f64>; 4] {
+    let minority = if hard {
+        k_edge(energy_ev, 7121.0, 0.45, 0.05)
+    } else {
+        k_edge(energy_ev, 7112.0, 0.0, 0.0)
+    };
+    [
+        k_edge(energy_ev, 7120.0, 0.6, 0.05),
+        k_edge(energy_ev, 7124.0, 0.5, 0.1),
+        k_edge(energy_ev, 7118.0, 0.2, 0.3),
+        minority,
+    ]
+}
+
+/// A smooth stationary Gaussian field with unit variance and covariance
+/// `exp(-d²/(2ℓ²))`, as `sqrt(2/M)·Σ cos(k·r + φ)` with `k ~ N(0, 1/ℓ²)`;
+/// the `x` parts are tabulated per column.
+#[derive(Debug, Clone)]
+struct Field {
+    ky: Vec<f64>,
+    /// `cos(kx·x + φ)` and `sin(kx·x + φ)`, `width × WAVES` each.
+    cos_x: Vec<f64>,
+    sin_x: Vec<f64>,
+}
+
+impl Field {
+    fn new(length_px: f64, width: usize, seed: u64) -> Self {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let mut kx = Vec::with_capacity(WAVES);
+        let mut ky = Vec::with_capacity(WAVES);
+        let mut phase = Vec::with_capacity(WAVES);
+        for _ in 0..WAVES {
+            let gx: f64 = StandardNormal.sample(&mut rng);
+            let gy: f64 = StandardNormal.sample(&mut rng);
+            kx.push(gx / length_px);
+            ky.push(gy / length_px);
+            phase.push(2.0 * PI * rng.random::<f64>());
+        }
+        let mut cos_x = Vec::with_capacity(width * WAVES);
+        let mut sin_x = Vec::with_capacity(width * WAVES);
+        for x in 0..width {
+            for m in 0..WAVES {
+                let a = kx[m] * x as f64 + phase[m];
+                cos_x.push(a.cos());
+                sin_x.push(a.sin());
+            }
+        }
+        Field { ky, cos_x, sin_x }
+    }
+
+    /// Values along row `y`.
+    fn row(&self, y: usize, out: &mut [f64]) {
+        let (cy, sy): (Vec<f64>, Vec<f64>) = self
+            .ky
+            .iter()
+            .map(|k| ((k * y as f64).cos(), (k * y as f64).sin()))
+            .unzip();
+        let norm = (2.0 / WAVES as f64).sqrt();
+        for (x, o) in out.iter_mut().enumerate() {
+            let (c, s) = (
+                &self.cos_x[x * WAVES..(x + 1) * WAVES],
+                &self.sin_x[x * WAVES..(x + 1) * WAVES],
+            );
+            let v: f64 = (0..WAVES).map(|m| c[m] * cy[m] - s[m] * sy[m]).sum();
+            *o = norm * v;
+        }
+    }
+}
+
+/// SplitMix64 finaliser: a well-mixed 64-bit hash.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The generator; implements [`SpectralImageSource`] (counts).
+#[derive(Debug, Clone)]
+pub struct SyntheticImage {
+    spec: SceneSpec,
+    mixture: Field,
+    grains: Field,
+    thickness: Field,
+    grain_threshold: f64,
+    disc_probability: f64,
+}
+
+impl SyntheticImage {
+    /// Checks the spec and tabulates the fields.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the field that is wrong.
+    pub fn new(spec: SceneSpec) -> Result<Self> {
+        let l = spec.energy_ev.len();
+        if spec.width == 0 || spec.height == 0 {
+            return Err(Error::param("width/height", "must be at least 1"));
+        }
+        if l < 4 {
+            return Err(Error::param("energies", "at least 4 are needed"));
+        }
+        for (name, v) in [
+            ("a", &spec.a),
+            ("b", &spec.b),
+            ("grain", &spec.grain),
+            ("minority", &spec.minority),
+        ] {
+            if v.len() != l || v.iter().any(|x| !x.is_finite()) {
+                return Err(Error::param(
+                    name,
+                    format!("needs {l} finite values on the energy grid"),
+                ));
+            }
+        }
+        if !(0.0..=0.04).contains(&spec.minority_fraction) {
+            return Err(Error::param("minority_fraction", "must be in [0, 0.04]"));
+        }
+        if !(0.0..1.0).contains(&spec.grain_fraction) {
+            return Err(Error::param("grain_fraction", "must be in [0, 1)"));
+        }
+        if !(spec.i0_counts > 0.0 && spec.mul > 0.0) {
+            return Err(Error::param("i0_counts/mul", "must be positive"));
+        }
+        let mean_r2 = (R_MAX.powi(3) - R_MIN.powi(3)) / (3.0 * (R_MAX - R_MIN));
+        let disc_probability = spec.minority_fraction * (CELL * CELL) as f64 / (PI * mean_r2);
+        Ok(SyntheticImage {
+            mixture: Field::new(spec.mixture_length_px, spec.width, mix(spec.seed ^ 1)),
+            grains: Field::new(spec.grain_length_px, spec.width, mix(spec.seed ^ 2)),
+            thickness: Field::new(spec.thickness_length_px, spec.width, mix(spec.seed ^ 3)),
+            grain_threshold: if spec.grain_fraction > 0.0 {
+                upper_quantile(spec.grain_fraction)
+            } else {
+                f64::INFINITY
+            },
+            disc_probability,
+            spec,
+        })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &SceneSpec {
+        &self.spec
+    }
+
+    /// Whether pixel `(y, x)` lies in the minority disc of its cell.
+    fn in_disc(&self, y: usize, x: usize) -> bool {
+        let (cy, cx) = (y / CELL, x / CELL);
+        let h = mix(self.spec.seed ^ mix((cy as u64) << 32 ^ cx as u64));
+        if unit(h) >= self.disc_probability {
+            return false;
+        }
+        let r = R_MIN + (R_MAX - R_MIN) * unit(mix(h ^ 1));
+        let span = CELL as f64 - 2.0 * R_MAX;
+        let y0 = (cy * CELL) as f64 + R_MAX + span * unit(mix(h ^ 2));
+        let x0 = (cx * CELL) as f64 + R_MAX + span * unit(mix(h ^ 3));
+        let (dy, dx) = (y as f64 - y0, x as f64 - x0);
+        dy * dy + dx * dx <= r * r
+    }
+
+    /// Truth labels and `B` fractions of row `y`.
+    fn row_truth(&self, y: usize) -> (Vec<u16>, Vec<f64>, Vec<f64>) {
+        let w = self.spec.width;
+        let (mut f, mut g, mut t) = (vec![0.0; w], vec![0.0; w], vec![0.0; w]);
+        self.mixture.row(y, &mut f);
+        self.grains.row(y, &mut g);
+        self.thickness.row(y, &mut t);
+        let labels = (0..w)
+            .map(|x| {
+                if self.in_disc(y, x) {
+                    TRUTH_MINORITY
+                } else if g[x] > self.grain_threshold {
+                    TRUTH_GRAIN
+                } else if f[x] > 0.0 {
+                    TRUTH_B_RICH
+                } else {
+                    TRUTH_A_RICH
+                }
+            })
+            .collect();
+        let fraction = f.iter().map(|&v| normal_cdf(v)).collect();
+        let thickness = t.iter().map(|&v| (1.0 + 0.1 * v).clamp(0.7, 1.3)).collect();
+        (labels, fraction, thickness)
+    }
+
+    /// Truth labels of row `y` ([`TRUTH_A_RICH`] ... [`TRUTH_MINORITY`]).
+    pub fn truth_row(&self, y: usize) -> Vec<u16> {
+        self.row_truth(y).0
+    }
+
+    /// Generates the counts of row `y` into `out` (`width × energies`).
+    fn counts_row(&self, y: usize, out: &mut [f64]) {
+        let s = &self.spec;
+        let l = s.energy_ev.len();
+        let (labels, fraction, thickness) = self.row_truth(y);
+        let mut rng = Pcg64Mcg::seed_from_u64(mix(s.seed ^ mix(0x5eed_0000 + y as u64)));
+        for x in 0..s.width {
+            let px = &mut out[x * l..(x + 1) * l];
+            for (k, value) in px.iter_mut().enumerate() {
+                let mu = match labels[x] {
+                    TRUTH_MINORITY => s.minority[k],
+                    TRUTH_GRAIN => s.grain[k],
+                    _ => (1.0 - fraction[x]) * s.a[k] + fraction[x] * s.b[k],
+                };
+                let mean = s.i0_counts * (-(s.mul * thickness[x] * mu + s.od_offset)).exp();
+                let g: f64 = StandardNormal.sample(&mut rng);
+                *value = (mean + s.noise.variance(mean).sqrt() * g).max(0.0);
+            }
+        }
+    }
+}
+
+impl SpectralImageSource for SyntheticImage {
+    fn shape(&self) -> ImageShape {
+        ImageShape {
+            height: self.spec.height,
+            width: self.spec.width,
+            n_energies: self.spec.energy_ev.len(),
+        }
+    }
+
+    fn energy_ev(&self) -> &[f64] {
+        &self.spec.energy_ev
+    }
+
+    fn read_rows(&mut self, rows: Range<usize>, out: &mut Vec<f64>) -> xas_core::Result<()> {
+        if rows.start > rows.end || rows.end > self.spec.height {
+            return Err(xas_core::Error::param(
+                "rows",
+                format!(
+                    "{rows:?} is not within the image height {}",
+                    self.spec.height
+                ),
+            ));
+        }
+        let per_row = self.spec.width * self.spec.energy_ev.len();
+        out.clear();
+        out.resize(rows.len() * per_row, 0.0);
+        let this = &*self;
+        #[cfg(feature = "rayon")]
+        out.par_chunks_mut(per_row)
+            .zip(rows)
+            .for_each(|(row, y)| this.counts_row(y, row));
+        #[cfg(not(feature = "rayon"))]
+        out.chunks_mut(per_row)
+            .zip(rows)
+            .for_each(|(row, y)| this.counts_row(y, row));
+        Ok(())
+    }
+}

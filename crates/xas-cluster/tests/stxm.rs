@@ -1,0 +1,79 @@
+//! Real STXM Fe L2,3 stack 71214078 (ALS 11.0.2.2, MIT licence, in `../shared/data/
+//! imaging/`; skipped with a message when absent): with the two supplied region
+//! spectra as references, the Fe(II)-rich and Fe(III)-rich phases' mean optical
+//! densities correlate with them (Pearson r ≥ 0.98).
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use xas_cluster::stack::{TiffStack, read_columns, read_values};
+use xas_cluster::{ClusterSettings, Reference, Signal, classify_to_map, estimate_noise, pearson};
+use xas_core::SpectralImageSource;
+
+fn data_dir() -> Option<PathBuf> {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/imaging");
+    d.join("stxm_fe2p_71214078_counts_f32.tif")
+        .is_file()
+        .then_some(d)
+}
+
+fn reference(dir: &std::path::Path, name: &str, grid: &[f64]) -> Reference {
+    let rows = read_columns(dir.join(format!("stxm_fe2p_71214078_{name}.txt"))).unwrap();
+    let e: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(e.len(), grid.len());
+    assert!(e.iter().zip(grid).all(|(a, b)| (a - b).abs() < 1e-3));
+    Reference {
+        name: name.into(),
+        spectrum: rows.iter().map(|r| r[1]).collect(),
+    }
+}
+
+#[test]
+fn stxm_phases_match_the_region_spectra() {
+    let Some(dir) = data_dir() else {
+        eprintln!("skipped: ../shared/data/imaging is not present");
+        return;
+    };
+    let energies = read_values(dir.join("stxm_fe2p_71214078_energies_eV.txt")).unwrap();
+    let mut stack = TiffStack::open(
+        dir.join("stxm_fe2p_71214078_counts_f32.tif"),
+        energies.clone(),
+    )
+    .unwrap();
+    assert_eq!(stack.shape().width, 125);
+    let i0 = read_values(dir.join("stxm_fe2p_71214078_i0_xsp.txt")).unwrap();
+    let signal = Signal::Counts { i0 };
+    let noise = estimate_noise(&mut stack, &signal, 100_000).unwrap();
+    eprintln!("noise: {:?}", noise.noise);
+    let refs = vec![
+        reference(&dir, "reduced_r", &energies),
+        reference(&dir, "oxidized_r", &energies),
+    ];
+    let (result, _map) = classify_to_map(
+        &mut stack,
+        &signal,
+        noise.noise,
+        &refs,
+        &ClusterSettings::default(),
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    for p in &result.phases {
+        eprintln!(
+            "phase {} {} px ({:.3}) ref {:?} nearest {:?} sites {}",
+            p.id, p.pixels, p.fraction, p.reference, p.nearest_reference, p.sites
+        );
+    }
+    for r in &refs {
+        let phase = result
+            .phases
+            .iter()
+            .find(|p| p.reference.as_deref() == Some(r.name.as_str()))
+            .unwrap();
+        let corr = pearson(&phase.mean_od, &r.spectrum);
+        assert!(corr >= 0.98, "{}: r = {corr}", r.name);
+        assert!(phase.fraction > 0.01);
+    }
+}
