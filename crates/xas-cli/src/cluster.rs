@@ -19,6 +19,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use xas_cluster::kmeans::{KMeansSettings, kmeans, minibatch_kmeans, standardised_pixels};
+use xas_cluster::nexus::NxStxm;
 use xas_cluster::stack::{TiffStack, read_values};
 use xas_cluster::synth::{SceneSpec, SyntheticImage, TRUTH_MINORITY};
 use xas_cluster::{
@@ -31,6 +32,7 @@ use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 use xas_core::{RawImageFile, SpectralImageSource};
 
 use crate::phase_map_plot::PhaseMapPlot;
+use crate::plot::{Figure, Panel, Series};
 use crate::range::colon_numbers;
 
 /// Arguments of `xas cluster`.
@@ -82,17 +84,22 @@ pub enum BaselineArg {
 /// Arguments of the classification.
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Image stack: multi-page TIFF (one page per energy; needs --energies) or a raw
-    /// stack written by `xas cluster synth`.
+    /// Image stack: multi-page TIFF (one page per energy; needs --energies), NXstxm
+    /// HDF5 (.h5, .nxs: energies and I0 from the file) or a raw stack written by
+    /// `xas cluster synth`.
     #[arg(long)]
     stack: Option<PathBuf>,
     /// Energies (eV) of a TIFF stack, one per page (the last column of a columns file).
     #[arg(long)]
     energies: Option<PathBuf>,
+    /// Stack dataset inside an NXstxm file (default: the first NXdata group's `data`).
+    #[arg(long)]
+    dataset: Option<String>,
     /// What the pixel values are.
     #[arg(long, value_enum, default_value = "counts")]
     signal: SignalArg,
-    /// Incident intensity I0 per energy (the last column of a columns file).
+    /// Incident intensity I0 per energy (the last column of a columns file); an NXstxm
+    /// file's own I0 is used when neither this nor --i0-counts is given.
     #[arg(long, conflicts_with = "i0_counts")]
     i0: Option<PathBuf>,
     /// Incident counts, the same at every energy.
@@ -181,26 +188,46 @@ pub fn run(args: &ClusterArgs, json_out: bool) -> Result<()> {
     }
 }
 
-fn open_stack(path: &Path, energies: Option<&Path>) -> Result<Box<dyn SpectralImageSource>> {
+/// A stack reader, with the incident intensity when the file records one.
+type Stack = (Box<dyn SpectralImageSource>, Option<Vec<f64>>);
+
+fn open_stack(args: &ClassifyArgs, path: &Path) -> Result<Stack> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    if matches!(ext.as_deref(), Some("tif" | "tiff")) {
-        let energies = energies.context("a TIFF stack needs --energies (one energy per page)")?;
-        let e = read_values(energies)?;
-        return Ok(Box::new(TiffStack::open(path, e)?));
+    match ext.as_deref() {
+        Some("tif" | "tiff") => {
+            let energies = args
+                .energies
+                .as_deref()
+                .context("a TIFF stack needs --energies (one energy per page)")?;
+            let e = read_values(energies)?;
+            Ok((Box::new(TiffStack::open(path, e)?), None))
+        }
+        Some("h5" | "hdf5" | "nxs" | "hdf") => {
+            let stack = NxStxm::open(path, args.dataset.as_deref())?;
+            let i0 = stack.i0().map(<[f64]>::to_vec);
+            Ok((Box::new(stack), i0))
+        }
+        _ => Ok((
+            Box::new(RawImageFile::open(path).with_context(|| {
+                format!(
+                    "{}: neither a TIFF (.tif), an NXstxm file (.h5) nor a raw stack",
+                    path.display()
+                )
+            })?),
+            None,
+        )),
     }
-    Ok(Box::new(RawImageFile::open(path).with_context(|| {
-        format!("{}: neither a TIFF (.tif) nor a raw stack", path.display())
-    })?))
 }
 
-fn signal_of(args: &ClassifyArgs, n_energies: usize) -> Result<Signal> {
-    let i0 = match (&args.i0, args.i0_counts) {
-        (Some(path), _) => read_values(path)?,
-        (None, Some(c)) => vec![c; n_energies],
-        (None, None) => bail!("give the incident intensity: --i0 FILE or --i0-counts N"),
+fn signal_of(args: &ClassifyArgs, n_energies: usize, file_i0: Option<Vec<f64>>) -> Result<Signal> {
+    let i0 = match (&args.i0, args.i0_counts, file_i0) {
+        (Some(path), _, _) => read_values(path)?,
+        (None, Some(c), _) => vec![c; n_energies],
+        (None, None, Some(i0)) => i0,
+        (None, None, None) => bail!("give the incident intensity: --i0 FILE or --i0-counts N"),
     };
     if i0.len() != n_energies {
         bail!(
@@ -302,9 +329,9 @@ fn progress_printer(quiet: bool) -> impl FnMut(Progress) -> ControlFlow<()> {
 fn classify_stack(args: &ClassifyArgs, json_out: bool) -> Result<()> {
     let stack = args.stack.as_deref().context("--stack FILE is required")?;
     let out = args.out.as_deref().context("-o OUT_DIR is required")?;
-    let mut source = open_stack(stack, args.energies.as_deref())?;
+    let (mut source, file_i0) = open_stack(args, stack)?;
     let grid = source.energy_ev().to_vec();
-    let signal = signal_of(args, grid.len())?;
+    let signal = signal_of(args, grid.len(), file_i0)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     if let (Some(b), Some(k)) = (args.baseline, args.k) {
         return run_baseline(source.as_mut(), &signal, b, k, args.seed, out, json_out);
@@ -331,7 +358,15 @@ fn classify_stack(args: &ClassifyArgs, json_out: bool) -> Result<()> {
     if args.filter == FilterArg::Published {
         map = published_filter(&map, 5, 2);
     }
-    let summary = write_outputs(&result, &map, &grid, args.min_fraction, seconds, out)?;
+    let summary = write_outputs(
+        &result,
+        &map,
+        &grid,
+        &references,
+        args.min_fraction,
+        seconds,
+        out,
+    )?;
     let summary = with_noise(summary, noise, noise_source);
     finish(&summary, out, json_out)
 }
@@ -382,11 +417,50 @@ fn print_text(summary: &Value) {
     }
 }
 
+/// Mean optical density of every phase, with the references (dashed) scaled onto the
+/// phase they name by least squares (`a·ref + b`), so that shapes can be compared.
+fn spectra_figure(result: &Classification, grid: &[f64], references: &[Reference]) -> Figure {
+    let mut series = Vec::new();
+    for p in &result.phases {
+        series.push(Series::line(format!("phase {}", p.id), grid, &p.mean_od));
+        if let Some(r) = references
+            .iter()
+            .find(|r| Some(&r.name) == p.reference.as_ref())
+        {
+            series.push(Series::dashed(
+                format!("{} (scaled)", r.name),
+                grid,
+                &affine_fit(&r.spectrum, &p.mean_od),
+            ));
+        }
+    }
+    Figure {
+        panels: vec![Panel {
+            title: "Mean spectrum of each phase".into(),
+            x_label: "energy (eV)".into(),
+            y_label: "optical density".into(),
+            series,
+            markers: Vec::new(),
+        }],
+    }
+}
+
+/// `a·x + b` fitted to `y` by least squares.
+fn affine_fit(x: &[f64], y: &[f64]) -> Vec<f64> {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = x.iter().map(|a| (a - mx) * (a - mx)).sum();
+    let a = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    x.iter().map(|v| my + a * (v - mx)).collect()
+}
+
 /// Writes the map, the phase spectra and the labels; returns the summary.
 fn write_outputs(
     result: &Classification,
     map: &LabelMap,
     grid: &[f64],
+    references: &[Reference],
     min_fraction: f64,
     seconds: f64,
     out: &Path,
@@ -413,6 +487,7 @@ fn write_outputs(
         names,
     }
     .save(&out.join("phase_map.png"))?;
+    spectra_figure(result, grid, references).save(&out.join("phase_spectra.svg"))?;
     let mut csv = String::from("energy_ev");
     for p in &result.phases {
         csv.push_str(&format!(",phase{}_mean_od,phase{}_sem_od", p.id, p.id));

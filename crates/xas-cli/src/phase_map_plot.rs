@@ -13,7 +13,7 @@ use crate::plot::{Drawing, save_drawing};
 /// Side of the map drawing (px).
 const MAP_SIDE: u32 = 640;
 /// Width of the legend column (px).
-const LEGEND_WIDTH: u32 = 300;
+const LEGEND_WIDTH: u32 = 460;
 
 /// A label map with the legend entry of each label `1..=names.len()`.
 #[derive(Debug, Clone)]

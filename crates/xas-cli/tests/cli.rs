@@ -189,4 +189,18 @@ fn demo_writes_report() {
     for f in ["best_plan.toml", "search.svg", "search.csv"] {
         assert!(dir.join("rietveld-auto").join(f).is_file(), "{f} missing");
     }
+    // The spectral-image stage: the minority found without a library, better than
+    // the published filter and k-means.
+    let cluster = &summary["results"]["cluster"];
+    assert!(
+        cluster["minority_recall"].as_f64().unwrap() >= 0.95,
+        "{cluster}"
+    );
+    assert!(
+        cluster["minority_precision"].as_f64().unwrap() >= 0.9,
+        "{cluster}"
+    );
+    for f in ["phase_map.png", "truth_map.png"] {
+        assert!(dir.join("cluster").join(f).is_file(), "{f} missing");
+    }
 }

@@ -4,19 +4,42 @@
 //! *standardised*: `ẑ = (x - x̄)/‖x - x̄‖`, so that `ẑ·ŝ` is the Pearson correlation
 //! with a standardised site spectrum `ŝ`. Its noise in the same units is
 //! `n = σ/‖x - x̄‖`; the weights `w = 1/n²` serve the chi-square test of
-//! [`Prepared::chi_square`].
+//! [`Prepared::chi_square`]. All per-value work is single precision and vectorised.
 
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::fastmath;
 use crate::noise::{CameraNoise, Signal};
-use crate::probability::chi_square_score;
 
 /// Pixels per parallel work item.
-const CHUNK: usize = 512;
+const CHUNK: usize = 256;
 
-/// A block of standardised pixels.
+/// Chi-square limits of the tests, from the normal-score threshold `z` by inverting
+/// the Wilson-Hilferty transformation ([`crate::probability::chi_square_score`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Limits {
+    /// Pixel against a spectrum (`l - 2` degrees of freedom: scale and offset fitted).
+    pub spectrum: f32,
+    /// Pixel against a constant (`l - 1`).
+    pub constant: f32,
+}
+
+impl Limits {
+    pub fn new(z: f64, l: usize) -> Self {
+        let limit = |k: f64| {
+            let v = 2.0 / (9.0 * k);
+            (k * (1.0 - v + z * v.sqrt()).powi(3)) as f32
+        };
+        Limits {
+            spectrum: limit((l - 2) as f64),
+            constant: limit((l - 1) as f64),
+        }
+    }
+}
+
+/// A block of standardised pixels; buffers are reused from block to block.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prepared {
     /// Energies per pixel.
@@ -28,7 +51,7 @@ pub(crate) struct Prepared {
     /// Optical density, `n × l`.
     pub od: Vec<f32>,
     /// Per pixel `Σw`, `Σwẑ`, `Σwẑ²`.
-    pub sums: Vec<[f64; 3]>,
+    pub sums: Vec<[f32; 3]>,
     /// Pixels explained by a constant (no spectral signal above the noise).
     pub flat: Vec<bool>,
 }
@@ -45,17 +68,14 @@ impl Prepared {
     }
 
     /// Chi-square of the weighted fit `ẑ ≈ a·ŝ + b` of pixel `i` to a standardised
-    /// spectrum `s`, with the pixel's weights scaled by `scale` (below one when `s`
-    /// is itself noisy). `dof = l - 2`.
-    pub fn chi_square(&self, i: usize, s: &[f32], scale: f64) -> f64 {
-        let (z, w) = (self.z(i), &self.w[i * self.l..(i + 1) * self.l]);
-        let (mut s1, mut s2, mut t1) = (0.0f64, 0.0f64, 0.0f64);
-        for k in 0..self.l {
-            let (wk, sk) = (f64::from(w[k]), f64::from(s[k]));
-            s1 += wk * sk;
-            s2 += wk * sk * sk;
-            t1 += wk * sk * f64::from(z[k]);
-        }
+    /// spectrum `s` (`l - 2` degrees of freedom).
+    pub fn chi_square(&self, i: usize, s: &[f32]) -> f32 {
+        let range = i * self.l..(i + 1) * self.l;
+        let (z, w) = (&self.z[range.clone()], &self.w[range]);
+        let [s1, s2, t1] = lanes(w, s, z, |w, s, z| {
+            let ws = w * s;
+            [ws, ws * s, ws * z]
+        });
         let [s0, t0, q] = self.sums[i];
         let det = s0 * s2 - s1 * s1;
         if det <= 0.0 {
@@ -63,134 +83,177 @@ impl Prepared {
         }
         let a = (s0 * t1 - s1 * t0) / det;
         let b = (s2 * t0 - s1 * t1) / det;
-        scale * (q - a * t1 - b * t0)
+        (q - a * t1 - b * t0).max(0.0)
     }
 
-    /// Normal score of [`Prepared::chi_square`].
-    pub fn score(&self, i: usize, s: &[f32], scale: f64) -> f64 {
-        chi_square_score(self.chi_square(i, s, scale), (self.l - 2) as f64)
+    /// Whether pixel `i` is explained by `s` within the noise: chi-square, scaled by
+    /// `scale` (below one when `s` is itself a noisy mean), at most `limit`.
+    pub fn explains(&self, i: usize, s: &[f32], scale: f32, limit: f32) -> bool {
+        self.chi_square(i, s) * scale <= limit
     }
-}
 
-/// Standardises `n` pixels of `values` (row-major, `l` per pixel). `origin(i)` gives
-/// the image position of pixel `i` for error messages; `z_split` is the normal score
-/// above which a pixel differs from a constant.
-///
-/// # Errors
-/// [`Error::InvalidPixel`] for the first bad value in pixel order.
-pub(crate) fn prepare(
-    values: &[f64],
-    l: usize,
-    signal: &Signal,
-    noise: &CameraNoise,
-    z_split: f64,
-    origin: &(dyn Fn(usize) -> (usize, usize) + Sync),
-) -> Result<Prepared> {
-    let n = values.len() / l;
-    let mut out = Prepared {
-        l,
-        z: vec![0.0; n * l],
-        w: vec![0.0; n * l],
-        od: vec![0.0; n * l],
-        sums: vec![[0.0; 3]; n],
-        flat: vec![false; n],
-    };
-    let jobs: Vec<Job> = values
-        .chunks(CHUNK * l)
-        .zip(out.z.chunks_mut(CHUNK * l))
-        .zip(out.w.chunks_mut(CHUNK * l))
-        .zip(out.od.chunks_mut(CHUNK * l))
-        .zip(out.sums.chunks_mut(CHUNK).zip(out.flat.chunks_mut(CHUNK)))
-        .enumerate()
-        .map(|(c, ((((vals, z), w), od), (sums, flat)))| Job {
-            first: c * CHUNK,
-            vals,
-            z,
-            w,
-            od,
-            sums,
-            flat,
-        })
-        .collect();
-    let work = |job: Job| job.run(l, signal, noise, z_split, origin);
-    #[cfg(feature = "rayon")]
-    let results: Vec<Result<()>> = jobs.into_par_iter().map(work).collect();
-    #[cfg(not(feature = "rayon"))]
-    let results: Vec<Result<()>> = jobs.into_iter().map(work).collect();
-    results.into_iter().collect::<Result<()>>()?;
-    Ok(out)
-}
-
-/// One parallel work item of [`prepare`]: consecutive pixels and their output slices.
-struct Job<'a> {
-    first: usize,
-    vals: &'a [f64],
-    z: &'a mut [f32],
-    w: &'a mut [f32],
-    od: &'a mut [f32],
-    sums: &'a mut [[f64; 3]],
-    flat: &'a mut [bool],
-}
-
-impl Job<'_> {
-    fn run(
-        self,
+    /// Standardises `values` (row-major, `l` per pixel) into `self`. `origin(i)` gives
+    /// the image position of pixel `i` for error messages.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPixel`] for the first bad value in pixel order.
+    pub fn fill(
+        &mut self,
+        values: &[f64],
         l: usize,
-        signal: &Signal,
-        noise: &CameraNoise,
-        z_split: f64,
+        pixel: &PixelModel,
         origin: &(dyn Fn(usize) -> (usize, usize) + Sync),
     ) -> Result<()> {
-        let mut x = vec![0.0; l];
-        let mut var = vec![0.0; l];
-        for j in 0..self.flat.len() {
-            let range = j * l..(j + 1) * l;
-            signal.to_od(
-                noise,
-                &self.vals[range.clone()],
-                &mut x,
-                &mut var,
-                origin(self.first + j),
-            )?;
-            let p = standardise(
-                &x,
-                &var,
-                &mut self.z[range.clone()],
-                &mut self.w[range.clone()],
-            );
-            for (o, v) in self.od[range].iter_mut().zip(&x) {
-                *o = *v as f32;
-            }
-            self.sums[j] = p;
-            let null = p[2] - if p[0] > 0.0 { p[1] * p[1] / p[0] } else { 0.0 };
-            self.flat[j] = p[0] == 0.0 || chi_square_score(null, (l - 1) as f64) <= z_split;
+        let n = values.len() / l;
+        self.l = l;
+        for v in [&mut self.z, &mut self.w, &mut self.od] {
+            v.resize(n * l, 0.0);
         }
-        Ok(())
+        self.sums.resize(n, [0.0; 3]);
+        self.flat.resize(n, false);
+        let jobs = values
+            .chunks(CHUNK * l)
+            .zip(self.z.chunks_mut(CHUNK * l))
+            .zip(self.w.chunks_mut(CHUNK * l))
+            .zip(self.od.chunks_mut(CHUNK * l))
+            .zip(self.sums.chunks_mut(CHUNK).zip(self.flat.chunks_mut(CHUNK)))
+            .enumerate();
+        let work = |(c, ((((vals, z), w), od), (sums, flat))): (usize, Chunk<'_>)| {
+            let mut scratch = vec![0.0f32; 2 * l];
+            for j in 0..flat.len() {
+                let r = j * l..(j + 1) * l;
+                let (s, f) = pixel
+                    .standardise(
+                        &vals[r.clone()],
+                        &mut z[r.clone()],
+                        &mut w[r.clone()],
+                        &mut od[r],
+                        &mut scratch,
+                    )
+                    .map_err(|(energy, message)| {
+                        let (y, x) = origin(c * CHUNK + j);
+                        Error::InvalidPixel {
+                            y,
+                            x,
+                            energy,
+                            message,
+                        }
+                    })?;
+                sums[j] = s;
+                flat[j] = f;
+            }
+            Ok::<(), Error>(())
+        };
+        #[cfg(feature = "rayon")]
+        let results: Vec<Result<()>> = jobs.collect::<Vec<_>>().into_par_iter().map(work).collect();
+        #[cfg(not(feature = "rayon"))]
+        let results: Vec<Result<()>> = jobs.map(work).collect();
+        results.into_iter().collect()
     }
 }
 
-/// Writes the standardised spectrum and weights of one pixel; returns `Σw`, `Σwẑ`,
-/// `Σwẑ²` (all zero for a constant spectrum).
-fn standardise(x: &[f64], var: &[f64], z: &mut [f32], w: &mut [f32]) -> [f64; 3] {
-    let mean = x.iter().sum::<f64>() / x.len() as f64;
-    let norm2: f64 = x.iter().map(|v| (v - mean) * (v - mean)).sum();
-    if norm2.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
-        z.fill(0.0);
-        w.fill(0.0);
-        return [0.0; 3];
+/// One parallel work item of [`Prepared::fill`]: input values and output slices.
+type Chunk<'a> = (
+    (((&'a [f64], &'a mut [f32]), &'a mut [f32]), &'a mut [f32]),
+    (&'a mut [[f32; 3]], &'a mut [bool]),
+);
+
+/// How one pixel's values become optical density with a variance.
+#[derive(Debug, Clone)]
+pub(crate) struct PixelModel {
+    counts_in: bool,
+    ln_i0: Vec<f32>,
+    i0: Vec<f32>,
+    gain: f32,
+    offset: f32,
+    constant_limit: f32,
+}
+
+impl PixelModel {
+    pub fn new(signal: &Signal, noise: &CameraNoise, limits: Limits) -> Self {
+        let i0: Vec<f32> = signal.i0().iter().map(|&v| v as f32).collect();
+        PixelModel {
+            counts_in: matches!(signal, Signal::Counts { .. }),
+            ln_i0: i0.iter().map(|&v| v.ln()).collect(),
+            i0,
+            gain: noise.gain as f32,
+            offset: noise.offset as f32,
+            constant_limit: limits.constant,
+        }
     }
-    let norm = norm2.sqrt();
-    let mut sums = [0.0; 3];
-    for k in 0..x.len() {
-        let zk = (x[k] - mean) / norm;
-        let wk = norm2 / var[k];
-        z[k] = zk as f32;
-        w[k] = wk as f32;
-        sums[0] += wk;
-        sums[1] += wk * zk;
-        sums[2] += wk * zk * zk;
+
+    /// Writes ẑ, w and the OD of one pixel; returns `[Σw, Σwẑ, Σwẑ²]` and whether
+    /// the pixel is explained by a constant. `scratch` holds `2 l` values.
+    /// An error gives the energy index and the problem.
+    fn standardise(
+        &self,
+        values: &[f64],
+        z: &mut [f32],
+        w: &mut [f32],
+        od: &mut [f32],
+        scratch: &mut [f32],
+    ) -> std::result::Result<([f32; 3], bool), (usize, String)> {
+        let l = values.len();
+        if let Some(k) = values
+            .iter()
+            .position(|v| !v.is_finite() || (self.counts_in && *v < 0.0))
+        {
+            let message = if values[k].is_finite() {
+                format!("negative counts {}", values[k])
+            } else {
+                "value is not finite".into()
+            };
+            return Err((k, message));
+        }
+        let (counts, var) = scratch.split_at_mut(l);
+        if self.counts_in {
+            for (((c, o), &v), &ln_i0) in counts
+                .iter_mut()
+                .zip(od.iter_mut())
+                .zip(values)
+                .zip(&self.ln_i0)
+            {
+                *c = (v as f32).max(0.5);
+                *o = ln_i0 - fastmath::ln(*c);
+            }
+        } else {
+            for (((c, o), &v), &i0) in counts
+                .iter_mut()
+                .zip(od.iter_mut())
+                .zip(values)
+                .zip(&self.i0)
+            {
+                *o = v as f32;
+                *c = (i0 * fastmath::exp(-*o)).max(0.5);
+            }
+        }
+        for (v, &c) in var.iter_mut().zip(counts.iter()) {
+            *v = (self.gain * c + self.offset).max(self.gain) / (c * c);
+        }
+        let mean = lanes(od, od, od, |x, _, _| [x])[0] / l as f32;
+        let norm2 = lanes(od, od, od, |x, _, _| [(x - mean) * (x - mean)])[0];
+        if norm2.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+            z.fill(0.0);
+            w.fill(0.0);
+            return Ok(([0.0; 3], true));
+        }
+        let inv = 1.0 / norm2.sqrt();
+        for (((zk, wk), &x), &v) in z
+            .iter_mut()
+            .zip(w.iter_mut())
+            .zip(od.iter())
+            .zip(var.iter())
+        {
+            *zk = (x - mean) * inv;
+            *wk = norm2 / v;
+        }
+        let sums = lanes(w, z, z, |w, z, _| {
+            let wz = w * z;
+            [w, wz, wz * z]
+        });
+        let constant = sums[2] - sums[1] * sums[1] / sums[0];
+        Ok((sums, constant <= self.constant_limit))
     }
-    sums
 }
 
 /// Standardises a noise-free spectrum (a reference or a site mean).
@@ -214,41 +277,93 @@ pub(crate) fn standardise_clean(x: &[f64], what: &str) -> Result<Vec<f32>> {
     Ok(x.iter().map(|v| ((v - mean) / norm) as f32).collect())
 }
 
-/// Dot product of two f32 slices with eight independent accumulators (vectorised).
+/// Index and value of the largest of `values` (the first on ties), if any.
+pub(crate) fn argmax(values: impl Iterator<Item = f32>) -> Option<(usize, f32)> {
+    values.enumerate().fold(None, |best, (k, r)| match best {
+        Some((_, rb)) if rb >= r => best,
+        _ => Some((k, r)),
+    })
+}
+
+/// Dot product of two f32 slices (vectorised, see [`lanes`]).
+#[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    lanes(a, b, b, |x, y, _| [x * y])[0]
+}
+
+/// `N` sums `Σ_k f(a_k, b_k, c_k)` over equally long slices, accumulated in eight
+/// independent lanes so that the compiler vectorises them (a single running sum
+/// would force the sequential order of IEEE additions). The lane order is fixed, so
+/// results do not depend on the machine or thread count.
+#[inline(always)]
+pub(crate) fn lanes<const N: usize>(
+    a: &[f32],
+    b: &[f32],
+    c: &[f32],
+    f: impl Fn(f32, f32, f32) -> [f32; N],
+) -> [f32; N] {
     let (ac, ar) = a.as_chunks::<8>();
     let (bc, br) = b.as_chunks::<8>();
-    let mut acc = [0.0f32; 8];
-    for (x, y) in ac.iter().zip(bc) {
+    let (cc, cr) = c.as_chunks::<8>();
+    let mut acc = [[0.0f32; 8]; N];
+    for ((x, y), z) in ac.iter().zip(bc).zip(cc) {
         for k in 0..8 {
-            acc[k] += x[k] * y[k];
+            let v = f(x[k], y[k], z[k]);
+            for n in 0..N {
+                acc[n][k] += v[n];
+            }
         }
     }
-    let tail: f32 = ar.iter().zip(br).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    let mut out = [0.0f32; N];
+    for ((&x, &y), &z) in ar.iter().zip(br).zip(cr) {
+        let v = f(x, y, z);
+        for n in 0..N {
+            out[n] += v[n];
+        }
+    }
+    for (o, lane) in out.iter_mut().zip(&acc) {
+        *o += lane.iter().sum::<f32>();
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// One pixel of OD `x` with per-energy variance `var`, prepared directly.
+    fn single(x: &[f64], var: &[f64]) -> Prepared {
+        let l = x.len();
+        let mean = x.iter().sum::<f64>() / l as f64;
+        let norm2: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+        let z: Vec<f32> = x
+            .iter()
+            .map(|v| ((v - mean) / norm2.sqrt()) as f32)
+            .collect();
+        let w: Vec<f32> = var.iter().map(|v| (norm2 / v) as f32).collect();
+        let mut sums = [0.0f32; 3];
+        for k in 0..l {
+            sums[0] += w[k];
+            sums[1] += w[k] * z[k];
+            sums[2] += w[k] * z[k] * z[k];
+        }
+        Prepared {
+            l,
+            z,
+            w,
+            od: vec![0.0; l],
+            sums: vec![sums],
+            flat: vec![false],
+        }
+    }
+
     #[test]
     fn chi_square_of_an_exact_affine_copy_is_zero() {
         let s: Vec<f64> = (0..20).map(|k| (f64::from(k) * 0.4).sin()).collect();
         let s_hat = standardise_clean(&s, "s").unwrap();
         let x: Vec<f64> = s.iter().map(|v| 3.0 * v + 1.5).collect();
-        let var = vec![0.01; 20];
-        let (mut z, mut w) = (vec![0.0; 20], vec![0.0; 20]);
-        let sums = standardise(&x, &var, &mut z, &mut w);
-        let p = Prepared {
-            l: 20,
-            z,
-            w,
-            od: vec![0.0; 20],
-            sums: vec![sums],
-            flat: vec![false],
-        };
-        assert!(p.chi_square(0, &s_hat, 1.0).abs() < 1e-3);
+        let p = single(&x, &[0.01; 20]);
+        assert!(p.chi_square(0, &s_hat).abs() < 1e-2);
         assert!((dot(p.z(0), &s_hat) - 1.0).abs() < 1e-6);
     }
 
@@ -278,18 +393,52 @@ mod tests {
         let direct: f64 = (0..30)
             .map(|k| (x[k] - a * s[k] - b).powi(2) / var[k])
             .sum();
-        let (mut z, mut w) = (vec![0.0; 30], vec![0.0; 30]);
-        let sums = standardise(&x, &var, &mut z, &mut w);
-        let p = Prepared {
-            l: 30,
-            z,
-            w,
-            od: vec![0.0; 30],
-            sums: vec![sums],
-            flat: vec![false],
-        };
+        let p = single(&x, &var);
         let s_hat = standardise_clean(&s, "s").unwrap();
-        let ours = p.chi_square(0, &s_hat, 1.0);
-        assert!((ours - direct).abs() < 1e-4 * direct, "{ours} vs {direct}");
+        let ours = f64::from(p.chi_square(0, &s_hat));
+        assert!((ours - direct).abs() < 1e-3 * direct, "{ours} vs {direct}");
+    }
+
+    #[test]
+    fn limits_invert_the_score() {
+        use crate::probability::chi_square_score;
+        let lim = Limits::new(3.719, 100);
+        assert!((chi_square_score(f64::from(lim.spectrum), 98.0) - 3.719).abs() < 1e-5);
+        assert!((chi_square_score(f64::from(lim.constant), 99.0) - 3.719).abs() < 1e-5);
+    }
+
+    #[test]
+    fn pixel_model_matches_the_double_precision_conversion() {
+        let noise = CameraNoise::new(9.3131, -63.003).unwrap();
+        let signal = Signal::Counts {
+            i0: vec![27_000.0; 4],
+        };
+        let model = PixelModel::new(&signal, &noise, Limits::new(3.7, 4));
+        let values = [20_000.0, 9_000.0, 3_000.0, 15_000.0];
+        let (mut z, mut w, mut od, mut scratch) =
+            ([0.0f32; 4], [0.0f32; 4], [0.0f32; 4], [0.0f32; 8]);
+        model
+            .standardise(&values, &mut z, &mut w, &mut od, &mut scratch)
+            .unwrap();
+        let (mut od64, mut var64) = ([0.0; 4], [0.0; 4]);
+        signal
+            .to_od(&noise, &values, &mut od64, &mut var64, (0, 0))
+            .unwrap();
+        let mean = od64.iter().sum::<f64>() / 4.0;
+        let norm2: f64 = od64.iter().map(|v| (v - mean).powi(2)).sum();
+        for k in 0..4 {
+            assert!((f64::from(od[k]) - od64[k]).abs() < 1e-6);
+            assert!((f64::from(w[k]) / (norm2 / var64[k]) - 1.0).abs() < 1e-5);
+        }
+        let err = model
+            .standardise(
+                &[1.0, -2.0, 1.0, 1.0],
+                &mut z,
+                &mut w,
+                &mut od,
+                &mut scratch,
+            )
+            .unwrap_err();
+        assert_eq!(err.0, 1);
     }
 }

@@ -20,7 +20,7 @@ use std::ops::ControlFlow;
 use rayon::prelude::*;
 use xas_core::SpectralImageSource;
 
-use crate::block::{Prepared, prepare};
+use crate::block::{Limits, PixelModel, Prepared, argmax, dot};
 use crate::error::{Error, Result};
 use crate::labels::noise_aware_filter;
 use crate::noise::{CameraNoise, Signal};
@@ -212,11 +212,14 @@ pub fn classify<S: SpectralImageSource + ?Sized>(
         ));
     }
     signal.validate(l)?;
+    let z_split = upper_quantile(settings.split_probability);
+    let limits = Limits::new(z_split, l);
     let run = Run {
-        signal,
+        pixel: PixelModel::new(signal, &noise, limits),
+        limit: limits.spectrum,
         noise,
+        z_split,
         settings,
-        z_split: upper_quantile(settings.split_probability),
         width: shape.width,
         rows_per_block: (settings.block_pixels / shape.width.max(1)).max(1),
     };
@@ -225,46 +228,60 @@ pub fn classify<S: SpectralImageSource + ?Sized>(
         return Err(Error::param("references", "more references than max_sites"));
     }
     let survey_rows: Vec<usize> = (0..shape.height).step_by(settings.survey_stride).collect();
-    run.survey(source, &survey_rows, &mut sites, progress)?;
-    let (support, links) = run.links(source, &survey_rows, &sites, progress)?;
+    let mut reader = Reader::default();
+    run.survey(source, &mut reader, &survey_rows, &mut sites, progress)?;
+    let (support, links) = run.links(source, &mut reader, &survey_rows, &sites, progress)?;
     let phases = merge(&sites, &support, &links, settings.link_fraction);
-    let stats = run.assign(source, &sites, &phases, sink, progress)?;
+    let stats = run.assign(source, &mut reader, &sites, &phases, sink, progress)?;
     Ok(stats.finish(&run, &sites, &phases, references, shape.height))
 }
 
 /// State shared by the passes.
 struct Run<'a> {
-    signal: &'a Signal,
+    pixel: PixelModel,
+    /// Chi-square limit of "explained by a spectrum".
+    limit: f32,
     noise: CameraNoise,
-    settings: &'a ClusterSettings,
     z_split: f64,
+    settings: &'a ClusterSettings,
     width: usize,
     rows_per_block: usize,
 }
 
+/// Reusable buffers.
+#[derive(Default)]
+struct Reader {
+    values: Vec<f64>,
+    row: Vec<f64>,
+    spare: Vec<Prepared>,
+    /// Pixel-site correlations of the current block.
+    r: Vec<f32>,
+}
+
 impl Run<'_> {
-    /// Reads and prepares the given rows.
+    /// Reads and prepares the given rows (into a recycled block when one is spare).
     fn read<S: SpectralImageSource + ?Sized>(
         &self,
         source: &mut S,
+        reader: &mut Reader,
         rows: &[usize],
-        buf: &mut Vec<f64>,
-        scratch: &mut Vec<f64>,
     ) -> Result<Prepared> {
         let contiguous = rows.windows(2).all(|p| p[1] == p[0] + 1);
         if contiguous {
-            source.read_rows(rows[0]..rows[rows.len() - 1] + 1, buf)?;
+            source.read_rows(rows[0]..rows[rows.len() - 1] + 1, &mut reader.values)?;
         } else {
-            buf.clear();
+            reader.values.clear();
             for &y in rows {
-                source.read_rows(y..y + 1, scratch)?;
-                buf.extend_from_slice(scratch);
+                source.read_rows(y..y + 1, &mut reader.row)?;
+                reader.values.extend_from_slice(&reader.row);
             }
         }
         let width = self.width;
         let origin = |i: usize| (rows[i / width], i % width);
         let l = source.shape().n_energies;
-        prepare(buf, l, self.signal, &self.noise, self.z_split, &origin)
+        let mut block = reader.spare.pop().unwrap_or_default();
+        block.fill(&reader.values, l, &self.pixel, &origin)?;
+        Ok(block)
     }
 
     fn report(progress: &mut dyn FnMut(Progress) -> ControlFlow<()>, p: Progress) -> Result<()> {
@@ -279,26 +296,27 @@ impl Run<'_> {
     fn survey<S: SpectralImageSource + ?Sized>(
         &self,
         source: &mut S,
+        reader: &mut Reader,
         rows: &[usize],
         sites: &mut Sites,
         progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<()> {
-        let min_support = self.settings.min_support;
         let mut discovery = Discovery::new(16 * self.settings.max_sites);
-        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
         let mut done = 0;
         for chunk in rows.chunks(self.rows_per_block) {
-            let block = self.read(source, chunk, &mut buf, &mut scratch)?;
+            let block = self.read(source, reader, chunk)?;
+            sites.correlations(&block, &mut reader.r);
+            let r = &reader.r;
             let explained = map_pixels(&block, |i| {
                 block.flat[i]
-                    || sites
-                        .best(block.z(i))
-                        .is_some_and(|(k, _)| block.score(i, sites.get(k), 1.0) <= self.z_split)
+                    || argmax(r[i * sites.len()..(i + 1) * sites.len()].iter().copied())
+                        .is_some_and(|(k, _)| block.explains(i, sites.get(k), 1.0, self.limit))
             });
             for (i, _) in explained.iter().enumerate().filter(|(_, e)| !**e) {
-                discovery.offer(&block, i, self.z_split)?;
+                discovery.offer(&block, i, self.limit)?;
             }
-            discovery.promote(sites, min_support);
+            reader.spare.push(block);
+            discovery.promote(sites, self.settings.min_support);
             if sites.len() > self.settings.max_sites {
                 return Err(Error::param(
                     "max_sites",
@@ -326,6 +344,7 @@ impl Run<'_> {
     fn links<S: SpectralImageSource + ?Sized>(
         &self,
         source: &mut S,
+        reader: &mut Reader,
         rows: &[usize],
         sites: &Sites,
         progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
@@ -333,11 +352,15 @@ impl Run<'_> {
         let k = sites.len();
         let mut support = vec![0u64; k];
         let mut links = vec![0u64; k * k];
-        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
         let mut done = 0;
         for chunk in rows.chunks(self.rows_per_block) {
-            let block = self.read(source, chunk, &mut buf, &mut scratch)?;
-            let pairs = map_pixels(&block, |i| self.top_two(&block, i, sites));
+            let block = self.read(source, reader, chunk)?;
+            sites.correlations(&block, &mut reader.r);
+            let r = &reader.r;
+            let pairs = map_pixels(&block, |i| {
+                self.top_two(&block, i, sites, &r[i * k..(i + 1) * k])
+            });
+            reader.spare.push(block);
             for (best, bridge) in pairs.into_iter().flatten() {
                 support[best] += 1;
                 if let Some(second) = bridge {
@@ -360,29 +383,38 @@ impl Run<'_> {
 
     /// The most correlated site of pixel `i`, and the second one when both explain
     /// the pixel; `None` for a flat pixel.
-    fn top_two(&self, block: &Prepared, i: usize, sites: &Sites) -> Option<(usize, Option<usize>)> {
+    fn top_two(
+        &self,
+        block: &Prepared,
+        i: usize,
+        sites: &Sites,
+        r: &[f32],
+    ) -> Option<(usize, Option<usize>)> {
         if block.flat[i] || sites.len() == 0 {
             return None;
         }
-        let mut r = Vec::with_capacity(sites.len());
-        sites.correlations(block.z(i), &mut r);
-        let (mut first, mut second) = (0usize, None::<usize>);
-        for j in 1..r.len() {
-            if r[j] > r[first] {
-                second = Some(first);
-                first = j;
-            } else if second.is_none_or(|s| r[j] > r[s]) {
-                second = Some(j);
+        let (mut first, mut second) = ((0usize, f32::NEG_INFINITY), None::<(usize, f32)>);
+        for (j, &r) in r.iter().enumerate() {
+            if r > first.1 {
+                if first.1 > f32::NEG_INFINITY {
+                    second = Some(first);
+                }
+                first = (j, r);
+            } else if second.is_none_or(|s| r > s.1) {
+                second = Some((j, r));
             }
         }
-        let explains = |s: usize| block.score(i, sites.get(s), 1.0) <= self.z_split;
-        let bridge = second.filter(|&s| explains(first) && explains(s));
-        Some((first, bridge))
+        let explains = |s: usize| block.explains(i, sites.get(s), 1.0, self.limit);
+        let bridge = second
+            .map(|s| s.0)
+            .filter(|&s| explains(first.0) && explains(s));
+        Some((first.0, bridge))
     }
 
     fn assign<S: SpectralImageSource + ?Sized>(
         &self,
         source: &mut S,
+        reader: &mut Reader,
         sites: &Sites,
         phases: &PhaseMap,
         sink: &mut LabelSink<'_>,
@@ -391,23 +423,30 @@ impl Run<'_> {
         let height = source.shape().height;
         let l = source.shape().n_energies;
         let mut stats = Stats::new(phases.n_phases(), l);
-        let (mut buf, mut scratch) = (Vec::new(), Vec::new());
         let mut pending: Option<Assigned> = None;
         let mut above: Option<Vec<u16>> = None;
         let all_rows: Vec<usize> = (0..height).collect();
         for chunk in all_rows.chunks(self.rows_per_block) {
-            let block = self.read(source, chunk, &mut buf, &mut scratch)?;
-            let verdicts = map_pixels(&block, |i| self.verdict(&block, i, sites, phases));
+            let block = self.read(source, reader, chunk)?;
+            sites.correlations(&block, &mut reader.r);
+            let (r, k) = (&reader.r, sites.len());
+            let verdicts = map_pixels(&block, |i| {
+                self.verdict(&block, i, sites, phases, &r[i * k..(i + 1) * k])
+            });
             let current = Assigned::new(chunk[0], block, verdicts);
             if let Some(prev) = pending.take() {
                 let next_above = prev.last_row(self.width);
-                self.finish_block(
+                let below = Some(current.first_row(self.width));
+                let done = self.finish_block(
                     prev,
                     above.as_deref(),
-                    Some(current.first_row(self.width)),
+                    below,
+                    sites,
+                    phases,
                     &mut stats,
                     sink,
                 );
+                reader.spare.push(done);
                 above = Some(next_above);
             }
             pending = Some(current);
@@ -422,65 +461,76 @@ impl Run<'_> {
             )?;
         }
         if let Some(prev) = pending {
-            self.finish_block(prev, above.as_deref(), None, &mut stats, sink);
+            self.finish_block(
+                prev,
+                above.as_deref(),
+                None,
+                sites,
+                phases,
+                &mut stats,
+                sink,
+            );
         }
         Ok(stats)
     }
 
-    /// Label of pixel `i`, the phases that explain it (bit `id - 1`), and whether its
-    /// own phase does.
+    /// Label of pixel `i` (the phase of its most correlated site) and whether that
+    /// site explains it.
     fn verdict(
         &self,
         block: &Prepared,
         i: usize,
         sites: &Sites,
         phases: &PhaseMap,
-    ) -> (u16, u64, bool) {
+        r: &[f32],
+    ) -> (u16, bool) {
         if block.flat[i] || phases.n_phases() == 0 {
-            return (0, 0, true);
+            return (0, true);
         }
-        let mut r = Vec::with_capacity(sites.len());
-        sites.correlations(block.z(i), &mut r);
-        // The most correlated site of each phase.
-        let mut best = vec![(usize::MAX, f32::NEG_INFINITY); phases.n_phases()];
-        for (k, &rk) in r.iter().enumerate() {
-            let p = usize::from(phases.site_phase[k]);
-            if p > 0 && rk > best[p - 1].1 {
-                best[p - 1] = (k, rk);
-            }
+        match argmax(r.iter().copied()) {
+            Some((k, _)) => (
+                phases.site_phase[k],
+                block.explains(i, sites.get(k), 1.0, self.limit),
+            ),
+            None => (0, true),
         }
-        let label = (0..best.len())
-            .filter(|&p| best[p].0 != usize::MAX)
-            .max_by(|&a, &b| best[a].1.total_cmp(&best[b].1).then(b.cmp(&a)))
-            .map_or(0, |p| (p + 1) as u16);
-        let mut mask = 0u64;
-        let mut own = false;
-        for (p, &(k, _)) in best.iter().enumerate() {
-            let tested = p < 64 || p + 1 == usize::from(label);
-            if k == usize::MAX || !tested {
-                continue;
-            }
-            if block.score(i, sites.get(k), 1.0) <= self.z_split {
-                if p < 64 {
-                    mask |= 1 << p;
-                }
-                own |= p + 1 == usize::from(label);
-            }
-        }
-        (label, mask, own)
     }
 
+    /// Whether the most correlated site of `phase` explains pixel `i`.
+    fn phase_explains(
+        &self,
+        block: &Prepared,
+        i: usize,
+        phase: u16,
+        sites: &Sites,
+        phases: &PhaseMap,
+    ) -> bool {
+        let z = block.z(i);
+        (0..sites.len())
+            .filter(|&k| phases.site_phase[k] == phase)
+            .map(|k| (k, dot(z, sites.get(k))))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .is_some_and(|(k, _)| block.explains(i, sites.get(k), 1.0, self.limit))
+    }
+
+    /// Filters a block, adds it to the statistics, hands its labels to the sink and
+    /// returns its buffers for reuse.
+    #[allow(clippy::too_many_arguments)]
     fn finish_block(
         &self,
         block: Assigned,
         above: Option<&[u16]>,
         below: Option<&[u16]>,
+        sites: &Sites,
+        phases: &PhaseMap,
         stats: &mut Stats,
         sink: &mut LabelSink<'_>,
-    ) {
+    ) -> Prepared {
         let labels = if self.settings.spatial_filter {
+            let explains =
+                |i: usize, phase: u16| self.phase_explains(&block.block, i, phase, sites, phases);
             let (out, changed) =
-                noise_aware_filter(&block.labels, &block.masks, self.width, above, below);
+                noise_aware_filter(&block.labels, self.width, above, below, &explains);
             stats.filtered += changed;
             out
         } else {
@@ -488,6 +538,7 @@ impl Run<'_> {
         };
         stats.add(&block, &labels, self.width);
         sink(block.y0, &labels);
+        block.block
     }
 }
 
@@ -513,25 +564,18 @@ struct Assigned {
     y0: usize,
     block: Prepared,
     labels: Vec<u16>,
-    masks: Vec<u64>,
     own: Vec<bool>,
 }
 
 impl Assigned {
-    fn new(y0: usize, block: Prepared, verdicts: Vec<(u16, u64, bool)>) -> Self {
-        let mut a = Assigned {
+    fn new(y0: usize, block: Prepared, verdicts: Vec<(u16, bool)>) -> Self {
+        let (labels, own) = verdicts.into_iter().unzip();
+        Assigned {
             y0,
             block,
-            labels: Vec::with_capacity(verdicts.len()),
-            masks: Vec::with_capacity(verdicts.len()),
-            own: Vec::with_capacity(verdicts.len()),
-        };
-        for (l, m, o) in verdicts {
-            a.labels.push(l);
-            a.masks.push(m);
-            a.own.push(o);
+            labels,
+            own,
         }
-        a
     }
 
     fn first_row(&self, width: usize) -> &[u16] {
@@ -543,15 +587,68 @@ impl Assigned {
     }
 }
 
-/// Running phase statistics of the assignment pass.
-struct Stats {
-    l: usize,
+/// Pixels per partial sum of the statistics (fixed, so sums do not depend on the
+/// number of threads).
+const STATS_CHUNK: usize = 4096;
+
+/// Per-phase sums of one chunk of pixels.
+#[derive(Clone)]
+struct Partial {
     count: Vec<u64>,
     sum: Vec<f64>,
     sum_sq: Vec<f64>,
     bbox: Vec<Option<[usize; 4]>>,
     flat: u64,
     unexplained: u64,
+}
+
+impl Partial {
+    fn new(n_phases: usize, l: usize) -> Self {
+        Partial {
+            count: vec![0; n_phases],
+            sum: vec![0.0; n_phases * l],
+            sum_sq: vec![0.0; n_phases * l],
+            bbox: vec![None; n_phases],
+            flat: 0,
+            unexplained: 0,
+        }
+    }
+
+    fn merge(&mut self, other: &Partial) {
+        for (a, b) in self.count.iter_mut().zip(&other.count) {
+            *a += b;
+        }
+        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
+            *a += b;
+        }
+        for (a, b) in self.sum_sq.iter_mut().zip(&other.sum_sq) {
+            *a += b;
+        }
+        for (a, b) in self.bbox.iter_mut().zip(&other.bbox) {
+            *a = union(*a, *b);
+        }
+        self.flat += other.flat;
+        self.unexplained += other.unexplained;
+    }
+}
+
+fn union(a: Option<[usize; 4]>, b: Option<[usize; 4]>) -> Option<[usize; 4]> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some([
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+/// Running phase statistics of the assignment pass.
+struct Stats {
+    l: usize,
+    total: Partial,
     filtered: u64,
 }
 
@@ -559,41 +656,48 @@ impl Stats {
     fn new(n_phases: usize, l: usize) -> Self {
         Stats {
             l,
-            count: vec![0; n_phases],
-            sum: vec![0.0; n_phases * l],
-            sum_sq: vec![0.0; n_phases * l],
-            bbox: vec![None; n_phases],
-            flat: 0,
-            unexplained: 0,
+            total: Partial::new(n_phases, l),
             filtered: 0,
         }
     }
 
     fn add(&mut self, a: &Assigned, labels: &[u16], width: usize) {
         let l = self.l;
-        for (i, &label) in labels.iter().enumerate() {
-            if label == 0 {
-                self.flat += 1;
-                continue;
+        let n_phases = self.total.count.len();
+        let part = |c: usize| {
+            let mut p = Partial::new(n_phases, l);
+            let first = c * STATS_CHUNK;
+            let end = (first + STATS_CHUNK).min(labels.len());
+            for (i, &label) in labels.iter().enumerate().take(end).skip(first) {
+                if label == 0 {
+                    p.flat += 1;
+                    continue;
+                }
+                if label == a.labels[i] && !a.own[i] {
+                    p.unexplained += 1;
+                }
+                let ph = usize::from(label) - 1;
+                p.count[ph] += 1;
+                let od = &a.block.od[i * l..(i + 1) * l];
+                let sums = p.sum[ph * l..(ph + 1) * l].iter_mut();
+                let squares = p.sum_sq[ph * l..(ph + 1) * l].iter_mut();
+                for ((s, q), &v) in sums.zip(squares).zip(od) {
+                    let v = f64::from(v);
+                    *s += v;
+                    *q += v * v;
+                }
+                let (y, x) = (a.y0 + i / width, i % width);
+                p.bbox[ph] = union(p.bbox[ph], Some([y, x, y, x]));
             }
-            if label == a.labels[i] && !a.own[i] {
-                self.unexplained += 1;
-            }
-            let p = usize::from(label) - 1;
-            self.count[p] += 1;
-            let od = &a.block.od[i * l..(i + 1) * l];
-            let sums = self.sum[p * l..(p + 1) * l].iter_mut();
-            let squares = self.sum_sq[p * l..(p + 1) * l].iter_mut();
-            for ((s, q), &v) in sums.zip(squares).zip(od) {
-                let v = f64::from(v);
-                *s += v;
-                *q += v * v;
-            }
-            let (y, x) = (a.y0 + i / width, i % width);
-            self.bbox[p] = Some(match self.bbox[p] {
-                None => [y, x, y, x],
-                Some(b) => [b[0].min(y), b[1].min(x), b[2].max(y), b[3].max(x)],
-            });
+            p
+        };
+        let chunks = labels.len().div_ceil(STATS_CHUNK);
+        #[cfg(feature = "rayon")]
+        let parts: Vec<Partial> = (0..chunks).into_par_iter().map(part).collect();
+        #[cfg(not(feature = "rayon"))]
+        let parts: Vec<Partial> = (0..chunks).map(part).collect();
+        for p in &parts {
+            self.total.merge(p);
         }
     }
 
@@ -606,15 +710,16 @@ impl Stats {
         height: usize,
     ) -> Classification {
         let l = self.l;
+        let t = &self.total;
         let total = (height * run.width) as f64;
         let out: Vec<Phase> = (0..phases.n_phases())
             .map(|p| {
-                let n = self.count[p];
+                let n = t.count[p];
                 let nf = n.max(1) as f64;
-                let mean: Vec<f64> = (0..l).map(|k| self.sum[p * l + k] / nf).collect();
+                let mean: Vec<f64> = (0..l).map(|k| t.sum[p * l + k] / nf).collect();
                 let sem = (0..l)
                     .map(|k| {
-                        let var = (self.sum_sq[p * l + k] / nf - mean[k] * mean[k]).max(0.0);
+                        let var = (t.sum_sq[p * l + k] / nf - mean[k] * mean[k]).max(0.0);
                         (var * nf / (nf - 1.0).max(1.0)).sqrt() / nf.sqrt()
                     })
                     .collect();
@@ -627,7 +732,7 @@ impl Stats {
                     sem_od: sem,
                     reference: phases.reference[p].map(|r| references[r].name.clone()),
                     sites: phases.n_sites[p],
-                    bbox: self.bbox[p],
+                    bbox: t.bbox[p],
                 }
             })
             .collect();
@@ -636,8 +741,8 @@ impl Stats {
             phases: out,
             sites: sites.len(),
             discovered_sites: sites.len() - references.len(),
-            flat_pixels: self.flat,
-            unexplained_pixels: self.unexplained,
+            flat_pixels: t.flat,
+            unexplained_pixels: t.unexplained,
             filtered_pixels: self.filtered,
             noise: run.noise,
             z_split: run.z_split,

@@ -8,7 +8,7 @@ use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 use xas_core::SpectralImageSource;
 
-use crate::block::{dot, prepare};
+use crate::block::{Limits, PixelModel, Prepared, dot};
 use crate::error::{Error, Result};
 use crate::noise::{CameraNoise, Signal};
 
@@ -115,14 +115,13 @@ pub fn standardised_pixels<S: SpectralImageSource + ?Sized>(
     source.read_rows(0..shape.height, &mut values)?;
     let width = shape.width;
     let origin = |i: usize| (i / width, i % width);
-    let block = prepare(
-        &values,
-        shape.n_energies,
+    let model = PixelModel::new(
         signal,
         &CameraNoise::POISSON,
-        f64::NEG_INFINITY,
-        &origin,
-    )?;
+        Limits::new(0.0, shape.n_energies),
+    );
+    let mut block = Prepared::default();
+    block.fill(&values, shape.n_energies, &model, &origin)?;
     Ok(block.z)
 }
 

@@ -96,20 +96,20 @@ fn neighbours(y: usize, x: usize, h: usize, w: usize) -> impl Iterator<Item = (u
 ///
 /// A pixel takes the label held by most of its in-image 8-neighbours (more than half
 /// of them, at least three) only if that phase also explains its spectrum within the
-/// noise (bit `label - 1` of `explained`). Spatial context thus decides only between
-/// phases the pixel's own data cannot tell apart: at high signal-to-noise nothing
-/// changes and a distinct minority survives down to single pixels, while at low
-/// signal-to-noise isolated ambiguous pixels join their surroundings. Labels above 64
-/// and label 0 are never targets.
+/// noise (`explains(pixel index, label)`, asked only for such candidates). Spatial
+/// context thus decides only between phases the pixel's own data cannot tell apart:
+/// at high signal-to-noise nothing changes and a distinct minority survives down to
+/// single pixels, while at low signal-to-noise isolated ambiguous pixels join their
+/// surroundings. Label 0 is never a target.
 ///
 /// `above` and `below` are the unfiltered rows adjacent to the block, if any. Returns
 /// the filtered labels and the number of pixels changed.
 pub(crate) fn noise_aware_filter(
     labels: &[u16],
-    explained: &[u64],
     width: usize,
     above: Option<&[u16]>,
     below: Option<&[u16]>,
+    explains: &dyn Fn(usize, u16) -> bool,
 ) -> (Vec<u16>, u64) {
     let rows = labels.len() / width;
     let row = |r: isize| -> Option<&[u16]> {
@@ -157,11 +157,7 @@ pub(crate) fn noise_aware_filter(
             else {
                 continue;
             };
-            let target_ok = top != 0 && top != own && top <= 64;
-            if target_ok
-                && count >= 3
-                && 2 * count > n
-                && explained[r * width + x] & (1u64 << (top - 1)) != 0
+            if top != 0 && top != own && count >= 3 && 2 * count > n && explains(r * width + x, top)
             {
                 out[r * width + x] = top;
                 changed += 1;
@@ -276,16 +272,14 @@ mod tests {
     fn noise_aware_filter_changes_only_explained_pixels() {
         // A lone 2 inside 1s: relabelled only when phase 1 explains it.
         let m = map(&["111", "121", "111"]);
-        let explained_by_1 = vec![0b01u64; 9];
-        let (out, n) = noise_aware_filter(&m.labels, &explained_by_1, 3, None, None);
+        let (out, n) = noise_aware_filter(&m.labels, 3, None, None, &|_, phase| phase == 1);
         assert_eq!((out[4], n), (1, 1));
-        let only_own = vec![0b10u64; 9];
-        let (out, n) = noise_aware_filter(&m.labels, &only_own, 3, None, None);
+        let (out, n) = noise_aware_filter(&m.labels, 3, None, None, &|_, phase| phase == 2);
         assert_eq!((out[4], n), (2, 0));
         // Rows outside the block count as neighbours.
         let block = [1u16, 2, 1];
         let (out, _) =
-            noise_aware_filter(&block, &[0b11; 3], 3, Some(&[1, 1, 1]), Some(&[1, 1, 1]));
+            noise_aware_filter(&block, 3, Some(&[1, 1, 1]), Some(&[1, 1, 1]), &|_, _| true);
         assert_eq!(out, vec![1, 1, 1]);
     }
 

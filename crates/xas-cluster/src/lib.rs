@@ -45,15 +45,17 @@
 //! let truth: Vec<u16> = (0..96).flat_map(|y| image.truth_row(y)).collect();
 //! let score = minority_score(&map.labels, &truth, TRUTH_MINORITY);
 //! assert!(score.recall > 0.95 && score.precision > 0.9, "{score:?}");
-//! assert!(result.phases.len() >= 3);
+//! assert!(result.phases.len() >= 2);
 //! # Ok::<(), xas_cluster::Error>(())
 //! ```
 
 mod block;
 mod classify;
 mod error;
+mod fastmath;
 pub mod kmeans;
 mod labels;
+pub mod nexus;
 pub mod noise;
 mod phases;
 pub mod probability;

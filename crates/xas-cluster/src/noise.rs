@@ -110,15 +110,16 @@ impl Signal {
         }
     }
 
-    /// Converts one pixel's values to optical density and its variance.
+    /// Converts one pixel's values to optical density and its variance, in double
+    /// precision (the classifier's vectorised single-precision path is checked against
+    /// it). `at` is the pixel's `(y, x)` for error messages.
     ///
     /// Zero counts are taken as half a count (the OD of an opaque pixel is then large
     /// but finite, and its variance huge).
     ///
     /// # Errors
-    /// [`Error::InvalidPixel`] (with `y`, `x` filled in by the caller through
-    /// `at`) for NaN or negative counts.
-    pub(crate) fn to_od(
+    /// [`Error::InvalidPixel`] for NaN or negative counts.
+    pub fn to_od(
         &self,
         noise: &CameraNoise,
         values: &[f64],
@@ -169,7 +170,8 @@ pub struct NoiseEstimate {
 /// robustly as `(1.4826·MAD)²/2` (image edges give outliers, not spread), and
 /// `variance = g·I + c` is fitted by weighted least squares (weight = pairs/variance²,
 /// the inverse variance of a variance estimate). With counts in too narrow a range to
-/// separate gain from offset, the offset is set to zero. At most `max_pairs` pixel
+/// separate gain from offset, the offset is set to zero; when the variance does not
+/// grow with the counts, it is taken as constant (the weighted mean). At most `max_pairs` pixel
 /// pairs are used, from rows spread evenly over the image.
 ///
 /// # Errors
@@ -283,12 +285,13 @@ fn weighted_line(points: &[(f64, f64, usize)]) -> Result<CameraNoise> {
     let det = s * sxx - sx * sx;
     let g = (s * sxy - sx * sy) / det;
     let c = (sxx * sy - sx * sxy) / det;
-    CameraNoise::new(g, c).map_err(|_| {
-        Error::param(
-            "image",
-            format!("the noise fit gave a non-positive gain {g}; give the noise model"),
-        )
-    })
+    if g > 0.0 {
+        return CameraNoise::new(g, c);
+    }
+    // The variance does not grow with the counts (read noise dominates, or the data
+    // were smoothed): a constant variance, the weighted mean, with a negligible gain.
+    let constant = sy / s;
+    CameraNoise::new(1e-9 * constant / m_hi, constant)
 }
 
 #[cfg(test)]
@@ -325,6 +328,37 @@ mod tests {
             .to_od(&noise, &[1.0, 1.0], &mut od, &mut var2, (0, 0))
             .unwrap();
         assert!((var2[0] - var[0]).abs() < 1e-12 * var[0]);
+    }
+
+    #[test]
+    fn fit_recovers_a_line_and_falls_back_to_a_constant() {
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, StandardNormal};
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(9);
+        // Pairs at counts 100..10_000; differences of two readings of variance v(m).
+        let samples = |v: &dyn Fn(f64) -> f64, rng: &mut rand_pcg::Pcg64Mcg| -> Vec<(f64, f64)> {
+            (0..200_000)
+                .map(|i| {
+                    let m = 100.0 + f64::from(i % 1000) * 9.9;
+                    let g: f64 = StandardNormal.sample(&mut *rng);
+                    (m, g * (2.0 * v(m)).sqrt())
+                })
+                .collect()
+        };
+        let line = fit_noise(samples(&|m| 2.0 * m + 50.0, &mut rng))
+            .unwrap()
+            .noise;
+        assert!((line.gain / 2.0 - 1.0).abs() < 0.03, "{line:?}");
+        let flat = fit_noise(samples(&|_| 17.0, &mut rng)).unwrap().noise;
+        for m in [100.0, 10_000.0] {
+            assert!((flat.variance(m) / 17.0 - 1.0).abs() < 0.03, "{flat:?}");
+        }
+        // A variance falling with the counts (smoothed data) gives a constant model.
+        let falling = fit_noise(samples(&|m| 20.0 - 5e-4 * m, &mut rng))
+            .unwrap()
+            .noise;
+        assert!(falling.gain < 1e-8, "{falling:?}");
+        assert!((15.0..20.0).contains(&falling.offset), "{falling:?}");
     }
 
     #[test]

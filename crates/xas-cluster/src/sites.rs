@@ -6,7 +6,12 @@
 //! running mean) or seed their own. A candidate becomes a site once `min_support`
 //! pixels have joined it, so isolated noise outliers never make sites.
 
-use crate::block::{Prepared, dot, standardise_clean};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+#[cfg(feature = "rayon")]
+use rayon::prelude::*;
+
+use crate::block::{Prepared, argmax, dot, standardise_clean};
 use crate::error::{Error, Result};
 
 /// Where a site came from.
@@ -62,22 +67,33 @@ impl Sites {
         self.origin.push(origin);
     }
 
-    /// Correlations `r_k = ẑ·ŝ_k` of a standardised pixel with every site.
-    pub fn correlations(&self, z: &[f32], out: &mut Vec<f32>) {
+    /// Correlations of every pixel of `block` with every site, `n × len` row-major
+    /// (`r_ik = ẑ_i·ŝ_k`), by matrix products of fixed 2048-pixel slabs (run in
+    /// parallel when enabled; each product is sequential, so results do not depend on
+    /// the number of threads).
+    pub fn correlations(&self, block: &Prepared, out: &mut Vec<f32>) {
+        const SLAB: usize = 2048;
+        let (n, k, l) = (block.len(), self.len(), self.l);
         out.clear();
-        out.extend(self.spectra.chunks_exact(self.l).map(|s| dot(z, s)));
-    }
-
-    /// The site most correlated with `z`, if any.
-    pub fn best(&self, z: &[f32]) -> Option<(usize, f32)> {
-        self.spectra
-            .chunks_exact(self.l)
-            .map(|s| dot(z, s))
-            .enumerate()
-            .fold(None, |best, (k, r)| match best {
-                Some((_, rb)) if rb >= r => best,
-                _ => Some((k, r)),
-            })
+        out.resize(n * k, 0.0);
+        if k == 0 || n == 0 {
+            return;
+        }
+        let sites = MatRef::from_row_major_slice(&self.spectra, k, l);
+        let work = |(r, chunk): (usize, &mut [f32])| {
+            let rows = chunk.len() / k;
+            let z = MatRef::from_row_major_slice(
+                &block.z[r * SLAB * l..(r * SLAB + rows) * l],
+                rows,
+                l,
+            );
+            let dst = MatMut::from_row_major_slice_mut(chunk, rows, k);
+            matmul(dst, Accum::Replace, z, sites.transpose(), 1.0, Par::Seq);
+        };
+        #[cfg(feature = "rayon")]
+        out.par_chunks_mut(SLAB * k).enumerate().for_each(work);
+        #[cfg(not(feature = "rayon"))]
+        out.chunks_mut(SLAB * k).enumerate().for_each(work);
     }
 }
 
@@ -112,8 +128,8 @@ impl Candidate {
 
     /// Weight scale for testing a pixel against this noisy mean of `support`
     /// pixels: the variances add, `n²(1 + 1/support)`.
-    fn scale(&self) -> f64 {
-        let k = self.support as f64;
+    fn scale(&self) -> f32 {
+        let k = self.support as f32;
         k / (k + 1.0)
     }
 }
@@ -135,25 +151,17 @@ impl Discovery {
     }
 
     /// Offers unexplained pixel `i` of `block`: it joins the most correlated
-    /// candidate that explains it (normal score ≤ `z_split`) or seeds a new one.
+    /// candidate that explains it (chi-square within `limit`) or seeds a new one.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] (`noise`) when more than `max_candidates` are
     /// open: the noise model must be far too optimistic for the data.
-    pub fn offer(&mut self, block: &Prepared, i: usize, z_split: f64) -> Result<()> {
+    pub fn offer(&mut self, block: &Prepared, i: usize, limit: f32) -> Result<()> {
         let z = block.z(i);
-        let best = self
-            .candidates
-            .iter()
-            .enumerate()
-            .map(|(c, cand)| (c, dot(z, &cand.spectrum)))
-            .fold(None, |best: Option<(usize, f32)>, (c, r)| match best {
-                Some((_, rb)) if rb >= r => best,
-                _ => Some((c, r)),
-            });
+        let best = argmax(self.candidates.iter().map(|cand| dot(z, &cand.spectrum)));
         if let Some((c, _)) = best {
             let cand = &self.candidates[c];
-            if block.score(i, &cand.spectrum, cand.scale()) <= z_split {
+            if block.explains(i, &cand.spectrum, cand.scale(), limit) {
                 self.candidates[c].join(z);
                 return Ok(());
             }

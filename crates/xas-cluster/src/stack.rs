@@ -128,6 +128,20 @@ impl TiffStack {
     }
 }
 
+/// Checks that `rows` lies within an image of `height` rows.
+///
+/// # Errors
+/// [`xas_core::Error::InvalidParameter`] naming `rows`.
+pub(crate) fn check_rows(rows: &Range<usize>, height: usize) -> xas_core::Result<()> {
+    if rows.start > rows.end || rows.end > height {
+        return Err(xas_core::Error::param(
+            "rows",
+            format!("{rows:?} is not within the image height {height}"),
+        ));
+    }
+    Ok(())
+}
+
 fn to_f64(d: DecodingResult) -> Option<Vec<f64>> {
     fn conv<T: Copy + Into<f64>>(v: Vec<T>) -> Vec<f64> {
         v.into_iter().map(Into::into).collect()
@@ -155,15 +169,7 @@ impl SpectralImageSource for TiffStack {
     }
 
     fn read_rows(&mut self, rows: Range<usize>, out: &mut Vec<f64>) -> xas_core::Result<()> {
-        if rows.start > rows.end || rows.end > self.shape.height {
-            return Err(xas_core::Error::param(
-                "rows",
-                format!(
-                    "{rows:?} is not within the image height {}",
-                    self.shape.height
-                ),
-            ));
-        }
+        check_rows(&rows, self.shape.height)?;
         out.clear();
         out.resize(rows.len() * self.shape.width * self.shape.n_energies, 0.0);
         for k in 0..self.shape.n_energies {

@@ -24,28 +24,7 @@ fn scene(size: usize, hard: bool, i0: f64, seed: u64) -> SyntheticImage {
 }
 
 fn references(image: &SyntheticImage, with_minority: bool) -> Vec<Reference> {
-    let s = image.spec();
-    let mut refs = vec![
-        Reference {
-            name: "A".into(),
-            spectrum: s.a.clone(),
-        },
-        Reference {
-            name: "B".into(),
-            spectrum: s.b.clone(),
-        },
-        Reference {
-            name: "grain".into(),
-            spectrum: s.grain.clone(),
-        },
-    ];
-    if with_minority {
-        refs.push(Reference {
-            name: "minority".into(),
-            spectrum: s.minority.clone(),
-        });
-    }
-    refs
+    image.spec().references(with_minority)
 }
 
 fn truth(image: &SyntheticImage) -> Vec<u16> {
