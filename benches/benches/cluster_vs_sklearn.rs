@@ -22,7 +22,7 @@ use serde_json::json;
 use xas_cluster::synth::{
     SceneSpec, SyntheticImage, TRUTH_MINORITY, k_edge_end_members, k_edge_grid,
 };
-use xas_cluster::{ClusterSettings, MinorityTally, classify, classify_to_map, minority_score};
+use xas_cluster::{ClusterSettings, classify_to_map, minority_score};
 use xas_core::image::{RawSample, write_raw_image};
 use xas_core::{RawImageFile, SpectralImage, SpectralImageSource};
 
@@ -115,28 +115,14 @@ fn same_pixels() -> serde_json::Value {
 }
 
 fn scale(side: usize) -> serde_json::Value {
-    let mut image = scene(side);
-    let truth_source = scene(side);
-    let signal = image.spec().signal();
-    let noise = image.spec().noise;
+    let image = scene(side);
     let settings = ClusterSettings {
         survey_stride: 16,
         ..ClusterSettings::default()
     };
-    let mut tally = MinorityTally::new(TRUTH_MINORITY);
     let t = Instant::now();
-    let result = classify(
-        &mut image,
-        &signal,
-        noise,
-        &[],
-        &settings,
-        &mut |y0, rows: &[u16]| {
-            for (r, line) in rows.chunks(side).enumerate() {
-                tally.add(line, &truth_source.truth_row(y0 + r));
-            }
-        },
-        &mut |p| {
+    let (result, score) = image
+        .classify_scored(&settings, &mut |p| {
             if p.rows_done % 2000 == 0 {
                 eprintln!(
                     "{:?} {}/{} rows, {:.0} s",
@@ -147,12 +133,10 @@ fn scale(side: usize) -> serde_json::Value {
                 );
             }
             ControlFlow::Continue(())
-        },
-    )
-    .unwrap();
+        })
+        .unwrap();
     let seconds = t.elapsed().as_secs_f64();
     let pixels = (side * side) as f64;
-    let score = tally.score();
     let rss = peak_rss_kb();
     println!(
         "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation included), {} phases, minority recall {:.3} precision {:.3}, peak RSS {:?} MiB",

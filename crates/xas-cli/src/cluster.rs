@@ -21,11 +21,10 @@ use serde_json::{Value, json};
 use xas_cluster::kmeans::{KMeansSettings, kmeans, minibatch_kmeans, standardised_pixels};
 use xas_cluster::nexus::NxStxm;
 use xas_cluster::stack::{TiffStack, read_values};
-use xas_cluster::synth::{SceneSpec, SyntheticImage, TRUTH_MINORITY};
+use xas_cluster::synth::{SceneSpec, SyntheticImage};
 use xas_cluster::{
-    CameraNoise, Classification, ClusterSettings, LabelMap, MinorityTally, Pass, Progress,
-    Reference, Signal, classify, classify_to_map, estimate_noise, minority_report,
-    published_filter,
+    CameraNoise, Classification, ClusterSettings, LabelMap, Pass, Progress, Reference, Signal,
+    classify_to_map, estimate_noise, minority_report, published_filter,
 };
 use xas_core::io::{read_spectra_table, write_atomic};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
@@ -635,7 +634,6 @@ fn synth(args: &SynthArgs, json_out: bool) -> Result<()> {
     let mut spec = SceneSpec::new(args.width, args.height, grid.clone(), ends, args.seed);
     spec.minority_fraction = args.minority;
     spec.i0_counts = args.dose;
-    let signal = spec.signal();
     let noise = spec.noise;
     let mut image = SyntheticImage::new(spec)?;
     if !args.stream {
@@ -670,25 +668,9 @@ fn synth(args: &SynthArgs, json_out: bool) -> Result<()> {
         survey_stride: args.survey_stride,
         ..ClusterSettings::default()
     };
-    let mut tally = MinorityTally::new(TRUTH_MINORITY);
     let t = Instant::now();
-    let width = args.width;
-    let truth_source = SyntheticImage::new(image.spec().clone())?;
-    let result = classify(
-        &mut image,
-        &signal,
-        noise,
-        &[],
-        &settings,
-        &mut |y0, rows: &[u16]| {
-            for (r, line) in rows.chunks(width).enumerate() {
-                tally.add(line, &truth_source.truth_row(y0 + r));
-            }
-        },
-        &mut progress_printer(json_out),
-    )?;
+    let (result, score) = image.classify_scored(&settings, &mut progress_printer(json_out))?;
     let seconds = t.elapsed().as_secs_f64();
-    let score = tally.score();
     let pixels = (args.width * args.height) as f64;
     let summary = json!({
         "height": args.height, "width": args.width, "energies": grid.len(), "i0_counts": args.dose,

@@ -19,7 +19,7 @@
 //! images too large to store need.
 
 use std::f64::consts::PI;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::OnceLock;
 
 use rand::{Rng, RngExt, SeedableRng};
@@ -29,11 +29,12 @@ use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 use xas_core::{ImageShape, SpectralImageSource};
 
-use crate::Reference;
 use crate::error::{Error, Result};
 use crate::fastmath;
 use crate::noise::{CameraNoise, Signal};
 use crate::probability::{normal_cdf, probit, upper_quantile};
+use crate::score::{MinorityScore, MinorityTally};
+use crate::{Classification, ClusterSettings, Progress, Reference, classify};
 
 /// Truth label of the `A`-rich part of the mixture continuum (`B` fraction < 0.5).
 pub const TRUTH_A_RICH: u16 = 1;
@@ -379,6 +380,36 @@ impl SyntheticImage {
         let fraction = f.iter().map(|&v| normal_cdf(v)).collect();
         let thickness = t.iter().map(|&v| (1.0 + 0.1 * v).clamp(0.7, 1.3)).collect();
         (labels, fraction, thickness)
+    }
+
+    /// Classifies the scene as it is generated, with no library, and scores the
+    /// minority against the truth block by block: images too large to store are
+    /// measured in bounded memory.
+    ///
+    /// # Errors
+    /// As [`classify`].
+    pub fn classify_scored(
+        &self,
+        settings: &ClusterSettings,
+        progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+    ) -> Result<(Classification, MinorityScore)> {
+        let mut source = self.clone();
+        let mut tally = MinorityTally::new(TRUTH_MINORITY);
+        let width = self.spec.width;
+        let result = classify(
+            &mut source,
+            &self.spec.signal(),
+            self.spec.noise,
+            &[],
+            settings,
+            &mut |y0, rows: &[u16]| {
+                for (r, line) in rows.chunks(width).enumerate() {
+                    tally.add(line, &self.truth_row(y0 + r));
+                }
+            },
+            progress,
+        )?;
+        Ok((result, tally.score()))
     }
 
     /// Truth labels of row `y` ([`TRUTH_A_RICH`] ... [`TRUTH_MINORITY`]).
