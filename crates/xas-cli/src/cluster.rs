@@ -28,7 +28,9 @@ use xas_cluster::{
 };
 use xas_core::io::{read_spectra_table, write_atomic};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
-use xas_core::{RawImageFile, SpectralImageSource};
+use xas_core::{
+    ImageShape, RawArrayFile, RawArrayLayout, RawDtype, RawImageFile, RawOrder, SpectralImageSource,
+};
 
 use crate::phase_map_plot::PhaseMapPlot;
 use crate::plot::{Figure, Panel, Series};
@@ -71,6 +73,32 @@ pub enum FilterArg {
     None,
 }
 
+/// Axis order of a headerless array.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OrderArg {
+    /// (energy, y, x): one image per energy.
+    Frames,
+    /// (y, x, energy): one spectrum per pixel.
+    Pixels,
+}
+
+/// Parses `HEIGHTxWIDTHxENERGIES`.
+fn parse_shape(s: &str) -> Result<ImageShape, String> {
+    let dims: Vec<usize> = s
+        .split(['x', 'X', ','])
+        .map(|d| d.trim().parse::<usize>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{s:?}: {e}"))?;
+    match dims[..] {
+        [height, width, n_energies] => Ok(ImageShape {
+            height,
+            width,
+            n_energies,
+        }),
+        _ => Err(format!("{s:?} is not HEIGHTxWIDTHxENERGIES")),
+    }
+}
+
 /// Baseline clusterings.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum BaselineArg {
@@ -84,8 +112,8 @@ pub enum BaselineArg {
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
     /// Image stack: multi-page TIFF (one page per energy; needs --energies), NXstxm
-    /// HDF5 (.h5, .nxs: energies and I0 from the file) or a raw stack written by
-    /// `xas cluster synth`.
+    /// HDF5 (.h5, .nxs: energies and I0 from the file), a raw stack written by
+    /// `xas cluster synth`, or any headerless array with --shape.
     #[arg(long)]
     stack: Option<PathBuf>,
     /// Energies (eV) of a TIFF stack, one per page (the last column of a columns file).
@@ -94,6 +122,19 @@ pub struct ClassifyArgs {
     /// Stack dataset inside an NXstxm file (default: the first NXdata group's `data`).
     #[arg(long)]
     dataset: Option<String>,
+    /// Read the stack as a headerless little-endian array of this shape,
+    /// `HEIGHTxWIDTHxENERGIES` (needs --energies).
+    #[arg(long, value_parser = parse_shape)]
+    shape: Option<ImageShape>,
+    /// Sample type of a headerless array: u16, u32, f32 or f64.
+    #[arg(long, default_value = "f32", requires = "shape")]
+    dtype: RawDtype,
+    /// Axis order of a headerless array.
+    #[arg(long, value_enum, default_value = "frames", requires = "shape")]
+    order: OrderArg,
+    /// Bytes to skip before a headerless array.
+    #[arg(long, default_value_t = 0, requires = "shape")]
+    header_bytes: u64,
     /// What the pixel values are.
     #[arg(long, value_enum, default_value = "counts")]
     signal: SignalArg,
@@ -195,15 +236,31 @@ fn open_stack(args: &ClassifyArgs, path: &Path) -> Result<Stack> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
+    let energies = |what: &str| -> Result<Vec<f64>> {
+        let file = args
+            .energies
+            .as_deref()
+            .with_context(|| format!("{what} needs --energies (one energy per image)"))?;
+        Ok(read_values(file)?)
+    };
+    if let Some(shape) = args.shape {
+        let layout = RawArrayLayout {
+            shape,
+            dtype: args.dtype,
+            order: match args.order {
+                OrderArg::Frames => RawOrder::FrameSequential,
+                OrderArg::Pixels => RawOrder::PixelInterleaved,
+            },
+            header_bytes: args.header_bytes,
+        };
+        let e = energies("a headerless array")?;
+        return Ok((Box::new(RawArrayFile::open(path, layout, e)?), None));
+    }
     match ext.as_deref() {
-        Some("tif" | "tiff") => {
-            let energies = args
-                .energies
-                .as_deref()
-                .context("a TIFF stack needs --energies (one energy per page)")?;
-            let e = read_values(energies)?;
-            Ok((Box::new(TiffStack::open(path, e)?), None))
-        }
+        Some("tif" | "tiff") => Ok((
+            Box::new(TiffStack::open(path, energies("a TIFF stack")?)?),
+            None,
+        )),
         Some("h5" | "hdf5" | "nxs" | "hdf") => {
             let stack = NxStxm::open(path, args.dataset.as_deref())?;
             let i0 = stack.i0().map(<[f64]>::to_vec);

@@ -156,6 +156,44 @@ fn tiff_stacks_and_bad_inputs() {
     assert_eq!(v["shape"]["width"], 5);
     assert_eq!(v["shape"]["height"], 4);
     assert_eq!(v["shape"]["energies"], 4);
+    // The same counts as a headerless uint16 frame stack behind a 16-byte vendor header
+    // give the same phases.
+    let headerless = scratch("cluster", "stack.u16");
+    let mut bytes = vec![0u8; 16];
+    for k in 0..4u16 {
+        bytes.extend((0..20u16).flat_map(|i| (100 + k + i).to_le_bytes()));
+    }
+    std::fs::write(&headerless, bytes).unwrap();
+    let layout = ["--shape", "4x5x4", "--dtype", "u16", "--header-bytes", "16"];
+    let mut given = vec![
+        "--json",
+        "--energies",
+        e,
+        "--i0-counts",
+        "1000",
+        "--noise",
+        "1:0",
+    ];
+    given.extend(layout);
+    let raw_out = scratch("cluster", "u16-out");
+    let r = json_of(&cluster(&headerless, &given, &raw_out));
+    assert_eq!(r["shape"], v["shape"]);
+    assert_eq!(r["phases"], v["phases"]);
+    // A shape that does not fit the file size names the file and the field.
+    let wrong = [
+        "--shape",
+        "4x6x4",
+        "--dtype",
+        "u16",
+        "--energies",
+        e,
+        "--i0-counts",
+        "1",
+    ];
+    assert_one_line_error(
+        &cluster(&headerless, &wrong, &raw_out),
+        "stack.u16:0: shape: 4 x 6 x 4",
+    );
     // Energies that do not match the pages.
     let e5 = scratch("cluster", "e5.txt");
     std::fs::write(&e5, "700\n701\n702\n703\n704\n").unwrap();

@@ -157,12 +157,46 @@ pub fn pearson_z(a: &[f64], b: &[f64], sigma_a: &[f64], sigma_b: &[f64]) -> Resu
     };
     let (za, na) = standard(a, "a")?;
     let (zb, nb) = standard(b, "b")?;
-    let one_side = |z1: &[f64], z2: &[f64], sigma: &[f64], norm: f64| {
-        let m: f64 = (0..l).map(|k| (z1[k] - z2[k]) * z1[k]).sum();
-        let s2: f64 = (0..l)
-            .map(|k| ((z1[k] - z2[k]) * sigma[k] / norm).powi(2))
+    // 1 - r = (ẑ_a - ẑ_b)·ẑ_a equals ‖ẑ_a - ẑ_b‖²/2 for unit vectors; the squared
+    // form stays non-negative under rounding and tends to 0 with the difference.
+    let d: Vec<f64> = za.iter().zip(&zb).map(|(x, y)| x - y).collect();
+    let m = 0.5 * d.iter().map(|v| v * v).sum::<f64>();
+    if m == 0.0 {
+        return Ok(0.0);
+    }
+    let side = |sigma: &[f64], norm: f64| {
+        let s2: f64 = d
+            .iter()
+            .zip(sigma)
+            .map(|(v, s)| (v * s / norm).powi(2))
             .sum();
         m / s2.sqrt()
     };
-    Ok(0.5 * (one_side(&za, &zb, sigma_a, na) + one_side(&zb, &za, sigma_b, nb)))
+    Ok(0.5 * (side(sigma_a, na) + side(sigma_b, nb)))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pearson_z_matches_a_hand_computed_value() {
+        // a = (0, 1, 2), b = (0, 0, 3): r = 3/sqrt(12) = sqrt(3)/2. With equal sigmas s,
+        // a's side gives sqrt(1 - r)/s, b's side (norm sqrt(6) vs sqrt(2)) sqrt(3) times
+        // that, so z = (1 + sqrt(3)) sqrt(1 - r) / (2 s) = 5 exactly for s = 0.1.
+        let (a, b, s) = ([0.0, 1.0, 2.0], [0.0, 0.0, 3.0], [0.1; 3]);
+        let z = pearson_z(&a, &b, &s, &s).unwrap();
+        assert!((z - 5.0).abs() < 1e-12, "{z}");
+        // Symmetric, zero for identical shapes whatever their scale and offset.
+        assert!((pearson_z(&b, &a, &s, &s).unwrap() - z).abs() < 1e-12);
+        let scaled = [7.0, 9.0, 11.0];
+        assert!(pearson_z(&a, &scaled, &s, &s).unwrap().abs() < 1e-12);
+        // Twice the noise halves the statistic.
+        let z2 = pearson_z(&a, &b, &[0.2; 3], &[0.2; 3]).unwrap();
+        assert!((z2 - 2.5).abs() < 1e-12, "{z2}");
+        assert!(pearson_z(&a, &b[..2], &s, &s).is_err());
+        let err = pearson_z(&[1.0; 3], &b, &s, &s).unwrap_err();
+        assert!(err.to_string().contains("constant"), "{err}");
+    }
 }

@@ -177,11 +177,9 @@ impl SpectralImageSource for NxStxm {
 
     fn read_rows(&mut self, rows: Range<usize>, out: &mut Vec<f64>) -> xas_core::Result<()> {
         let ImageShape {
-            height,
-            width,
-            n_energies,
+            width, n_energies, ..
         } = self.shape;
-        crate::stack::check_rows(&rows, height)?;
+        xas_core::image::check_rows(self.shape, &rows)?;
         let span = |r: Range<usize>| SliceInfoElem::Slice {
             start: r.start as u64,
             end: r.end as u64,

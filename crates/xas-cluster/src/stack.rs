@@ -128,20 +128,6 @@ impl TiffStack {
     }
 }
 
-/// Checks that `rows` lies within an image of `height` rows.
-///
-/// # Errors
-/// [`xas_core::Error::InvalidParameter`] naming `rows`.
-pub(crate) fn check_rows(rows: &Range<usize>, height: usize) -> xas_core::Result<()> {
-    if rows.start > rows.end || rows.end > height {
-        return Err(xas_core::Error::param(
-            "rows",
-            format!("{rows:?} is not within the image height {height}"),
-        ));
-    }
-    Ok(())
-}
-
 fn to_f64(d: DecodingResult) -> Option<Vec<f64>> {
     fn conv<T: Copy + Into<f64>>(v: Vec<T>) -> Vec<f64> {
         v.into_iter().map(Into::into).collect()
@@ -169,7 +155,7 @@ impl SpectralImageSource for TiffStack {
     }
 
     fn read_rows(&mut self, rows: Range<usize>, out: &mut Vec<f64>) -> xas_core::Result<()> {
-        check_rows(&rows, self.shape.height)?;
+        xas_core::image::check_rows(self.shape, &rows)?;
         out.clear();
         out.resize(rows.len() * self.shape.width * self.shape.n_energies, 0.0);
         for k in 0..self.shape.n_energies {
@@ -267,4 +253,58 @@ fn column(rows: &[Vec<f64>], c: usize, path: &Path) -> Result<Vec<f64>> {
                 format!("has no column {}", c + 1),
             )
         })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use tiff::encoder::{TiffEncoder, colortype::Gray16};
+
+    /// Counts of pixel (y, x) on page k of the test stack.
+    fn counts(y: usize, x: usize, k: usize) -> u16 {
+        (1000 * k + 10 * y + x) as u16
+    }
+
+    #[test]
+    fn uint16_stack_is_read_across_strips() {
+        let (w, h, pages) = (4, 7, 3);
+        let dir = std::env::temp_dir().join(format!("xas-cluster-stack-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("u16.tif");
+        let mut enc = TiffEncoder::new(File::create(&path).unwrap()).unwrap();
+        for k in 0..pages {
+            let mut image = enc.new_image::<Gray16>(w as u32, h as u32).unwrap();
+            image.rows_per_strip(3).unwrap();
+            let mut y = 0;
+            while image.next_strip_sample_count() > 0 {
+                let rows = (image.next_strip_sample_count() as usize) / w;
+                let strip: Vec<u16> = (y..y + rows)
+                    .flat_map(|yy| (0..w).map(move |x| counts(yy, x, k)))
+                    .collect();
+                image.write_strip(&strip).unwrap();
+                y += rows;
+            }
+            image.finish().unwrap();
+        }
+        let mut stack = TiffStack::open(&path, vec![707.0, 708.0, 709.0]).unwrap();
+        assert_eq!(
+            stack.shape(),
+            ImageShape {
+                height: h,
+                width: w,
+                n_energies: pages
+            }
+        );
+        // Rows 2..7 straddle the strips 0..3, 3..6 and 6..7.
+        let mut out = Vec::new();
+        stack.read_rows(2..7, &mut out).unwrap();
+        let expected: Vec<f64> = (2..7)
+            .flat_map(|y| {
+                (0..w).flat_map(move |x| (0..pages).map(move |k| f64::from(counts(y, x, k))))
+            })
+            .collect();
+        assert_eq!(out, expected);
+        assert!(stack.read_rows(5..8, &mut out).is_err());
+    }
 }

@@ -464,7 +464,7 @@ impl SpectralImageSource for SyntheticImage {
     }
 
     fn read_rows(&mut self, rows: Range<usize>, out: &mut Vec<f64>) -> xas_core::Result<()> {
-        crate::stack::check_rows(&rows, self.spec.height)?;
+        xas_core::image::check_rows(self.shape(), &rows)?;
         let per_row = self.spec.width * self.spec.energy_ev.len();
         out.clear();
         out.resize(rows.len() * per_row, 0.0);

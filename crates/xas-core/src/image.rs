@@ -81,7 +81,12 @@ pub trait SpectralImageSource {
     fn read_rows(&mut self, rows: Range<usize>, out: &mut Vec<f64>) -> Result<()>;
 }
 
-fn check_rows(shape: ImageShape, rows: &Range<usize>) -> Result<()> {
+/// Checks that `rows` lies within an image of `shape`, for implementers of
+/// [`SpectralImageSource::read_rows`].
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `rows`.
+pub fn check_rows(shape: ImageShape, rows: &Range<usize>) -> Result<()> {
     if rows.start > rows.end || rows.end > shape.height {
         return Err(Error::param(
             "rows",

@@ -48,6 +48,7 @@ pub mod matrix;
 pub mod noise;
 pub mod normalize;
 pub mod poly;
+pub mod raw_array;
 pub mod resample;
 pub mod smooth;
 pub mod spectrum;
@@ -65,6 +66,7 @@ pub use io::{
 pub use matrix::SpectraMatrix;
 pub use noise::{NoiseModel, add_noise};
 pub use normalize::{Normalization, normalize};
+pub use raw_array::{RawArrayFile, RawArrayLayout, RawDtype, RawOrder};
 pub use resample::{Extrapolation, Interpolation, Resampler, interpolate, resample};
 pub use smooth::SavitzkyGolay;
 pub use spectrum::{Metadata, Spectrum};
