@@ -194,41 +194,31 @@ impl PixelModel {
         scratch: &mut [f32],
     ) -> std::result::Result<([f32; 3], bool), (usize, String)> {
         let l = values.len();
-        if let Some(k) = values
-            .iter()
-            .position(|v| !v.is_finite() || (self.counts_in && *v < 0.0))
-        {
-            let message = if values[k].is_finite() {
-                format!("negative counts {}", values[k])
-            } else {
-                "value is not finite".into()
-            };
-            return Err((k, message));
+        let (counts, inv_var) = scratch.split_at_mut(l);
+        // One branch-free pass converts and checks (a search that stops at the first
+        // bad value cannot be vectorised and cost as much as the rest together).
+        let mut bad = false;
+        for (c, &v) in counts.iter_mut().zip(values) {
+            bad |= !v.is_finite() | (self.counts_in & (v < 0.0));
+            *c = v as f32;
         }
-        let (counts, var) = scratch.split_at_mut(l);
+        if bad {
+            return Err(self.first_bad(values));
+        }
         if self.counts_in {
-            for (((c, o), &v), &ln_i0) in counts
-                .iter_mut()
-                .zip(od.iter_mut())
-                .zip(values)
-                .zip(&self.ln_i0)
-            {
-                *c = (v as f32).max(0.5);
+            for ((c, o), &ln_i0) in counts.iter_mut().zip(od.iter_mut()).zip(&self.ln_i0) {
+                *c = c.max(0.5);
                 *o = ln_i0 - fastmath::ln(*c);
             }
         } else {
-            for (((c, o), &v), &i0) in counts
-                .iter_mut()
-                .zip(od.iter_mut())
-                .zip(values)
-                .zip(&self.i0)
-            {
-                *o = v as f32;
+            for ((c, o), &i0) in counts.iter_mut().zip(od.iter_mut()).zip(&self.i0) {
+                *o = *c;
                 *c = (i0 * fastmath::exp(-*o)).max(0.5);
             }
         }
-        for (v, &c) in var.iter_mut().zip(counts.iter()) {
-            *v = (self.gain * c + self.offset).max(self.gain) / (c * c);
+        // 1/σ_OD² = I²/σ_I², with σ_I² = g·I + c floored at g.
+        for (v, &c) in inv_var.iter_mut().zip(counts.iter()) {
+            *v = c * c / (self.gain * c + self.offset).max(self.gain);
         }
         let mean = lanes(od, od, od, |x, _, _| [x])[0] / l as f32;
         let norm2 = lanes(od, od, od, |x, _, _| [(x - mean) * (x - mean)])[0];
@@ -242,10 +232,10 @@ impl PixelModel {
             .iter_mut()
             .zip(w.iter_mut())
             .zip(od.iter())
-            .zip(var.iter())
+            .zip(inv_var.iter())
         {
             *zk = (x - mean) * inv;
-            *wk = norm2 / v;
+            *wk = norm2 * v;
         }
         let sums = lanes(w, z, z, |w, z, _| {
             let wz = w * z;
@@ -253,6 +243,21 @@ impl PixelModel {
         });
         let constant = sums[2] - sums[1] * sums[1] / sums[0];
         Ok((sums, constant <= self.constant_limit))
+    }
+
+    /// Energy index and description of the first value that is not finite (or
+    /// negative counts).
+    fn first_bad(&self, values: &[f64]) -> (usize, String) {
+        let k = values
+            .iter()
+            .position(|v| !v.is_finite() || (self.counts_in && *v < 0.0))
+            .unwrap_or(0);
+        let message = if values[k].is_finite() {
+            format!("negative counts {}", values[k])
+        } else {
+            "value is not finite".into()
+        };
+        (k, message)
     }
 }
 
@@ -322,7 +327,9 @@ pub(crate) fn lanes<const N: usize>(
         }
     }
     for (o, lane) in out.iter_mut().zip(&acc) {
-        *o += lane.iter().sum::<f32>();
+        // Pairwise, so that the reduction stays in vector registers.
+        let four: [f32; 4] = std::array::from_fn(|k| lane[k] + lane[k + 4]);
+        *o += (four[0] + four[2]) + (four[1] + four[3]);
     }
     out
 }

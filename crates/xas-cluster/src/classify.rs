@@ -53,7 +53,10 @@ pub struct ClusterSettings {
     /// Survey every `survey_stride`-th row for discovery and linking (default 1;
     /// larger values make the two survey passes cheaper on huge images).
     pub survey_stride: usize,
-    /// Pixels per block (default 65,536; rows per block follow from the width).
+    /// Pixels per block (default 8,192; rows per block follow from the width, at least
+    /// one). Small enough that a block's values and prepared arrays (about 20 bytes per
+    /// value) stay in a 32 MiB last-level cache: at 65,536 the passes ran about 20 %
+    /// slower, bound by memory traffic.
     pub block_pixels: usize,
     /// Apply the noise-aware spatial filter (default true).
     pub spatial_filter: bool,
@@ -69,7 +72,7 @@ impl Default for ClusterSettings {
             min_support: 20,
             link_fraction: 0.02,
             survey_stride: 1,
-            block_pixels: 65_536,
+            block_pixels: 8_192,
             spatial_filter: true,
             max_sites: 4096,
         }

@@ -51,6 +51,8 @@ const R_MIN: f64 = 2.0;
 const R_MAX: f64 = 6.0;
 /// Plane waves per random field.
 const WAVES: usize = 48;
+/// Pixels per independently seeded segment of a row (the unit of parallel generation).
+const SEGMENT: usize = 1024;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq)]
@@ -229,15 +231,15 @@ impl Field {
         Field { ky, cos_x, sin_x }
     }
 
-    /// Values along row `y`.
-    fn row(&self, y: usize, out: &mut [f64]) {
+    /// Values along row `y` from column `x0` on (`out.len()` of them).
+    fn segment(&self, y: usize, x0: usize, out: &mut [f64]) {
         let (cy, sy): (Vec<f64>, Vec<f64>) = self
             .ky
             .iter()
             .map(|k| ((k * y as f64).cos(), (k * y as f64).sin()))
             .unzip();
         let norm = (2.0 / WAVES as f64).sqrt();
-        for (x, o) in out.iter_mut().enumerate() {
+        for (x, o) in (x0..).zip(out.iter_mut()) {
             let (c, s) = (
                 &self.cos_x[x * WAVES..(x + 1) * WAVES],
                 &self.sin_x[x * WAVES..(x + 1) * WAVES],
@@ -284,6 +286,8 @@ pub struct SyntheticImage {
     thickness: Field,
     grain_threshold: f64,
     disc_probability: f64,
+    /// `mul × μ` of A, B, the grains and the minority, single precision.
+    attenuation: [Vec<f32>; 4],
 }
 
 impl SyntheticImage {
@@ -323,7 +327,10 @@ impl SyntheticImage {
         }
         let mean_r2 = (R_MAX.powi(3) - R_MIN.powi(3)) / (3.0 * (R_MAX - R_MIN));
         let disc_probability = spec.minority_fraction * (CELL * CELL) as f64 / (PI * mean_r2);
+        let attenuation = [&spec.a, &spec.b, &spec.grain, &spec.minority]
+            .map(|mu| mu.iter().map(|&m| (spec.mul * m) as f32).collect());
         Ok(SyntheticImage {
+            attenuation,
             mixture: Field::new(spec.mixture_length_px, spec.width, mix(spec.seed ^ 1)),
             grains: Field::new(spec.grain_length_px, spec.width, mix(spec.seed ^ 2)),
             thickness: Field::new(spec.thickness_length_px, spec.width, mix(spec.seed ^ 3)),
@@ -357,20 +364,21 @@ impl SyntheticImage {
         dy * dy + dx * dx <= r * r
     }
 
-    /// Truth labels and `B` fractions of row `y`.
-    fn row_truth(&self, y: usize) -> (Vec<u16>, Vec<f64>, Vec<f64>) {
-        let w = self.spec.width;
-        let (mut f, mut g, mut t) = (vec![0.0; w], vec![0.0; w], vec![0.0; w]);
-        self.mixture.row(y, &mut f);
-        self.grains.row(y, &mut g);
-        self.thickness.row(y, &mut t);
-        let labels = (0..w)
-            .map(|x| {
+    /// Truth labels, `B` fractions and thicknesses of pixels `xs` of row `y`.
+    fn truth(&self, y: usize, xs: Range<usize>) -> (Vec<u16>, Vec<f64>, Vec<f64>) {
+        let n = xs.len();
+        let (mut f, mut g, mut t) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        self.mixture.segment(y, xs.start, &mut f);
+        self.grains.segment(y, xs.start, &mut g);
+        self.thickness.segment(y, xs.start, &mut t);
+        let labels = xs
+            .enumerate()
+            .map(|(i, x)| {
                 if self.in_disc(y, x) {
                     TRUTH_MINORITY
-                } else if g[x] > self.grain_threshold {
+                } else if g[i] > self.grain_threshold {
                     TRUTH_GRAIN
-                } else if f[x] > 0.0 {
+                } else if f[i] > 0.0 {
                     TRUTH_B_RICH
                 } else {
                     TRUTH_A_RICH
@@ -414,35 +422,66 @@ impl SyntheticImage {
 
     /// Truth labels of row `y` ([`TRUTH_A_RICH`] ... [`TRUTH_MINORITY`]).
     pub fn truth_row(&self, y: usize) -> Vec<u16> {
-        self.row_truth(y).0
+        let width = self.spec.width;
+        let segment = |k: usize| self.truth(y, k * SEGMENT..((k + 1) * SEGMENT).min(width)).0;
+        #[cfg(feature = "rayon")]
+        let parts: Vec<Vec<u16>> = (0..width.div_ceil(SEGMENT))
+            .into_par_iter()
+            .map(segment)
+            .collect();
+        #[cfg(not(feature = "rayon"))]
+        let parts: Vec<Vec<u16>> = (0..width.div_ceil(SEGMENT)).map(segment).collect();
+        parts.concat()
     }
 
-    /// Generates the counts of row `y` into `out` (`width × energies`).
-    fn counts_row(&self, y: usize, out: &mut [f64]) {
+    /// Generates the counts of `out.len() / energies` pixels of row `y` from
+    /// `segment × SEGMENT` on into `out`: per pixel the
+    /// optical density `t·mul·μ + od_offset`, the mean counts `I0·exp(-OD)` and the
+    /// camera noise `√(g·mean + c)` times a standard normal deviate.
+    /// Each segment of [`SEGMENT`] pixels draws its noise from its own seeded stream,
+    /// so segments can be generated in any order and on any number of threads.
+    fn counts_segment(&self, y: usize, segment: usize, out: &mut [f64]) {
         let s = &self.spec;
         let l = s.energy_ev.len();
-        let (labels, fraction, thickness) = self.row_truth(y);
-        let mut rng = Pcg64Mcg::seed_from_u64(mix(s.seed ^ mix(0x5eed_0000 + y as u64)));
+        let x0 = segment * SEGMENT;
+        let (labels, fraction, thickness) = self.truth(y, x0..x0 + out.len() / l);
+        let stream = mix(0x5eed_0000 + y as u64) ^ mix(segment as u64);
+        let mut rng = Pcg64Mcg::seed_from_u64(mix(s.seed ^ stream));
         let table = normal_table();
         let (gain, offset) = (s.noise.gain as f32, s.noise.offset as f32);
+        let (i0, od_offset) = (s.i0_counts as f32, s.od_offset as f32);
         let mut deviates = vec![0.0f32; l.next_multiple_of(4)];
-        for x in 0..s.width {
+        let mut od = vec![0.0f32; l];
+        for x in 0..labels.len() {
             for quad in deviates.chunks_exact_mut(4) {
                 let bits = rng.next_u64();
                 for (j, d) in quad.iter_mut().enumerate() {
                     *d = table[((bits >> (16 * j)) & 0xffff) as usize];
                 }
             }
-            let (wa, wb, th) = (1.0 - fraction[x], fraction[x], thickness[x]);
+            let th = thickness[x] as f32;
+            let [a, b, grain, minority] = &self.attenuation;
+            match labels[x] {
+                TRUTH_MINORITY | TRUTH_GRAIN => {
+                    let mu = if labels[x] == TRUTH_GRAIN {
+                        grain
+                    } else {
+                        minority
+                    };
+                    for (o, &m) in od.iter_mut().zip(mu) {
+                        *o = th * m + od_offset;
+                    }
+                }
+                _ => {
+                    let (wa, wb) = ((1.0 - fraction[x]) as f32, fraction[x] as f32);
+                    for ((o, &ma), &mb) in od.iter_mut().zip(a).zip(b) {
+                        *o = th * (wa * ma + wb * mb) + od_offset;
+                    }
+                }
+            }
             let px = &mut out[x * l..(x + 1) * l];
-            for (k, (value, &g)) in px.iter_mut().zip(&deviates).enumerate() {
-                let mu = match labels[x] {
-                    TRUTH_MINORITY => s.minority[k],
-                    TRUTH_GRAIN => s.grain[k],
-                    _ => wa * s.a[k] + wb * s.b[k],
-                };
-                let mean =
-                    s.i0_counts as f32 * fastmath::exp(-(s.mul * th * mu + s.od_offset) as f32);
+            for ((value, &o), &g) in px.iter_mut().zip(&od).zip(&deviates) {
+                let mean = i0 * fastmath::exp(-o);
                 let sd = (gain * mean + offset).max(gain).sqrt();
                 *value = f64::from((mean + sd * g).max(0.0));
             }
@@ -469,14 +508,22 @@ impl SpectralImageSource for SyntheticImage {
         out.clear();
         out.resize(rows.len() * per_row, 0.0);
         let this = &*self;
+        let per_segment = SEGMENT * self.spec.energy_ev.len();
         #[cfg(feature = "rayon")]
         out.par_chunks_mut(per_row)
             .zip(rows)
-            .for_each(|(row, y)| this.counts_row(y, row));
+            .flat_map(|(row, y)| {
+                row.par_chunks_mut(per_segment)
+                    .enumerate()
+                    .map(move |(k, segment)| (y, k, segment))
+            })
+            .for_each(|(y, k, segment)| this.counts_segment(y, k, segment));
         #[cfg(not(feature = "rayon"))]
-        out.chunks_mut(per_row)
-            .zip(rows)
-            .for_each(|(row, y)| this.counts_row(y, row));
+        out.chunks_mut(per_row).zip(rows).for_each(|(row, y)| {
+            for (k, segment) in row.chunks_mut(per_segment).enumerate() {
+                this.counts_segment(y, k, segment);
+            }
+        });
         Ok(())
     }
 }

@@ -23,7 +23,8 @@ use crate::lattice::{Cell, inv_d_squared};
 use crate::pattern::Pattern;
 use crate::preferred_orientation::MarchDollase;
 use crate::profile::{
-    Asymmetry, PeakShape, ProfileDerivatives, peak_shape, profile, profile_derivatives, width_terms,
+    Asymmetry, PeakShape, ProfileDerivatives, SampleBroadening, peak_shape, profile,
+    profile_derivatives, width_terms,
 };
 use crate::reflections::{Reflection, generate};
 use crate::structure::Crystal;
@@ -97,6 +98,8 @@ pub struct PhaseModel {
     pub scale: f64,
     /// March-Dollase preferred orientation, if modelled.
     pub preferred_orientation: Option<MarchDollase>,
+    /// Crystallite size and microstrain broadening (none by default).
+    pub broadening: SampleBroadening,
     reflections: Vec<Reflection>,
     cell: Constrained<6>,
     sites: Vec<Constrained<3>>,
@@ -129,6 +132,7 @@ impl PhaseModel {
             crystal,
             scale: 1.0,
             preferred_orientation: None,
+            broadening: SampleBroadening::default(),
             reflections,
             cell,
             sites,
@@ -244,6 +248,10 @@ pub enum Param {
     Uaniso(usize, usize, usize),
     /// Occupancy of atom `a` of phase `p`.
     Occupancy(usize, usize),
+    /// Crystallite size of phase `p` (µm, [`SampleBroadening::size_um`]).
+    Size(usize),
+    /// Microstrain of phase `p` (10⁻⁶, [`SampleBroadening::microstrain`]).
+    Microstrain(usize),
 }
 
 /// The whole model of one pattern.
@@ -321,7 +329,7 @@ impl Model {
         ];
         out.extend((0..self.background.coefficients.len()).map(Param::Background));
         for (p, phase) in self.phases.iter().enumerate() {
-            out.push(Param::Scale(p));
+            out.extend([Param::Scale(p), Param::Size(p), Param::Microstrain(p)]);
             if phase.preferred_orientation.is_some() {
                 out.push(Param::PreferredOrientation(p));
             }
@@ -364,6 +372,8 @@ impl Model {
             Param::Background(k) => format!("bkg{k}"),
             Param::Scale(p) => format!("{}:scale", phase(p)),
             Param::PreferredOrientation(p) => format!("{}:MD", phase(p)),
+            Param::Size(p) => format!("{}:size", phase(p)),
+            Param::Microstrain(p) => format!("{}:mustrain", phase(p)),
             Param::Cell(p, k) => {
                 let i = self.phases.get(p).map_or(0, |ph| ph.cell.free_index[k]);
                 format!("{}:A{i}", phase(p))
@@ -448,6 +458,8 @@ impl Model {
                 }
             }
             Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy,
+            Param::Size(p) => self.phases[p].broadening.size_um,
+            Param::Microstrain(p) => self.phases[p].broadening.microstrain,
         }
     }
 
@@ -512,6 +524,8 @@ impl Model {
                 atom.u_aniso = Some(u);
             }
             Param::Occupancy(p, a) => self.phases[p].crystal.atoms[a].occupancy = value,
+            Param::Size(p) => self.phases[p].broadening.size_um = value,
+            Param::Microstrain(p) => self.phases[p].broadening.microstrain = value,
         }
         Ok(())
     }
@@ -594,7 +608,7 @@ impl Model {
                 out.push(LineShape {
                     reflection: k,
                     position,
-                    shape: peak_shape(inst, position),
+                    shape: peak_shape(inst, &phase.broadening, lambda, position),
                     factor: ratio * r.multiplicity as f64 * lp,
                 });
             }

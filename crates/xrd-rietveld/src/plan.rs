@@ -19,7 +19,8 @@
 //! whole pattern is used.
 //!
 //! Names are groups (`scale`, `background`, `cell`, `profile` = U V W X Y, `xyz`, `uiso`,
-//! `occupancy`, `po` = March-Dollase ratios; `uiso` or `adp` = `U_iso` of isotropic and the
+//! `occupancy`, `po` = March-Dollase ratios, `size` and `mustrain` = every phase's
+//! crystallite size and microstrain; `uiso` or `adp` = `U_iso` of isotropic and the
 //! free `Uⁱʲ` of anisotropic atoms) or single parameters as [`Model::name`] spells them (`zero`, `shift`,
 //! `U`, `SH/L`, `bkg3`, `fap:O7:z`, `fap:Ca2:Uiso`).
 
@@ -136,12 +137,14 @@ pub fn resolve(model: &Model, name: &str) -> Result<Vec<Param>> {
         "uiso" | "adp" => Ok(pick(&|p| matches!(p, Param::Uiso(..) | Param::Uaniso(..)))),
         "occupancy" => Ok(pick(&|p| matches!(p, Param::Occupancy(..)))),
         "po" => Ok(pick(&|p| matches!(p, Param::PreferredOrientation(_)))),
+        "size" => Ok(pick(&|p| matches!(p, Param::Size(_)))),
+        "mustrain" => Ok(pick(&|p| matches!(p, Param::Microstrain(_)))),
         other => model.find(other).map(|p| vec![p]).ok_or_else(|| {
             Error::param(
                 "plan",
                 format!(
                     "`{other}` is neither a group (scale, background, cell, profile, xyz, uiso, \
-                     occupancy, po) nor a parameter of the model"
+                     occupancy, po, size, mustrain) nor a parameter of the model"
                 ),
             )
         }),

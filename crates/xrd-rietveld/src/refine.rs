@@ -121,8 +121,19 @@ fn step(param: Param, value: f64) -> f64 {
         | Param::Uaniso(..)
         | Param::PreferredOrientation(_) => 1e-6,
         Param::Occupancy(..) => 1e-6,
+        Param::Size(_) => rel(1e-3),
+        Param::Microstrain(_) => rel(1.0),
     }
 }
+
+/// Smallest crystallite size (µm) a refinement may reach: 1 nm.
+pub const MIN_SIZE_UM: f64 = 1e-3;
+/// Largest crystallite size (µm) a refinement may reach (the broadening of a 1 mm
+/// crystallite is far below any instrument's).
+pub const MAX_SIZE_UM: f64 = 1e3;
+/// Where a crystallite size released from "no size broadening" (infinite, where its
+/// derivative vanishes) starts: 1 µm, GSAS-II's default.
+pub const SIZE_START_UM: f64 = 1.0;
 
 /// Brings `value` inside the physical bounds of `param`.
 fn bound(param: Param, value: f64) -> f64 {
@@ -132,6 +143,8 @@ fn bound(param: Param, value: f64) -> f64 {
         Param::Occupancy(..) => value.clamp(0.0, 1.0),
         Param::ShL => value.clamp(5e-4, 0.2),
         Param::PreferredOrientation(_) => value.clamp(0.1, 10.0),
+        Param::Size(_) => value.clamp(MIN_SIZE_UM, MAX_SIZE_UM),
+        Param::Microstrain(_) => value.max(0.0),
         _ => value,
     }
 }
@@ -226,6 +239,8 @@ fn moves_lines(param: Param) -> bool {
             | Param::X
             | Param::Y
             | Param::Cell(..)
+            | Param::Size(_)
+            | Param::Microstrain(_)
     )
 }
 
@@ -493,6 +508,11 @@ pub fn refine(
     if params.is_empty() {
         return Err(Error::param("parameters", "nothing to refine"));
     }
+    for &p in params {
+        if matches!(p, Param::Size(_)) && model.get(p).is_infinite() {
+            model.set(p, SIZE_START_UM)?;
+        }
+    }
     let n_obs = pattern.two_theta_deg.len();
     let (mut chi2, mut calc) = chi_square(model, pattern)?;
     let mut lambda = settings.lambda_start;
@@ -617,6 +637,7 @@ mod tests {
     use super::*;
     use crate::background::BackgroundKind;
     use crate::instrument::Instrument;
+    use crate::profile::SampleBroadening;
     use crate::structure::Crystal;
     use std::path::Path;
 
@@ -640,7 +661,46 @@ mod tests {
         model.set(Param::Zero, 0.02).unwrap();
         model.set(Param::Shift, 30.0).unwrap();
         model.set(Param::Y, 2.0).unwrap();
+        model.phases[0].broadening = mixed_broadening(0.5, 800.0);
         (model, pattern)
+    }
+
+    /// Size and strain broadening with both Lorentzian and Gaussian parts.
+    fn mixed_broadening(size_um: f64, microstrain: f64) -> SampleBroadening {
+        SampleBroadening {
+            size_um,
+            microstrain,
+            size_mix: 0.8,
+            strain_mix: 0.6,
+        }
+    }
+
+    #[test]
+    fn size_and_strain_are_recovered_from_a_calculated_pattern() {
+        let (mut truth, mut pattern) = fluoroapatite();
+        truth.phases[0].broadening = mixed_broadening(0.25, 1200.0);
+        let calc = truth.calculate(&pattern.two_theta_deg).unwrap();
+        pattern.sigma = calc.iter().map(|v| v.sqrt().max(1.0)).collect();
+        pattern.intensity = calc;
+        // From no sample broadening at all: the size starts at SIZE_START_UM.
+        let (mut model, _) = fluoroapatite();
+        model.phases[0].broadening = SampleBroadening {
+            size_um: f64::INFINITY,
+            microstrain: 0.0,
+            ..mixed_broadening(1.0, 0.0)
+        };
+        let params = [Param::Scale(0), Param::Size(0), Param::Microstrain(0)];
+        let settings = RefineSettings::default();
+        let result = refine(&mut model, &pattern, &params, &settings, &mut |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let size = model.get(Param::Size(0));
+        let strain = model.get(Param::Microstrain(0));
+        assert!((size / 0.25 - 1.0).abs() < 1e-4, "size {size} µm");
+        assert!((strain / 1200.0 - 1.0).abs() < 1e-4, "microstrain {strain}");
+        assert!(result.r.rwp < 1e-4, "Rwp {}", result.r.rwp);
+        assert_eq!(result.parameters[1].name, "fap:size");
     }
 
     /// Points allowed to differ by a discontinuity of the recomputed pattern.
@@ -661,6 +721,8 @@ mod tests {
             Param::Y,
             Param::Cell(0, 0),
             Param::Cell(0, 1),
+            Param::Size(0),
+            Param::Microstrain(0),
         ];
         let columns = jacobian(&model, &pattern, &params, &calc).unwrap();
         for (p, column) in params.iter().zip(&columns) {
