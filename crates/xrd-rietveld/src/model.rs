@@ -28,7 +28,7 @@ use crate::profile::{
 };
 use crate::reflections::{Reflection, generate};
 use crate::structure::Crystal;
-use crate::structure_factor::StructureFactors;
+use crate::structure_factor::{SiteDerivative, StructureFactors};
 use crate::{Error, Result};
 
 /// Default goniometer radius (mm).
@@ -632,6 +632,52 @@ impl Model {
             }
         }
         Ok(f2)
+    }
+
+    /// Analytic derivatives of the scaled peak intensities `S |F|² P` of phase `p`
+    /// ([`Model::peak_intensities`] times the scale), per reflection, with respect to
+    /// each of `params` that is a coordinate, an isotropic `U` or an occupancy of phase
+    /// `p` ([`StructureFactors::f_squared_gradient`]); `None` for the others.
+    ///
+    /// # Errors
+    /// An atom without a form factor.
+    pub fn intensity_gradients(&self, p: usize, params: &[Param]) -> Result<Vec<Option<Vec<f64>>>> {
+        let phase = &self.phases[p];
+        let targets: Vec<Option<(usize, SiteDerivative)>> = params
+            .iter()
+            .map(|&param| match param {
+                Param::Coordinate(q, a, k) if q == p => {
+                    Some((a, SiteDerivative::Coordinate(phase.sites[a].basis[k])))
+                }
+                Param::Uiso(q, a) if q == p => Some((a, SiteDerivative::Uiso)),
+                Param::Occupancy(q, a) if q == p => Some((a, SiteDerivative::Occupancy)),
+                _ => None,
+            })
+            .collect();
+        let wrt: Vec<(usize, SiteDerivative)> = targets.iter().flatten().copied().collect();
+        let mut columns: Vec<Vec<f64>> =
+            vec![Vec::with_capacity(phase.reflections.len()); wrt.len()];
+        if !wrt.is_empty() {
+            let sf = StructureFactors::new(&phase.crystal, self.instrument.lambda1)?;
+            let (group, cell) = (&phase.crystal.group, &phase.crystal.cell);
+            let a_terms = cell.to_a();
+            for r in &phase.reflections {
+                let d = 1.0 / inv_d_squared(&a_terms, r.hkl).sqrt();
+                let (_, gradient) = sf.f_squared_gradient(r.hkl, d, &wrt);
+                let po = phase
+                    .preferred_orientation
+                    .as_ref()
+                    .map_or(1.0, |po| po.correction(group, cell, r.hkl));
+                for (column, g) in columns.iter_mut().zip(gradient) {
+                    column.push(phase.scale * po * g);
+                }
+            }
+        }
+        let mut columns = columns.into_iter();
+        Ok(targets
+            .iter()
+            .map(|t| t.and_then(|_| columns.next()))
+            .collect())
     }
 
     /// The profile of every reflection line of phase `p` on `two_theta` (increasing):

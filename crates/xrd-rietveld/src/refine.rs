@@ -250,8 +250,10 @@ type PhaseLines = (Vec<(LineShape, LineDerivatives)>, Vec<f64>);
 /// Weighted Jacobian columns `(∂yc/∂p)/σ` of `params` at the current model.
 ///
 /// * Background columns are exact (the basis functions).
-/// * Intensity-only parameters ([`intensity_only`]): `Δ(S|F|²)/h` per reflection by a
-///   forward difference, spread by the current profiles.
+/// * Intensity-only parameters ([`intensity_only`]): `∂(S|F|²P)/∂q` per reflection,
+///   spread by the current profiles; analytic for coordinates, isotropic `U` and
+///   occupancies ([`Model::intensity_gradients`]), a forward difference for the scale,
+///   anisotropic `U` and March-Dollase ratios.
 /// * Parameters that move lines ([`moves_lines`]): per line, forward differences of the
 ///   position `p`, FWHM `Γ`, mixing `η` and intensity `c = S r m LP |F|²` (scalars, cheap),
 ///   combined with the analytic profile derivatives:
@@ -272,9 +274,15 @@ fn jacobian(
     let phases: Vec<PhaseLines> = (0..model.phases.len())
         .map(|p| Ok((model.line_derivatives(p, x), model.peak_intensities(p)?)))
         .collect::<Result<_>>()?;
-    let column = |&p: &Param| -> Result<Vec<f64>> {
+    let gradients: Vec<Vec<Option<Vec<f64>>>> = (0..model.phases.len())
+        .map(|p| model.intensity_gradients(p, params))
+        .collect::<Result<_>>()?;
+    let column = |(i, &p): (usize, &Param)| -> Result<Vec<f64>> {
+        let analytic = intensity_only(p).and_then(|ph| Some((ph, gradients[ph][i].as_ref()?)));
         let raw: Vec<f64> = if let Param::Background(k) = p {
             background_column(model, x, k)
+        } else if let Some((ph, gradient)) = analytic {
+            spread(&phases[ph].0, gradient, x.len())
         } else {
             let mut moved_model = model.clone();
             let v = model.get(p);
@@ -300,11 +308,11 @@ fn jacobian(
     #[cfg(feature = "rayon")]
     {
         use rayon::prelude::*;
-        params.par_iter().map(column).collect()
+        params.par_iter().enumerate().map(column).collect()
     }
     #[cfg(not(feature = "rayon"))]
     {
-        params.iter().map(column).collect()
+        params.iter().enumerate().map(column).collect()
     }
 }
 
@@ -326,15 +334,25 @@ fn intensity_column(
 ) -> Result<Vec<f64>> {
     let (s0, s1) = (model.phases[ph].scale, moved.phases[ph].scale);
     let moved_f2 = moved.peak_intensities(ph)?;
+    let change: Vec<f64> = moved_f2
+        .iter()
+        .zip(f2)
+        .map(|(m, f)| (s1 * m - s0 * f) / h)
+        .collect();
+    Ok(spread(lines, &change, n))
+}
+
+/// `Σ_lines r m LP · ∂(S|F|²P)/∂q · Φ`: per-reflection intensity derivatives spread by
+/// the lines' current profiles over `n` points.
+fn spread(lines: &[(LineShape, LineDerivatives)], per_reflection: &[f64], n: usize) -> Vec<f64> {
     let mut out = vec![0.0; n];
     for (line, d) in lines {
-        let k = line.reflection;
-        let delta = line.factor * (s1 * moved_f2[k] - s0 * f2[k]) / h;
+        let delta = line.factor * per_reflection[line.reflection];
         for (o, v) in out[d.start..].iter_mut().zip(&d.values) {
             *o += delta * v.value;
         }
     }
-    Ok(out)
+    out
 }
 
 /// The column of a parameter that moves lines (see [`jacobian`]), or `None` if the
@@ -711,7 +729,7 @@ mod tests {
         let (model, pattern) = fluoroapatite();
         let x = &pattern.two_theta_deg;
         let calc = model.calculate(x).unwrap();
-        let params = [
+        let mut params = vec![
             Param::Zero,
             Param::Shift,
             Param::U,
@@ -724,6 +742,13 @@ mod tests {
             Param::Size(0),
             Param::Microstrain(0),
         ];
+        // The analytic intensity columns: every coordinate, U_iso and occupancy.
+        params.extend(model.parameters().into_iter().filter(|p| {
+            matches!(
+                p,
+                Param::Coordinate(..) | Param::Uiso(..) | Param::Occupancy(..)
+            )
+        }));
         let columns = jacobian(&model, &pattern, &params, &calc).unwrap();
         for (p, column) in params.iter().zip(&columns) {
             // Central differences: second-order accurate, unlike the forward ones.

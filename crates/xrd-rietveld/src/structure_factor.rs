@@ -35,6 +35,73 @@ pub struct Site {
     pub anisotropic: Option<[[f64; 3]; 3]>,
 }
 
+/// What a structure-factor derivative is taken with respect to, for one site.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SiteDerivative {
+    /// A displacement of the atom along a fractional direction.
+    Coordinate([f64; 3]),
+    /// Its isotropic `U` (Å²; isotropic atoms only).
+    Uiso,
+    /// Its occupancy.
+    Occupancy,
+}
+
+/// One site's orbit sums at one reflection: `Σ_p t_p (cos φ_p, sin φ_p)` and, per
+/// fractional axis `i`, their derivatives `Σ_p t_p 2π (R_pᵀh)_i (-sin φ_p, cos φ_p)`.
+#[derive(Debug, Clone, Copy, Default)]
+struct SitePart {
+    sums: [f64; 2],
+    axes: [[f64; 2]; 3],
+    /// The isotropic Debye-Waller factor (1 for an anisotropic atom).
+    without_occupancy: f64,
+    f: f64,
+    f_double_prime: f64,
+}
+
+impl SitePart {
+    /// The orbit sums of `site` at reflection `hkl` and `s = 1/(2d)`, with the axis
+    /// derivatives when `with_axes`.
+    fn new(site: &Site, hkl: [i32; 3], s: f64, with_axes: bool) -> Self {
+        let h = hkl.map(f64::from);
+        let mut part = SitePart::default();
+        for (p, r) in site.positions.iter().zip(&site.rotations) {
+            let phase = TAU * (0..3).map(|i| h[i] * p[i]).sum::<f64>();
+            // Rᵀh: the reflection seen from the reference atom.
+            let rh: [f64; 3] =
+                std::array::from_fn(|j| (0..3).map(|i| h[i] * f64::from(r[i][j])).sum());
+            let t = site
+                .anisotropic
+                .as_ref()
+                .map_or(1.0, |u| adp::debye_waller(u, rh));
+            let (sin, cos) = phase.sin_cos();
+            part.sums[0] += t * cos;
+            part.sums[1] += t * sin;
+            if with_axes {
+                for (axis, g) in rh.iter().enumerate() {
+                    part.axes[axis][0] -= t * TAU * g * sin;
+                    part.axes[axis][1] += t * TAU * g * cos;
+                }
+            }
+        }
+        part.without_occupancy = if site.anisotropic.is_some() {
+            1.0
+        } else {
+            (-EIGHT_PI_SQUARED * site.u_iso * s * s).exp()
+        };
+        part.f = site.form_factor.f0(s) + site.f_prime;
+        part.f_double_prime = site.f_double_prime;
+        part
+    }
+
+    /// `w (f + i f'') (c + i s)` as (real, imaginary).
+    fn value(&self, [c, s]: [f64; 2], w: f64) -> (f64, f64) {
+        (
+            w * (self.f * c - self.f_double_prime * s),
+            w * (self.f * s + self.f_double_prime * c),
+        )
+    }
+}
+
 /// The atoms of a crystal prepared for structure factors at one wavelength.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructureFactors {
@@ -87,34 +154,88 @@ impl StructureFactors {
 
     /// `F(h)` as (real, imaginary) (electrons) for a reflection of d-spacing `d` (Å).
     pub fn f(&self, hkl: [i32; 3], d: f64) -> (f64, f64) {
+        self.total(&self.parts(hkl, d, false))
+    }
+
+    /// Every site's [`SitePart`] at reflection `hkl` of d-spacing `d` (Å).
+    fn parts(&self, hkl: [i32; 3], d: f64, with_axes: bool) -> Vec<SitePart> {
         let s = 0.5 / d;
-        let (mut re, mut im) = (0.0, 0.0);
-        for site in &self.sites {
-            let (mut c, mut sn) = (0.0, 0.0);
-            for (p, r) in site.positions.iter().zip(&site.rotations) {
-                let phase = TAU * (0..3).map(|i| f64::from(hkl[i]) * p[i]).sum::<f64>();
-                let t = site.anisotropic.as_ref().map_or(1.0, |u| {
-                    // Rᵀh: the reflection seen from the reference atom.
-                    let h = std::array::from_fn(|j| {
-                        (0..3).map(|i| f64::from(hkl[i] * r[i][j])).sum::<f64>()
-                    });
-                    adp::debye_waller(u, h)
-                });
-                c += t * phase.cos();
-                sn += t * phase.sin();
-            }
-            let isotropic = if site.anisotropic.is_some() {
-                1.0
-            } else {
-                (-EIGHT_PI_SQUARED * site.u_iso * s * s).exp()
-            };
-            let w = site.occupancy * isotropic;
-            let f = site.form_factor.f0(s) + site.f_prime;
-            // (f + i f'') (c + i sn)
-            re += w * (f * c - site.f_double_prime * sn);
-            im += w * (f * sn + site.f_double_prime * c);
+        self.sites
+            .iter()
+            .map(|site| SitePart::new(site, hkl, s, with_axes))
+            .collect()
+    }
+
+    /// `F = Σ_j F_j` as (real, imaginary) from the sites' parts.
+    fn total(&self, parts: &[SitePart]) -> (f64, f64) {
+        parts
+            .iter()
+            .zip(&self.sites)
+            .map(|(part, site)| part.value(part.sums, site.occupancy * part.without_occupancy))
+            .fold((0.0, 0.0), |(a, b), (re, im)| (a + re, b + im))
+    }
+
+    /// `|F|²` (Friedel mean, as [`StructureFactors::f_squared`]) and its derivatives
+    /// with respect to `wrt`: pairs of a site index and what moves.
+    ///
+    /// With `F = A + iB = Σ_j F_j`, `∂|F|²/∂q = 2 (A ∂A/∂q + B ∂B/∂q)`, where for site `j`
+    /// * a coordinate direction `b` (fractional): the phase `φ_p = 2π h·x_p` of the
+    ///   orbit position `x_p = R_p x + τ_p` moves by `2π (R_pᵀh)·b`, so `∂F_j/∂q` is
+    ///   `F_j` with `Σ_p t_p e^{iφ_p}` replaced by `Σ_p t_p i 2π (R_pᵀh)·b e^{iφ_p}`;
+    /// * `U_iso`: `∂F_j/∂U = -8π² s² F_j`;
+    /// * the occupancy: `F_j` without its occupancy factor.
+    pub fn f_squared_gradient(
+        &self,
+        hkl: [i32; 3],
+        d: f64,
+        wrt: &[(usize, SiteDerivative)],
+    ) -> (f64, Vec<f64>) {
+        let (f2, grad) = self.gradient_at(hkl, d, wrt);
+        if self.friedel_equal {
+            return (f2, grad);
         }
-        (re, im)
+        let (f2_minus, grad_minus) = self.gradient_at(hkl.map(|v| -v), d, wrt);
+        let mean = grad
+            .iter()
+            .zip(&grad_minus)
+            .map(|(a, b)| 0.5 * (a + b))
+            .collect();
+        (0.5 * (f2 + f2_minus), mean)
+    }
+
+    /// `|F(h)|²` and its derivatives (see [`StructureFactors::f_squared_gradient`]).
+    fn gradient_at(
+        &self,
+        hkl: [i32; 3],
+        d: f64,
+        wrt: &[(usize, SiteDerivative)],
+    ) -> (f64, Vec<f64>) {
+        let s = 0.5 / d;
+        let parts = self.parts(hkl, d, true);
+        let (a, b) = self.total(&parts);
+        let grad = wrt
+            .iter()
+            .map(|&(j, what)| {
+                let (part, site) = (&parts[j], &self.sites[j]);
+                let w = site.occupancy * part.without_occupancy;
+                let (da, db) = match what {
+                    SiteDerivative::Coordinate(dir) => {
+                        let sums = std::array::from_fn(|k| {
+                            (0..3).map(|axis| dir[axis] * part.axes[axis][k]).sum()
+                        });
+                        part.value(sums, w)
+                    }
+                    SiteDerivative::Uiso => {
+                        let (re, im) = part.value(part.sums, w);
+                        let factor = -EIGHT_PI_SQUARED * s * s;
+                        (factor * re, factor * im)
+                    }
+                    SiteDerivative::Occupancy => part.value(part.sums, part.without_occupancy),
+                };
+                2.0 * (a * da + b * db)
+            })
+            .collect();
+        (a * a + b * b, grad)
     }
 
     /// `|F|²` (electrons²) averaged over the Friedel pair `h`, `-h`.
@@ -234,5 +355,56 @@ mod tests {
         let (plus, minus) = (sq(sf.f([1, 1, 1], d)), sq(sf.f([-1, -1, -1], d)));
         assert!((plus - minus).abs() > 1e-3 * plus, "{plus} {minus}");
         assert!((sf.f_squared([1, 1, 1], d) - 0.5 * (plus + minus)).abs() < 1e-9 * plus);
+    }
+
+    #[test]
+    fn gradient_matches_central_differences_without_a_centre_of_symmetry() {
+        // P2₁2₁2₁ (no centre; Fe has f'' at Cu Kα1, so the Friedel mean needs both h
+        // and -h): derivatives along an oblique direction, of U_iso and occupancy.
+        let lambda = line_wavelength("Cu Ka1").unwrap();
+        let mut c = crystal(
+            "P 21 21 21",
+            6.1,
+            &[
+                ("Fe", [0.11, 0.23, 0.37], 0.008),
+                ("O", [0.41, 0.07, 0.29], 0.012),
+            ],
+        );
+        c.atoms[1].occupancy = 0.7;
+        let direction = [0.3, -0.5, 0.8];
+        let wrt = [
+            (0, SiteDerivative::Coordinate(direction)),
+            (1, SiteDerivative::Coordinate(direction)),
+            (0, SiteDerivative::Uiso),
+            (1, SiteDerivative::Occupancy),
+        ];
+        let moved = |k: usize, h: f64| {
+            let mut m = c.clone();
+            let (j, what) = wrt[k];
+            let atom = &mut m.atoms[j];
+            match what {
+                SiteDerivative::Coordinate(b) => {
+                    atom.xyz = std::array::from_fn(|i| atom.xyz[i] + h * b[i]);
+                }
+                SiteDerivative::Uiso => atom.u_iso += h,
+                SiteDerivative::Occupancy => atom.occupancy += h,
+            }
+            StructureFactors::new(&m, lambda).unwrap()
+        };
+        let sf = StructureFactors::new(&c, lambda).unwrap();
+        for hkl in [[1, 2, 3], [2, -1, 1], [0, 3, -2], [4, 1, 0]] {
+            let d = c.cell.d_spacing(hkl);
+            let (f2, gradient) = sf.f_squared_gradient(hkl, d, &wrt);
+            assert!((f2 - sf.f_squared(hkl, d)).abs() < 1e-9 * f2);
+            for (k, g) in gradient.iter().enumerate() {
+                let h = 1e-5;
+                let reference =
+                    (moved(k, h).f_squared(hkl, d) - moved(k, -h).f_squared(hkl, d)) / (2.0 * h);
+                assert!(
+                    (g - reference).abs() < 1e-6 * (f2 + reference.abs()),
+                    "{hkl:?} derivative {k}: {g} vs {reference}"
+                );
+            }
+        }
     }
 }
