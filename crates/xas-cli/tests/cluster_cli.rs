@@ -140,19 +140,16 @@ fn tiff_stacks_and_bad_inputs() {
     std::fs::write(&energies, "700\n701\n702\n703\n").unwrap();
     let out = scratch("cluster", "tif-out");
     let e = s(&energies);
-    let v = json_of(&cluster(
-        &tif,
-        &[
-            "--json",
-            "--energies",
-            e,
-            "--i0-counts",
-            "1000",
-            "--noise",
-            "1:0",
-        ],
-        &out,
-    ));
+    let given = [
+        "--json",
+        "--energies",
+        e,
+        "--i0-counts",
+        "1000",
+        "--noise",
+        "1:0",
+    ];
+    let v = json_of(&cluster(&tif, &given, &out));
     assert_eq!(v["shape"]["width"], 5);
     assert_eq!(v["shape"]["height"], 4);
     assert_eq!(v["shape"]["energies"], 4);
@@ -165,18 +162,12 @@ fn tiff_stacks_and_bad_inputs() {
     }
     std::fs::write(&headerless, bytes).unwrap();
     let layout = ["--shape", "4x5x4", "--dtype", "u16", "--header-bytes", "16"];
-    let mut given = vec![
-        "--json",
-        "--energies",
-        e,
-        "--i0-counts",
-        "1000",
-        "--noise",
-        "1:0",
-    ];
-    given.extend(layout);
     let raw_out = scratch("cluster", "u16-out");
-    let r = json_of(&cluster(&headerless, &given, &raw_out));
+    let r = json_of(&cluster(
+        &headerless,
+        &[&given[..], &layout].concat(),
+        &raw_out,
+    ));
     assert_eq!(r["shape"], v["shape"]);
     assert_eq!(r["phases"], v["phases"]);
     // A shape that does not fit the file size names the file and the field.
