@@ -11,6 +11,7 @@ pub mod background;
 pub mod cif;
 pub mod constraints;
 pub mod error;
+mod fast_exp;
 pub mod form_factor;
 pub mod instrument;
 pub mod lattice;

@@ -23,8 +23,7 @@ use crate::lattice::{Cell, inv_d_squared};
 use crate::pattern::Pattern;
 use crate::preferred_orientation::MarchDollase;
 use crate::profile::{
-    Asymmetry, PeakShape, ProfileDerivatives, SampleBroadening, peak_shape, profile,
-    profile_derivatives, width_terms,
+    Asymmetry, PeakShape, ProfileDerivatives, SampleBroadening, peak_shape, width_terms,
 };
 use crate::reflections::{Reflection, generate};
 use crate::structure::Crystal;
@@ -173,11 +172,16 @@ pub struct LineShape {
 }
 
 impl LineShape {
-    /// The asymmetry nodes and the grid window `start..end` of `two_theta` (increasing)
-    /// where the profile is evaluated: [`WINDOW_FWHM`] FWHM either side of the peak
+    /// The asymmetry nodes (with their SH/L derivatives if asked) and the grid window
+    /// `start..end` of `two_theta` (increasing) where the profile is evaluated: [`WINDOW_FWHM`] FWHM either side of the peak
     /// plus the asymmetry range.
-    fn window(&self, two_theta: &[f64]) -> (Asymmetry, usize, usize) {
-        let nodes = Asymmetry::new(self.position, self.shape.sh_l, self.shape.fwhm_deg);
+    fn window(&self, two_theta: &[f64], sh_l_derivatives: bool) -> (Asymmetry, usize, usize) {
+        let (position, sh_l, fwhm) = (self.position, self.shape.sh_l, self.shape.fwhm_deg);
+        let nodes = if sh_l_derivatives {
+            Asymmetry::with_sh_l_derivatives(position, sh_l, fwhm)
+        } else {
+            Asymmetry::new(position, sh_l, fwhm)
+        };
         let half = WINDOW_FWHM * self.shape.fwhm_deg + nodes.reach;
         let start = two_theta.partition_point(|&t| t < self.position - half);
         let end = two_theta.partition_point(|&t| t <= self.position + half);
@@ -201,6 +205,20 @@ pub fn lorentz_polarization(theta: f64, polarization: f64) -> f64 {
     let cos2t = (2.0 * theta).cos();
     ((1.0 - polarization) * cos2t * cos2t + polarization)
         / (2.0 * theta.sin().powi(2) * theta.cos())
+}
+
+/// `f` of every line, in parallel with the `rayon` feature; results in line order, the
+/// same on the serial path.
+fn map_lines<T: Send>(lines: Vec<LineShape>, f: impl Fn(LineShape) -> T + Sync + Send) -> Vec<T> {
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        lines.into_par_iter().with_min_len(8).map(f).collect()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        lines.into_iter().map(f).collect()
+    }
 }
 
 /// Adds `Σ_lines scale · factor · |F|²(reflection) · profile` to `out`.
@@ -683,23 +701,20 @@ impl Model {
     /// The profile of every reflection line of phase `p` on `two_theta` (increasing):
     /// everything but the scale and `|F|²`, which enter linearly.
     pub fn line_profiles(&self, p: usize, two_theta: &[f64]) -> Vec<LineProfile> {
-        self.line_shapes(p)
-            .iter()
-            .map(|line| {
-                let (nodes, start, end) = line.window(two_theta);
-                LineProfile {
-                    reflection: line.reflection,
-                    factor: line.factor,
-                    start,
-                    values: (start..end)
-                        .map(|i| {
-                            let dx = two_theta[i] - line.position;
-                            profile(dx, &line.shape, nodes.at(dx))
-                        })
-                        .collect(),
-                }
-            })
-            .collect()
+        map_lines(self.line_shapes(p), |line| {
+            let (nodes, start, end) = line.window(two_theta, false);
+            LineProfile {
+                reflection: line.reflection,
+                factor: line.factor,
+                start,
+                values: (start..end)
+                    .map(|i| {
+                        let dx = two_theta[i] - line.position;
+                        nodes.profile(dx, &line.shape)
+                    })
+                    .collect(),
+            }
+        })
     }
 
     /// The lines of phase `p` with their profiles and profile derivatives on
@@ -709,19 +724,16 @@ impl Model {
         p: usize,
         two_theta: &[f64],
     ) -> Vec<(LineShape, LineDerivatives)> {
-        self.line_shapes(p)
-            .into_iter()
-            .map(|line| {
-                let (nodes, start, end) = line.window(two_theta);
-                let values = (start..end)
-                    .map(|i| {
-                        let dx = two_theta[i] - line.position;
-                        profile_derivatives(dx, &line.shape, nodes.at(dx))
-                    })
-                    .collect();
-                (line, LineDerivatives { start, values })
-            })
-            .collect()
+        map_lines(self.line_shapes(p), |line| {
+            let (nodes, start, end) = line.window(two_theta, true);
+            let values = (start..end)
+                .map(|i| {
+                    let dx = two_theta[i] - line.position;
+                    nodes.profile_derivatives(dx, &line.shape)
+                })
+                .collect();
+            (line, LineDerivatives { start, values })
+        })
     }
 
     /// Adds phase `p`'s peaks, times `factor`, to `out` on `two_theta` (increasing).

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{LineDerivatives, LineShape, MIN_GAUSS_VARIANCE, Model, Param};
 use crate::pattern::Pattern;
-use crate::profile::width_terms;
+use crate::profile::{ProfileDerivatives, width_terms};
 use crate::rfactors::{RFactors, r_factors};
 use crate::solve::solve_symmetric;
 use crate::{Error, Result};
@@ -260,7 +260,10 @@ type PhaseLines = (Vec<(LineShape, LineDerivatives)>, Vec<f64>);
 ///   `∂yc/∂q = Σ_lines (∂c/∂q) Φ + c (−∂Φ/∂dx ∂p/∂q + ∂Φ/∂Γ ∂Γ/∂q + ∂Φ/∂η ∂η/∂q)`.
 ///   The asymmetry nodes are held fixed (their change with the peak position is second
 ///   order).
-/// * SH/L recomputes the pattern (forward difference).
+/// * SH/L through the asymmetry nodes ([`sh_l_column`]):
+///   `∂Φ/∂(SH/L) = Σ_n ∂w_n/∂(SH/L) pV + w_n ∂o_n/∂(SH/L) ∂pV/∂dx`, with the node
+///   derivatives from differences of the nodes alone.
+/// * Anything else recomputes the pattern (forward difference).
 ///
 /// With the `rayon` feature the columns are computed in parallel (each on its own copy
 /// of the model), with results identical to the serial path.
@@ -282,7 +285,9 @@ fn jacobian(
         let raw: Vec<f64> = if let Param::Background(k) = p {
             background_column(model, x, k)
         } else if let Some((ph, gradient)) = analytic {
-            spread(&phases[ph].0, gradient, x.len())
+            spread(&phases[ph].0, gradient, x.len(), |v| v.value)
+        } else if p == Param::ShL {
+            sh_l_column(model, &phases, x.len())
         } else {
             let mut moved_model = model.clone();
             let v = model.get(p);
@@ -339,18 +344,36 @@ fn intensity_column(
         .zip(f2)
         .map(|(m, f)| (s1 * m - s0 * f) / h)
         .collect();
-    Ok(spread(lines, &change, n))
+    Ok(spread(lines, &change, n, |v| v.value))
 }
 
 /// `Σ_lines r m LP · ∂(S|F|²P)/∂q · Φ`: per-reflection intensity derivatives spread by
-/// the lines' current profiles over `n` points.
-fn spread(lines: &[(LineShape, LineDerivatives)], per_reflection: &[f64], n: usize) -> Vec<f64> {
+/// the lines' current profiles over `n` points; `pick` selects `Φ` or one of its
+/// derivatives.
+fn spread(
+    lines: &[(LineShape, LineDerivatives)],
+    per_reflection: &[f64],
+    n: usize,
+    pick: fn(&ProfileDerivatives) -> f64,
+) -> Vec<f64> {
     let mut out = vec![0.0; n];
     for (line, d) in lines {
         let delta = line.factor * per_reflection[line.reflection];
         for (o, v) in out[d.start..].iter_mut().zip(&d.values) {
-            *o += delta * v.value;
+            *o += delta * pick(v);
         }
+    }
+    out
+}
+
+/// The SH/L column `Σ_lines S r m LP |F|²P · ∂Φ/∂(SH/L)`, from the derivatives of the
+/// asymmetry nodes ([`crate::profile::Asymmetry::with_sh_l_derivatives`]).
+fn sh_l_column(model: &Model, phases: &[PhaseLines], n: usize) -> Vec<f64> {
+    let mut out = vec![0.0; n];
+    for (phase, (lines, f2)) in model.phases.iter().zip(phases) {
+        let intensities: Vec<f64> = f2.iter().map(|f| phase.scale * f).collect();
+        let column = spread(lines, &intensities, n, |v| v.d_sh_l);
+        out.iter_mut().zip(column).for_each(|(o, c)| *o += c);
     }
     out
 }
@@ -434,25 +457,46 @@ fn add_restraints(
     }
 }
 
-/// Normal matrix `JᵀWJ` (row-major) and vector `JᵀW(yo − yc)`.
+/// Normal matrix `JᵀWJ` (row-major) and vector `JᵀW(yo − yc)`; the rows of the
+/// matrix in parallel with the `rayon` feature (same result on the serial path).
 fn normal_equations(columns: &[Vec<f64>], pattern: &Pattern, calc: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let n = columns.len();
     let r: Vec<f64> = (0..calc.len())
         .map(|i| (pattern.intensity[i] - calc[i]) / pattern.sigma[i])
         .collect();
+    let upper =
+        |i: usize| -> Vec<f64> { columns[i..].iter().map(|c| dot(&columns[i], c)).collect() };
+    #[cfg(feature = "rayon")]
+    let rows: Vec<Vec<f64>> = {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(upper).collect()
+    };
+    #[cfg(not(feature = "rayon"))]
+    let rows: Vec<Vec<f64>> = (0..n).map(upper).collect();
     let mut a = vec![0.0; n * n];
-    for i in 0..n {
-        for j in i..n {
-            let v: f64 = columns[i].iter().zip(&columns[j]).map(|(x, y)| x * y).sum();
+    for (i, row) in rows.iter().enumerate() {
+        for (j, &v) in (i..n).zip(row) {
             a[i * n + j] = v;
             a[j * n + i] = v;
         }
     }
-    let b = columns
-        .iter()
-        .map(|c| c.iter().zip(&r).map(|(x, y)| x * y).sum())
-        .collect();
+    let b = columns.iter().map(|c| dot(c, &r)).collect();
     (a, b)
+}
+
+/// `Σ xᵢ yᵢ` in four independent lanes, which the compiler vectorises (the lane order
+/// is fixed, so the result does not depend on the machine).
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let (xc, xr) = x.as_chunks::<4>();
+    let (yc, yr) = y.as_chunks::<4>();
+    let mut lanes = [0.0; 4];
+    for (a, b) in xc.iter().zip(yc) {
+        for k in 0..4 {
+            lanes[k] += a[k] * b[k];
+        }
+    }
+    let rest: f64 = xr.iter().zip(yr).map(|(a, b)| a * b).sum();
+    (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]) + rest
 }
 
 /// Sets the scales and background coefficients by weighted linear least squares (the
@@ -739,6 +783,7 @@ mod tests {
             Param::Y,
             Param::Cell(0, 0),
             Param::Cell(0, 1),
+            Param::ShL,
             Param::Size(0),
             Param::Microstrain(0),
         ];
