@@ -76,6 +76,11 @@ pub struct RietveldArgs {
     /// Trials of the strategy search (--auto).
     #[arg(long, default_value_t = 200)]
     trials: usize,
+    /// Let the strategy search (--auto) also release crystallite size and microstrain
+    /// (for nanocrystalline or strained samples; they are not determined alongside the
+    /// instrument's X and Y for a well-crystallised one).
+    #[arg(long, requires = "auto")]
+    sample_broadening: bool,
     /// Seed of the strategy search (--auto): the same seed and batch give the same search.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -167,6 +172,7 @@ impl Inputs {
             settings.search.trials = args.trials;
             settings.search.seed = args.seed;
             settings.search.batch = args.batch;
+            settings.sample_broadening = args.sample_broadening;
             settings
         });
         let march_dollase = args.march_dollase.as_deref().map(parse_axis).transpose()?;

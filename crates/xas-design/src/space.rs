@@ -286,6 +286,11 @@ impl Assignment<'_> {
         Ok((&self.space.dimensions[i], value))
     }
 
+    /// Whether the space has a dimension of this name.
+    pub fn contains(&self, name: &str) -> bool {
+        self.space.index(name).is_some()
+    }
+
     /// The value of a float dimension.
     ///
     /// # Errors

@@ -11,6 +11,7 @@ use xrd_rietveld::instrument::Instrument;
 use xrd_rietveld::model::{Model, Param};
 use xrd_rietveld::pattern::Pattern;
 use xrd_rietveld::plan::{Plan, run_plan};
+use xrd_rietveld::refine::MIN_SIZE_UM;
 use xrd_rietveld::strategy::{AutoSettings, TrialOutcome, Validity, auto_refine};
 use xrd_rietveld::structure::Crystal;
 
@@ -63,6 +64,12 @@ fn validity_names_each_unphysical_result() {
     assert!(with(Param::Shift, -600.0).contains("displacement -600 µm"));
     assert!(with(Param::Y, -50.0).contains("negative Lorentzian width"));
     assert!(with(Param::Background(0), -1e4).contains("negative background"));
+    assert!(with(Param::Size(0), MIN_SIZE_UM).contains("crystallite size at its lower bound"));
+    assert_eq!(
+        with(Param::Size(0), 0.5),
+        "",
+        "a 0.5 µm crystallite is physical"
+    );
     let pb = model
         .find("PbSO4:Pb1:Uiso")
         .or(model.find("PbSO4-Wyckoff:Pb:Uiso"));
