@@ -110,13 +110,37 @@ impl Background {
 
     /// The background at `two_theta_deg` (counts).
     pub fn value(&self, two_theta_deg: f64) -> f64 {
+        self.values(&[two_theta_deg])[0]
+    }
+
+    /// The background at every angle of `two_theta_deg` (counts).
+    pub fn values(&self, two_theta_deg: &[f64]) -> Vec<f64> {
         let mut basis = vec![0.0; self.coefficients.len()];
-        self.basis(two_theta_deg, &mut basis);
-        basis
+        two_theta_deg
             .iter()
-            .zip(&self.coefficients)
-            .map(|(b, c)| b * c)
-            .sum()
+            .map(|&t| {
+                self.basis(t, &mut basis);
+                basis
+                    .iter()
+                    .zip(&self.coefficients)
+                    .map(|(b, c)| b * c)
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// Every basis function on `two_theta_deg`: `columns[k][i]` is function `k` at
+    /// angle `i` (the background's derivatives with respect to its coefficients).
+    pub fn columns(&self, two_theta_deg: &[f64]) -> Vec<Vec<f64>> {
+        let mut columns = vec![Vec::with_capacity(two_theta_deg.len()); self.coefficients.len()];
+        let mut basis = vec![0.0; self.coefficients.len()];
+        for &t in two_theta_deg {
+            self.basis(t, &mut basis);
+            for (column, &b) in columns.iter_mut().zip(&basis) {
+                column.push(b);
+            }
+        }
+        columns
     }
 }
 
@@ -158,5 +182,24 @@ mod tests {
         assert!((log.value(30.0) - 2.0).abs() < 1e-12);
         assert!(Background::new(BackgroundKind::LogInterpolation, 1, 10.0, 90.0).is_err());
         assert!(Background::new(BackgroundKind::Chebyshev, 3, 90.0, 10.0).is_err());
+    }
+
+    #[test]
+    fn values_are_the_coefficients_times_the_columns() {
+        for kind in [
+            BackgroundKind::Chebyshev,
+            BackgroundKind::LinearInterpolation,
+            BackgroundKind::LogInterpolation,
+        ] {
+            let mut bg = Background::new(kind, 5, 10.0, 110.0).unwrap();
+            bg.coefficients = vec![3.0, -1.0, 0.5, 2.0, 7.0];
+            let x = [10.0, 17.5, 42.0, 88.8, 110.0];
+            let columns = bg.columns(&x);
+            for (i, (&t, v)) in x.iter().zip(bg.values(&x)).enumerate() {
+                let by_columns: f64 = (0..5).map(|k| bg.coefficients[k] * columns[k][i]).sum();
+                assert!((v - by_columns).abs() < 1e-12, "{kind:?} at {t}");
+                assert_eq!(v, bg.value(t));
+            }
+        }
     }
 }

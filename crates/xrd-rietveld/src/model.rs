@@ -587,10 +587,7 @@ impl Model {
 
     /// The background alone on `two_theta`.
     pub fn background_values(&self, two_theta: &[f64]) -> Vec<f64> {
-        two_theta
-            .iter()
-            .map(|&t| self.background.value(t))
-            .collect()
+        self.background.values(two_theta)
     }
 
     /// `|F|²` (Friedel mean) of every reflection of phase `p` at the current structure

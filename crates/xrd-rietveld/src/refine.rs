@@ -280,10 +280,15 @@ fn jacobian(
     let gradients: Vec<Vec<Option<Vec<f64>>>> = (0..model.phases.len())
         .map(|p| model.intensity_gradients(p, params))
         .collect::<Result<_>>()?;
+    let background = if params.iter().any(|p| matches!(p, Param::Background(_))) {
+        model.background.columns(x)
+    } else {
+        Vec::new()
+    };
     let column = |(i, &p): (usize, &Param)| -> Result<Vec<f64>> {
         let analytic = intensity_only(p).and_then(|ph| Some((ph, gradients[ph][i].as_ref()?)));
         let raw: Vec<f64> = if let Param::Background(k) = p {
-            background_column(model, x, k)
+            background[k].clone()
         } else if let Some((ph, gradient)) = analytic {
             spread(&phases[ph].0, gradient, x.len(), |v| v.value)
         } else if p == Param::ShL {
@@ -420,24 +425,6 @@ fn line_column(
     Ok(Some(out))
 }
 
-/// The background basis function `k` on `x`.
-fn background_column(model: &Model, x: &[f64], k: usize) -> Vec<f64> {
-    let mut basis = vec![0.0; model.background.coefficients.len()];
-    x.iter()
-        .map(|&t| {
-            model.background.basis(t, &mut basis);
-            basis[k]
-        })
-        .collect()
-}
-
-/// Every background basis function on `x`.
-fn background_columns(model: &Model, x: &[f64]) -> Vec<Vec<f64>> {
-    (0..model.background.coefficients.len())
-        .map(|k| background_column(model, x, k))
-        .collect()
-}
-
 /// Adds the active width restraints to the normal equations.
 fn add_restraints(
     model: &Model,
@@ -534,7 +521,9 @@ pub fn linear_start(model: &mut Model, pattern: &Pattern) -> Result<()> {
         columns.push(weigh(out));
     }
     columns.extend(
-        background_columns(model, &pattern.two_theta_deg)
+        model
+            .background
+            .columns(&pattern.two_theta_deg)
             .into_iter()
             .map(weigh),
     );
