@@ -233,7 +233,7 @@ impl Voigt {
     }
 
     /// [`Voigt::with_derivatives`] where the Gaussian is zero (`ln2·x² > 40`), from
-    /// the Lorentzian alone: the same values at a third of the cost.
+    /// the Lorentzian alone: the same values without the exponential.
     #[inline(always)]
     fn lorentz_tail(&self, dx: f64) -> [f64; 4] {
         let x2 = dx * dx * self.x2_per_dx2;
