@@ -1,41 +1,141 @@
-//! Eigensolvers: dense symmetric eigendecomposition (faer, sequential, reusable
-//! workspace) and the Lanczos continued-fraction Green's function.
+//! Eigensolvers: dense symmetric eigenproblems block by block (Householder
+//! tridiagonalisation by faer, then the QL iteration of [`crate::tridiagonal`] whose
+//! rotations are kept instead of accumulated), and the Lanczos continued-fraction
+//! Green's function.
+//!
+//! A spectrum needs all eigenvalues but, of the eigenvectors, only the few initial
+//! states and the projections `<f|x>` of a few transition vectors `x` on every final
+//! state. With `A = Q T Qᵀ` (Householder) and `T = Z Λ Zᵀ` (`Z` a product of `K ≈ n²`
+//! recorded rotations), one eigenvector costs `O(n²)` and the projections of `m` vectors
+//! on all `n` eigenvectors `O(m n²)`, where forming every eigenvector costs `O(n³)`
+//! (that accumulation took three quarters of the time of a NiO XAS evaluation).
 
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
-use faer::{MatMut, MatRef, Par};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
+use faer::linalg::evd::tridiag::{tridiag_in_place, tridiag_in_place_scratch};
+use faer::linalg::householder::{
+    apply_block_householder_sequence_on_the_left_in_place_scratch,
+    apply_block_householder_sequence_on_the_left_in_place_with_conj,
+    apply_block_householder_sequence_transpose_on_the_left_in_place_scratch,
+    apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj,
+};
+use faer::linalg::qr::no_pivoting::factor::recommended_block_size;
+use faer::{Conj, MatMut, MatRef, Par};
 
 use crate::error::{Error, Result};
 use crate::operator::TermMatrices;
+use crate::tridiagonal::{Rotation, column, eigen_rotations_many};
 
-/// Eigenpairs of one diagonal block: the sector indices it spans, its eigenvalues
-/// (ascending) and eigenvectors (local, column-major).
+/// Eigenpairs of one diagonal block in factorised form: the sector indices it spans,
+/// its eigenvalues (ascending) and what gives its eigenvectors on demand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EigenBlock {
     /// Sector indices of the block's basis states, ascending.
     pub indices: Vec<usize>,
     /// Eigenvalues of the block, ascending (constant included).
     pub values: Vec<f64>,
-    /// Eigenvectors, column `j` is `vectors[j*n .. (j+1)*n]` with `n = indices.len()`.
-    pub vectors: Vec<f64>,
+    /// Column of `Z` (index into the QL eigenvalues) of each entry of `values`.
+    columns: Vec<usize>,
+    /// Householder vectors below the subdiagonal of the tridiagonalised block
+    /// (column-major `n x n`; the rest is unused).
+    reflectors: Vec<f64>,
+    /// Householder block factors, column-major `block_size x (n - 1)`.
+    factors: Vec<f64>,
+    block_size: usize,
+    /// Rotations of the QL iteration, `Z = R₁ ⋯ R_K`.
+    rotations: Vec<Rotation>,
 }
 
 impl EigenBlock {
-    /// Local eigenvector `j` (components on `indices`).
-    pub fn vector(&self, j: usize) -> &[f64] {
-        let n = self.indices.len();
-        &self.vectors[j * n..(j + 1) * n]
+    /// Number of basis states.
+    pub fn len(&self) -> usize {
+        self.indices.len()
     }
 
-    /// `<v_j|x>` for a full-dimension vector `x`.
-    pub fn project(&self, j: usize, x: &[f64]) -> f64 {
-        self.vector(j)
+    /// Whether the block is empty.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// Local eigenvector `j` (components on `indices`, normalised): `Q Z e_j`.
+    pub fn vector(&self, j: usize) -> Vec<f64> {
+        let mut x = vec![0.0; self.len()];
+        column(&self.rotations, self.columns[j], &mut x);
+        self.apply_q(&mut x, 1, false);
+        x
+    }
+
+    /// Projections `<v_j|x_r>` of full-dimension vectors `xs` on every eigenvector of
+    /// the block, as an `n x m` row-major matrix (`m = xs.len()`, entry `j * m + r`, `j`
+    /// in the order of `values`): `Zᵀ Qᵀ X` restricted to the block.
+    pub fn projections(&self, xs: &[&[f64]]) -> Vec<f64> {
+        let (n, m) = (self.len(), xs.len());
+        // Column-major n x m for the Householder application.
+        let mut y: Vec<f64> = xs
             .iter()
-            .zip(&self.indices)
-            .map(|(u, &k)| u * x[k])
-            .sum()
+            .flat_map(|x| self.indices.iter().map(move |&k| x[k]))
+            .collect();
+        self.apply_q(&mut y, m, true);
+        // Row-major n x m: the rotations act on rows.
+        let mut w = vec![0.0; n * m];
+        for (r, col) in y.chunks_exact(n.max(1)).enumerate() {
+            for (i, &v) in col.iter().enumerate() {
+                w[i * m + r] = v;
+            }
+        }
+        for rot in &self.rotations {
+            rot.apply_to_rows(&mut w, m);
+        }
+        let mut out = vec![0.0; n * m];
+        for (j, &c) in self.columns.iter().enumerate() {
+            out[j * m..(j + 1) * m].copy_from_slice(&w[c * m..(c + 1) * m]);
+        }
+        out
+    }
+
+    /// `Q X` (or `Qᵀ X` when `transpose`) for the column-major `n x m` matrix `x`;
+    /// `Q` leaves the first coordinate alone.
+    fn apply_q(&self, x: &mut [f64], m: usize, transpose: bool) {
+        let n = self.len();
+        if n <= 2 {
+            // A 1 x 1 or 2 x 2 block is already tridiagonal (no reflector).
+            return;
+        }
+        let basis =
+            MatRef::from_column_major_slice(&self.reflectors, n, n).submatrix(1, 0, n - 1, n - 1);
+        let factors = MatRef::from_column_major_slice(&self.factors, self.block_size, n - 1);
+        let rhs = MatMut::from_column_major_slice_mut(x, n, m).subrows_mut(1, n - 1);
+        let req = StackReq::any_of(&[
+            apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(
+                n - 1,
+                self.block_size,
+                m,
+            ),
+            apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
+                n - 1,
+                self.block_size,
+                m,
+            ),
+        ]);
+        let apply: ApplyReflectors = if transpose {
+            apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj
+        } else {
+            apply_block_householder_sequence_on_the_left_in_place_with_conj
+        };
+        let mut buffer = MemBuffer::new(req);
+        apply(
+            basis,
+            factors,
+            Conj::No,
+            rhs,
+            Par::Seq,
+            MemStack::new(&mut buffer),
+        );
     }
 }
+
+/// faer's application of a block Householder sequence (or of its transpose).
+type ApplyReflectors =
+    fn(MatRef<'_, f64>, MatRef<'_, f64>, Conj, MatMut<'_, f64>, Par, &mut MemStack);
 
 /// All eigenpairs of a symmetric matrix, found block by block: the matrix is split into
 /// the connected components of its non-zero pattern (symmetry sectors show up this way
@@ -46,7 +146,7 @@ pub struct Eigen {
     pub dim: usize,
     /// All eigenvalues, ascending.
     pub values: Vec<f64>,
-    /// `(block, local column)` of each entry of `values`.
+    /// `(block, local index)` of each entry of `values`.
     pub order: Vec<(usize, usize)>,
     /// The blocks.
     pub blocks: Vec<EigenBlock>,
@@ -58,26 +158,18 @@ impl Eigen {
         let (b, k) = self.order[j];
         let block = &self.blocks[b];
         let mut v = vec![0.0; self.dim];
-        for (&i, &u) in block.indices.iter().zip(block.vector(k)) {
+        for (&i, u) in block.indices.iter().zip(block.vector(k)) {
             v[i] = u;
         }
         v
     }
 }
 
-/// Buffers reused across block diagonalisations. They grow to the largest block met
-/// (not the full dimension: symmetry blocks are typically a quarter of it or less).
+/// Reusable buffers of the block diagonalisations.
+#[derive(Default)]
 pub struct DenseSolver {
-    capacity: usize,
-    dense: Vec<f64>,
     local: Vec<usize>,
-    buffer: MemBuffer,
-}
-
-impl Default for DenseSolver {
-    fn default() -> Self {
-        Self::new()
-    }
+    buffer: Option<(usize, MemBuffer)>,
 }
 
 /// Largest block diagonalised densely (a 20000 x 20000 eigenproblem needs ~10 GB).
@@ -86,27 +178,7 @@ pub const MAX_DENSE_BLOCK: usize = 20_000;
 impl DenseSolver {
     /// An empty workspace.
     pub fn new() -> Self {
-        DenseSolver {
-            capacity: 0,
-            dense: Vec::new(),
-            local: Vec::new(),
-            buffer: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY),
-        }
-    }
-
-    /// Makes room for blocks of size `n`.
-    fn reserve(&mut self, n: usize) {
-        if n > self.capacity {
-            let req = self_adjoint_evd_scratch::<f64>(
-                n,
-                ComputeEigenvectors::Yes,
-                Par::Seq,
-                Default::default(),
-            );
-            self.buffer = MemBuffer::new(req);
-            self.dense = vec![0.0; n * n];
-            self.capacity = n;
-        }
+        Self::default()
     }
 
     /// Diagonalises the assembled matrix `values` of `matrices` (plus `constant` on the
@@ -132,14 +204,23 @@ impl DenseSolver {
                 ),
             ));
         }
-        self.reserve(largest);
         if self.local.len() < matrices.dim() {
             self.local.resize(matrices.dim(), 0);
         }
-        let mut blocks = Vec::new();
-        for indices in components {
-            blocks.push(self.solve_block(matrices, values, constant, indices)?);
-        }
+        let tridiagonal: Vec<Tridiagonal> = components
+            .into_iter()
+            .map(|indices| self.tridiagonalize(matrices, values, indices))
+            .collect();
+        let reduced: Vec<(&[f64], &[f64])> = tridiagonal
+            .iter()
+            .map(|t| (t.diag.as_slice(), t.off.as_slice()))
+            .collect();
+        let eigen = eigen_rotations_many(&reduced)?;
+        let blocks: Vec<EigenBlock> = tridiagonal
+            .into_iter()
+            .zip(eigen)
+            .map(|(t, (lambda, rotations))| t.into_block(&lambda, rotations, constant))
+            .collect();
         let mut order: Vec<(usize, usize)> = blocks
             .iter()
             .enumerate()
@@ -154,40 +235,78 @@ impl DenseSolver {
         })
     }
 
-    fn solve_block(
+    /// Scratch space for tridiagonalising blocks of size `n`.
+    fn stack(&mut self, n: usize) -> &mut MemStack {
+        if self.buffer.as_ref().is_none_or(|(cap, _)| *cap < n) {
+            let req: StackReq = tridiag_in_place_scratch::<f64>(n, Par::Seq, Default::default());
+            self.buffer = Some((n, MemBuffer::new(req)));
+        }
+        let (_, buffer) = self.buffer.as_mut().expect("allocated above");
+        MemStack::new(buffer)
+    }
+
+    /// Gathers block `indices` of the assembled matrix and reduces it to tridiagonal
+    /// form.
+    fn tridiagonalize(
         &mut self,
         matrices: &TermMatrices,
         values: &[f64],
-        constant: f64,
         indices: Vec<usize>,
-    ) -> Result<EigenBlock> {
+    ) -> Tridiagonal {
         let n = indices.len();
         for (k, &i) in indices.iter().enumerate() {
             self.local[i] = k;
         }
-        let dense = &mut self.dense[..n * n];
-        matrices.gather_dense(values, &indices, &self.local, dense);
-        let a = MatRef::from_column_major_slice(dense, n, n);
-        // The eigenvectors are written straight into the block's column-major storage.
-        let mut vectors = vec![0.0; n * n];
-        let mut s = faer::diag::Diag::<f64>::zeros(n);
-        self_adjoint_evd(
-            a,
-            s.as_mut(),
-            Some(MatMut::from_column_major_slice_mut(&mut vectors, n, n)),
-            Par::Seq,
-            MemStack::new(&mut self.buffer),
-            Default::default(),
-        )
-        .map_err(|e| Error::Numerical {
-            routine: "self_adjoint_evd".into(),
-            message: format!("{e:?}"),
-        })?;
-        Ok(EigenBlock {
+        let mut reflectors = vec![0.0; n * n];
+        matrices.gather_dense(values, &indices, &self.local, &mut reflectors);
+        let block_size = recommended_block_size::<f64>(n, n).max(1);
+        let mut factors = vec![0.0; block_size * n.saturating_sub(1)];
+        if n > 2 {
+            tridiag_in_place(
+                MatMut::from_column_major_slice_mut(&mut reflectors, n, n),
+                MatMut::from_column_major_slice_mut(&mut factors, block_size, n - 1),
+                Par::Seq,
+                self.stack(n),
+                Default::default(),
+            );
+        }
+        Tridiagonal {
+            diag: (0..n).map(|i| reflectors[i * n + i]).collect(),
+            off: (0..n.saturating_sub(1))
+                .map(|i| reflectors[i * n + i + 1])
+                .collect(),
             indices,
-            values: s.column_vector().iter().map(|v| v + constant).collect(),
-            vectors,
-        })
+            reflectors,
+            factors,
+            block_size,
+        }
+    }
+}
+
+/// A block reduced to tridiagonal form `T = Qᵀ A Q`, waiting for its QL iteration.
+struct Tridiagonal {
+    indices: Vec<usize>,
+    diag: Vec<f64>,
+    off: Vec<f64>,
+    reflectors: Vec<f64>,
+    factors: Vec<f64>,
+    block_size: usize,
+}
+
+impl Tridiagonal {
+    /// The eigenblock from the eigenvalues `lambda` of `T` and the QL rotations.
+    fn into_block(self, lambda: &[f64], rotations: Vec<Rotation>, constant: f64) -> EigenBlock {
+        let mut columns: Vec<usize> = (0..lambda.len()).collect();
+        columns.sort_by(|&a, &b| lambda[a].total_cmp(&lambda[b]));
+        EigenBlock {
+            indices: self.indices,
+            values: columns.iter().map(|&c| lambda[c] + constant).collect(),
+            columns,
+            reflectors: self.reflectors,
+            factors: self.factors,
+            block_size: self.block_size,
+            rotations,
+        }
     }
 }
 
@@ -284,19 +403,17 @@ pub fn lanczos_poles(
                 .for_each(|(x, (y, s))| *x = y * s);
         }
     }
-    alpha
+    let matrices: Vec<(&[f64], &[f64])> = alpha
         .iter()
         .zip(&beta)
+        .map(|(a, b)| (a.as_slice(), &b[..a.len().saturating_sub(1)]))
+        .collect();
+    let poles = crate::tridiagonal::eigen_first_components_many(&matrices)?;
+    Ok(poles
+        .into_iter()
         .zip(&norms)
-        .map(|((a, b), norm)| {
-            let poles =
-                crate::tridiagonal::eigen_first_components(a, &b[..a.len().saturating_sub(1)])?;
-            Ok(poles
-                .into_iter()
-                .map(|(t, z2)| (t, z2 * norm * norm))
-                .collect())
-        })
-        .collect()
+        .map(|(p, norm)| p.into_iter().map(|(t, z2)| (t, z2 * norm * norm)).collect())
+        .collect())
 }
 
 #[cfg(test)]
@@ -343,9 +460,64 @@ mod tests {
         m.assemble(&[1.0], &mut v);
         let e = DenseSolver::new().solve(&m, &v, 0.0).unwrap();
         assert_eq!(e.blocks.len(), 3);
-        assert_eq!(e.values, vec![-1.0, -0.5, 0.5, 3.0]);
+        for (got, want) in e.values.iter().zip([-1.0, -0.5, 0.5, 3.0]) {
+            assert!((got - want).abs() < 1e-14, "{:?}", e.values);
+        }
         let v0 = e.vector(0);
         assert_eq!(v0.iter().map(|x| x.abs()).sum::<f64>(), 1.0);
+    }
+
+    #[test]
+    fn eigenvectors_and_projections_of_a_reduced_block_are_consistent() {
+        // One electron on six orbitals, all coupled: one 6 x 6 block, so the Householder
+        // reflectors are exercised. Checks A v = λ v, orthonormality, and that the
+        // projections equal the dot products with the eigenvectors.
+        let n = 6;
+        let sector = Sector::new(&[ShellRange { offset: 0, size: n }], &[vec![1]]).unwrap();
+        let mut one_body = Vec::new();
+        for i in 0..n {
+            one_body.push((i, i, 0.3 * i as f64 - 0.7));
+            for j in 0..i {
+                let t = 0.2 + 0.1 * ((i * 5 + j * 3) % 7) as f64;
+                one_body.push((i, j, t));
+                one_body.push((j, i, t));
+            }
+        }
+        let op = Operator {
+            one_body,
+            ..Operator::default()
+        };
+        let m = TermMatrices::new(&[op], &sector);
+        let mut values = Vec::new();
+        m.assemble(&[1.0], &mut values);
+        let e = DenseSolver::new().solve(&m, &values, 0.0).unwrap();
+        assert_eq!(e.blocks.len(), 1);
+        let vectors: Vec<Vec<f64>> = (0..n).map(|j| e.vector(j)).collect();
+        let mut av = vec![0.0; n];
+        for (j, v) in vectors.iter().enumerate() {
+            m.matvec(&values, v, &mut av);
+            for i in 0..n {
+                assert!((av[i] - e.values[j] * v[i]).abs() < 1e-13, "state {j}");
+            }
+            for (k, w) in vectors.iter().enumerate() {
+                let dot: f64 = v.iter().zip(w).map(|(a, b)| a * b).sum();
+                assert!((dot - f64::from(u8::from(j == k))).abs() < 1e-13);
+            }
+        }
+        let xs = [
+            vec![1.0, -2.0, 0.5, 0.0, 3.0, 1.5],
+            vec![0.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+        ];
+        let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+        let block = &e.blocks[0];
+        let p = block.projections(&refs);
+        for j in 0..n {
+            let v = block.vector(j);
+            for (r, x) in xs.iter().enumerate() {
+                let dot: f64 = block.indices.iter().zip(&v).map(|(&k, u)| u * x[k]).sum();
+                assert!((p[j * 2 + r] - dot).abs() < 1e-13);
+            }
+        }
     }
 
     #[test]

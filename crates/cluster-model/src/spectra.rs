@@ -536,20 +536,28 @@ impl Calculator {
         let (initial, sel) = self.initial_states(params, states)?;
         let fin = self.diagonalize_checked(kind, params)?;
         let ops = ops(&self.model);
-        let mut t = vec![vec![0.0; fin.dim]; ops.len()];
-        let mut amplitudes = vec![0.0; ops.len()];
+        // Transition vectors O_k|g> of every contributing state, state-major.
+        let t: Vec<Vec<f64>> = sel
+            .iter()
+            .flat_map(|&(i, _)| {
+                let g = initial.vector(i);
+                ops.iter()
+                    .map(|op| {
+                        let mut out = vec![0.0; fin.dim];
+                        op.matvec(&g, &mut out);
+                        out
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let xs: Vec<&[f64]> = t.iter().map(Vec::as_slice).collect();
+        let projections: Vec<Vec<f64>> = fin.blocks.iter().map(|b| b.projections(&xs)).collect();
+        let (m, n_ops) = (xs.len(), ops.len());
         let mut sticks = Sticks::default();
-        for &(i, w) in &sel {
-            let g = initial.vector(i);
-            for (op, out) in ops.iter().zip(&mut t) {
-                op.matvec(&g, out);
-            }
-            for block in &fin.blocks {
+        for (s, &(i, w)) in sel.iter().enumerate() {
+            for (block, p) in fin.blocks.iter().zip(&projections) {
                 for (f, e_f) in block.values.iter().enumerate() {
-                    for (a, t_k) in amplitudes.iter_mut().zip(&t) {
-                        *a = block.project(f, t_k);
-                    }
-                    let value = intensity(&amplitudes);
+                    let value = intensity(&p[f * m + s * n_ops..f * m + (s + 1) * n_ops]);
                     if value != 0.0 {
                         sticks.energy_ev.push(e_f - initial.values[i]);
                         sticks.weight.push(w * value);
