@@ -9,6 +9,7 @@ pub mod coulomb;
 pub mod error;
 pub mod fock;
 pub mod hf_tables;
+pub mod householder;
 pub mod ion;
 pub mod model;
 pub mod operator;

@@ -1,27 +1,18 @@
 //! Eigensolvers: dense symmetric eigenproblems block by block (Householder
-//! tridiagonalisation by faer, then the QL iteration of [`crate::tridiagonal`] whose
-//! rotations are kept instead of accumulated), and the Lanczos continued-fraction
-//! Green's function.
+//! tridiagonalisation, [`crate::householder`], then the QL iteration of
+//! [`crate::tridiagonal`] whose rotations are kept instead of accumulated), and the
+//! Lanczos continued-fraction Green's function.
 //!
 //! A spectrum needs all eigenvalues but, of the eigenvectors, only the few initial
 //! states and the projections `<f|x>` of a few transition vectors `x` on every final
 //! state. With `A = Q T Qᵀ` (Householder) and `T = Z Λ Zᵀ` (`Z` a product of `K ≈ n²`
 //! recorded rotations), one eigenvector costs `O(n²)` and the projections of `m` vectors
 //! on all `n` eigenvectors `O(m n²)`, where forming every eigenvector costs `O(n³)`
-//! (that accumulation took three quarters of the time of a NiO XAS evaluation).
-
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::linalg::evd::tridiag::{tridiag_in_place, tridiag_in_place_scratch};
-use faer::linalg::householder::{
-    apply_block_householder_sequence_on_the_left_in_place_scratch,
-    apply_block_householder_sequence_on_the_left_in_place_with_conj,
-    apply_block_householder_sequence_transpose_on_the_left_in_place_scratch,
-    apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj,
-};
-use faer::linalg::qr::no_pivoting::factor::recommended_block_size;
-use faer::{Conj, MatMut, MatRef, Par};
+//! (that accumulation, in faer's eigensolver, took three quarters of the time of a NiO
+//! XAS evaluation).
 
 use crate::error::{Error, Result};
+use crate::householder::{Householder, Reduction, tridiagonalize};
 use crate::operator::TermMatrices;
 use crate::tridiagonal::{Rotation, column, eigen_rotations_many};
 
@@ -35,12 +26,8 @@ pub struct EigenBlock {
     pub values: Vec<f64>,
     /// Column of `Z` (index into the QL eigenvalues) of each entry of `values`.
     columns: Vec<usize>,
-    /// Householder vectors below the subdiagonal of the tridiagonalised block
-    /// (column-major `n x n`; the rest is unused).
-    reflectors: Vec<f64>,
-    /// Householder block factors, column-major `block_size x (n - 1)`.
-    factors: Vec<f64>,
-    block_size: usize,
+    /// `Q` of the tridiagonal reduction `T = Qᵀ A Q`.
+    reflectors: Householder,
     /// Rotations of the QL iteration, `Z = R₁ ⋯ R_K`.
     rotations: Vec<Rotation>,
 }
@@ -60,7 +47,7 @@ impl EigenBlock {
     pub fn vector(&self, j: usize) -> Vec<f64> {
         let mut x = vec![0.0; self.len()];
         column(&self.rotations, self.columns[j], &mut x);
-        self.apply_q(&mut x, 1, false);
+        self.reflectors.apply(&mut x);
         x
     }
 
@@ -74,7 +61,7 @@ impl EigenBlock {
             .iter()
             .flat_map(|x| self.indices.iter().map(move |&k| x[k]))
             .collect();
-        self.apply_q(&mut y, m, true);
+        self.reflectors.apply_transpose(&mut y);
         // Row-major n x m: the rotations act on rows.
         let mut w = vec![0.0; n * m];
         for (r, col) in y.chunks_exact(n.max(1)).enumerate() {
@@ -91,51 +78,7 @@ impl EigenBlock {
         }
         out
     }
-
-    /// `Q X` (or `Qᵀ X` when `transpose`) for the column-major `n x m` matrix `x`;
-    /// `Q` leaves the first coordinate alone.
-    fn apply_q(&self, x: &mut [f64], m: usize, transpose: bool) {
-        let n = self.len();
-        if n <= 2 {
-            // A 1 x 1 or 2 x 2 block is already tridiagonal (no reflector).
-            return;
-        }
-        let basis =
-            MatRef::from_column_major_slice(&self.reflectors, n, n).submatrix(1, 0, n - 1, n - 1);
-        let factors = MatRef::from_column_major_slice(&self.factors, self.block_size, n - 1);
-        let rhs = MatMut::from_column_major_slice_mut(x, n, m).subrows_mut(1, n - 1);
-        let req = StackReq::any_of(&[
-            apply_block_householder_sequence_transpose_on_the_left_in_place_scratch::<f64>(
-                n - 1,
-                self.block_size,
-                m,
-            ),
-            apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(
-                n - 1,
-                self.block_size,
-                m,
-            ),
-        ]);
-        let apply: ApplyReflectors = if transpose {
-            apply_block_householder_sequence_transpose_on_the_left_in_place_with_conj
-        } else {
-            apply_block_householder_sequence_on_the_left_in_place_with_conj
-        };
-        let mut buffer = MemBuffer::new(req);
-        apply(
-            basis,
-            factors,
-            Conj::No,
-            rhs,
-            Par::Seq,
-            MemStack::new(&mut buffer),
-        );
-    }
 }
-
-/// faer's application of a block Householder sequence (or of its transpose).
-type ApplyReflectors =
-    fn(MatRef<'_, f64>, MatRef<'_, f64>, Conj, MatMut<'_, f64>, Par, &mut MemStack);
 
 /// All eigenpairs of a symmetric matrix, found block by block: the matrix is split into
 /// the connected components of its non-zero pattern (symmetry sectors show up this way
@@ -169,7 +112,6 @@ impl Eigen {
 #[derive(Default)]
 pub struct DenseSolver {
     local: Vec<usize>,
-    buffer: Option<(usize, MemBuffer)>,
 }
 
 /// Largest block diagonalised densely (a 20000 x 20000 eigenproblem needs ~10 GB).
@@ -207,19 +149,21 @@ impl DenseSolver {
         if self.local.len() < matrices.dim() {
             self.local.resize(matrices.dim(), 0);
         }
-        let tridiagonal: Vec<Tridiagonal> = components
+        let reduced: Vec<(Vec<usize>, Reduction)> = components
             .into_iter()
-            .map(|indices| self.tridiagonalize(matrices, values, indices))
+            .map(|indices| self.reduce(matrices, values, indices))
             .collect();
-        let reduced: Vec<(&[f64], &[f64])> = tridiagonal
+        let tridiagonal: Vec<(&[f64], &[f64])> = reduced
             .iter()
-            .map(|t| (t.diag.as_slice(), t.off.as_slice()))
+            .map(|(_, r)| (r.diag.as_slice(), r.off.as_slice()))
             .collect();
-        let eigen = eigen_rotations_many(&reduced)?;
-        let blocks: Vec<EigenBlock> = tridiagonal
+        let eigen = eigen_rotations_many(&tridiagonal)?;
+        let blocks: Vec<EigenBlock> = reduced
             .into_iter()
             .zip(eigen)
-            .map(|(t, (lambda, rotations))| t.into_block(&lambda, rotations, constant))
+            .map(|((indices, r), (lambda, rotations))| {
+                eigen_block(indices, r.reflectors, &lambda, rotations, constant)
+            })
             .collect();
         let mut order: Vec<(usize, usize)> = blocks
             .iter()
@@ -235,78 +179,41 @@ impl DenseSolver {
         })
     }
 
-    /// Scratch space for tridiagonalising blocks of size `n`.
-    fn stack(&mut self, n: usize) -> &mut MemStack {
-        if self.buffer.as_ref().is_none_or(|(cap, _)| *cap < n) {
-            let req: StackReq = tridiag_in_place_scratch::<f64>(n, Par::Seq, Default::default());
-            self.buffer = Some((n, MemBuffer::new(req)));
-        }
-        let (_, buffer) = self.buffer.as_mut().expect("allocated above");
-        MemStack::new(buffer)
-    }
-
     /// Gathers block `indices` of the assembled matrix and reduces it to tridiagonal
     /// form.
-    fn tridiagonalize(
+    fn reduce(
         &mut self,
         matrices: &TermMatrices,
         values: &[f64],
         indices: Vec<usize>,
-    ) -> Tridiagonal {
+    ) -> (Vec<usize>, Reduction) {
         let n = indices.len();
         for (k, &i) in indices.iter().enumerate() {
             self.local[i] = k;
         }
-        let mut reflectors = vec![0.0; n * n];
-        matrices.gather_dense(values, &indices, &self.local, &mut reflectors);
-        let block_size = recommended_block_size::<f64>(n, n).max(1);
-        let mut factors = vec![0.0; block_size * n.saturating_sub(1)];
-        if n > 2 {
-            tridiag_in_place(
-                MatMut::from_column_major_slice_mut(&mut reflectors, n, n),
-                MatMut::from_column_major_slice_mut(&mut factors, block_size, n - 1),
-                Par::Seq,
-                self.stack(n),
-                Default::default(),
-            );
-        }
-        Tridiagonal {
-            diag: (0..n).map(|i| reflectors[i * n + i]).collect(),
-            off: (0..n.saturating_sub(1))
-                .map(|i| reflectors[i * n + i + 1])
-                .collect(),
-            indices,
-            reflectors,
-            factors,
-            block_size,
-        }
+        let mut dense = vec![0.0; n * n];
+        matrices.gather_dense(values, &indices, &self.local, &mut dense);
+        (indices, tridiagonalize(dense, n))
     }
 }
 
-/// A block reduced to tridiagonal form `T = Qᵀ A Q`, waiting for its QL iteration.
-struct Tridiagonal {
+/// The eigenblock of a reduced block from the eigenvalues `lambda` of its tridiagonal
+/// matrix and the QL rotations.
+fn eigen_block(
     indices: Vec<usize>,
-    diag: Vec<f64>,
-    off: Vec<f64>,
-    reflectors: Vec<f64>,
-    factors: Vec<f64>,
-    block_size: usize,
-}
-
-impl Tridiagonal {
-    /// The eigenblock from the eigenvalues `lambda` of `T` and the QL rotations.
-    fn into_block(self, lambda: &[f64], rotations: Vec<Rotation>, constant: f64) -> EigenBlock {
-        let mut columns: Vec<usize> = (0..lambda.len()).collect();
-        columns.sort_by(|&a, &b| lambda[a].total_cmp(&lambda[b]));
-        EigenBlock {
-            indices: self.indices,
-            values: columns.iter().map(|&c| lambda[c] + constant).collect(),
-            columns,
-            reflectors: self.reflectors,
-            factors: self.factors,
-            block_size: self.block_size,
-            rotations,
-        }
+    reflectors: Householder,
+    lambda: &[f64],
+    rotations: Vec<Rotation>,
+    constant: f64,
+) -> EigenBlock {
+    let mut columns: Vec<usize> = (0..lambda.len()).collect();
+    columns.sort_by(|&a, &b| lambda[a].total_cmp(&lambda[b]));
+    EigenBlock {
+        indices,
+        values: columns.iter().map(|&c| lambda[c] + constant).collect(),
+        columns,
+        reflectors,
+        rotations,
     }
 }
 

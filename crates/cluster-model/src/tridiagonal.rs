@@ -276,7 +276,9 @@ impl Ql {
             });
         }
         let g0 = (d[l + 1] - d[l]) / (2.0 * e[l]);
-        let r0 = g0.hypot(1.0);
+        // |g0| < 1/ε since e[l] exceeds ε times the diagonal scale here, so g0² cannot
+        // overflow and `hypot` (a library call, slower) is not needed.
+        let r0 = (g0 * g0 + 1.0).sqrt();
         self.m = m;
         self.sweep = Some(Sweep {
             i: m,
