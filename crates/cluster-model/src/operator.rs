@@ -176,7 +176,18 @@ fn matvec_multi_with(
         out.iter_mut().for_each(|o| *o = 0.0);
         for k in row_ptr[r]..row_ptr[r + 1] {
             let (v, xs) = (values[k], &x[cols[k] * nv..(cols[k] + 1) * nv]);
-            out.iter_mut().zip(xs).for_each(|(o, xv)| *o += v * xv);
+            // Groups of four vectors as one vector operation each (callers pad `nv`).
+            let (o4, o_rest) = out.as_chunks_mut::<4>();
+            let (x4, x_rest) = xs.as_chunks::<4>();
+            for (o, xv) in o4.iter_mut().zip(x4) {
+                for l in 0..4 {
+                    o[l] += v * xv[l];
+                }
+            }
+            o_rest
+                .iter_mut()
+                .zip(x_rest)
+                .for_each(|(o, xv)| *o += v * xv);
         }
     }
 }

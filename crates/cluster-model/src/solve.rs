@@ -236,11 +236,15 @@ pub fn lanczos_poles(
     max_steps: usize,
     mut matvec: impl FnMut(&[f64], &mut [f64], usize),
 ) -> Result<Vec<Vec<(f64, f64)>>> {
-    let nv = starts.len();
+    // Padded with inactive (zero) vectors to whole groups of four, so that the rows of
+    // the interleaved vectors are whole SIMD registers in `matvec`.
+    let nv = starts.len().next_multiple_of(4);
     let n = starts.first().map_or(0, Vec::len);
     let norms: Vec<f64> = starts
         .iter()
         .map(|s| s.iter().map(|x| x * x).sum::<f64>().sqrt())
+        .chain(std::iter::repeat(0.0))
+        .take(nv)
         .collect();
     let mut v = vec![0.0; n * nv];
     for (k, (s, &norm)) in starts.iter().zip(&norms).enumerate() {
@@ -315,7 +319,7 @@ pub fn lanczos_poles(
         .zip(&beta)
         .map(|(a, b)| (a.as_slice(), &b[..a.len().saturating_sub(1)]))
         .collect();
-    let poles = crate::tridiagonal::eigen_first_components_many(&matrices)?;
+    let poles = crate::tridiagonal::eigen_first_components_many(&matrices[..starts.len()])?;
     Ok(poles
         .into_iter()
         .zip(&norms)

@@ -44,6 +44,14 @@ impl Rotation {
         }
     }
 
+    /// `z R` for a single row vector `z`.
+    #[inline(always)]
+    pub fn apply_to_row(&self, z: &mut [f64]) {
+        let (a, b) = (z[self.i], z[self.i + 1]);
+        z[self.i] = self.c * a - self.s * b;
+        z[self.i + 1] = self.s * a + self.c * b;
+    }
+
     /// `R x` for a column vector `x`.
     #[inline]
     pub fn apply_to_column(&self, x: &mut [f64]) {
@@ -79,7 +87,7 @@ pub fn eigen_first_components_many(matrices: &[(&[f64], &[f64])]) -> Result<Vec<
                 .collect()
         })
         .collect();
-    let values = ql_many(matrices, |k, r| r.apply_to_rows(&mut rows[k], 1))?;
+    let values = ql_many(matrices, |k, r| r.apply_to_row(&mut rows[k]))?;
     Ok(values
         .into_iter()
         .zip(rows)
