@@ -7,8 +7,8 @@ use crate::error::{Error, Result};
 use crate::fock::{Sector, ShellRange};
 use crate::operator::{Csr, Operator, TermMatrices};
 use crate::orbitals::{
-    L_D, L_P, d4h_ds, d4h_dt, eg_projector, identity, oh_crystal_field, orbital_moment, so_index,
-    spin_moment, spin_orbit, t2g_projector,
+    L_D, L_P, d4h_ds, d4h_dt, eg_projector, identity, n_spin_orbitals, oh_crystal_field,
+    orbital_moment, so_index, so_quantum_numbers, spin_moment, spin_orbit, t2g_projector,
 };
 use crate::params::{AtomicValues, ClusterParams, OnSite};
 use crate::wigner::gaunt;
@@ -124,6 +124,44 @@ impl Layout {
             size: 6,
         });
         r
+    }
+}
+
+impl Layout {
+    /// The shells present, with their angular momenta.
+    fn shells(&self) -> impl Iterator<Item = AtomShell> {
+        std::iter::once(self.d)
+            .chain(self.ligand)
+            .chain(std::iter::once(self.p))
+    }
+
+    /// Spin-orbital `(m, s)` of a shell mapped to `(-m, -s)`: the orbital part of time
+    /// reversal (its phases are left out).
+    fn reversed_orbital(&self, i: usize) -> usize {
+        self.shells()
+            .find(|sh| i >= sh.offset && i < sh.offset + n_spin_orbitals(sh.l))
+            .map_or(i, |sh| {
+                let (m, up) = so_quantum_numbers(sh.l, i - sh.offset);
+                sh.offset + so_index(sh.l, -m, !up)
+            })
+    }
+}
+
+impl CompiledSector {
+    /// For every determinant, the index of its image under `(m, s) -> (-m, -s)` on
+    /// every spin-orbital (time reversal up to a sign per determinant); `None` if an
+    /// image falls outside the sector.
+    pub fn reversed_indices(&self, layout: &Layout) -> Option<Vec<usize>> {
+        self.sector
+            .dets()
+            .iter()
+            .map(|&det| {
+                let image = (0..64)
+                    .filter(|&i| det >> i & 1 == 1)
+                    .fold(0u64, |acc, i| acc | 1 << layout.reversed_orbital(i));
+                self.sector.index_of(image)
+            })
+            .collect()
     }
 }
 

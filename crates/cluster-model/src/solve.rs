@@ -11,6 +11,8 @@
 //! (that accumulation, in faer's eigensolver, took three quarters of the time of a NiO
 //! XAS evaluation).
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::householder::{Householder, Reduction, tridiagonalize};
 use crate::operator::TermMatrices;
@@ -18,13 +20,25 @@ use crate::tridiagonal::{Rotation, column, eigen_rotations_many};
 
 /// Eigenpairs of one diagonal block in factorised form: the sector indices it spans,
 /// its eigenvalues (ascending) and what gives its eigenvectors on demand.
+///
+/// A block may share the factorisation of another block it is the mirror image of
+/// (see [`DenseSolver::with_mirror`]): the block is then `P A Pᵀ` for the factorised
+/// `A` and a signed permutation `P`, and its eigenvectors are `P v`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EigenBlock {
     /// Sector indices of the block's basis states, ascending.
     pub indices: Vec<usize>,
     /// Eigenvalues of the block, ascending (constant included).
     pub values: Vec<f64>,
-    /// Column of `Z` (index into the QL eigenvalues) of each entry of `values`.
+    /// Sector index and sign of each row of the factorised matrix.
+    basis: Vec<(usize, f64)>,
+    factor: Arc<Factor>,
+}
+
+/// `A = Q Z Λ Zᵀ Qᵀ` without forming `Q Z`.
+#[derive(Debug, PartialEq)]
+struct Factor {
+    /// Column of `Z` (index into the QL eigenvalues) of each eigenvalue, ascending.
     columns: Vec<usize>,
     /// `Q` of the tridiagonal reduction `T = Qᵀ A Q`.
     reflectors: Householder,
@@ -43,25 +57,45 @@ impl EigenBlock {
         self.indices.is_empty()
     }
 
-    /// Local eigenvector `j` (components on `indices`, normalised): `Q Z e_j`.
-    pub fn vector(&self, j: usize) -> Vec<f64> {
+    /// Eigenvector `j` of the factorised matrix, `Q Z e_j`, in its row order.
+    fn factor_vector(&self, j: usize) -> Vec<f64> {
         let mut x = vec![0.0; self.len()];
-        column(&self.rotations, self.columns[j], &mut x);
-        self.reflectors.apply(&mut x);
+        column(&self.factor.rotations, self.factor.columns[j], &mut x);
+        self.factor.reflectors.apply(&mut x);
         x
+    }
+
+    /// Local eigenvector `j` (components on `indices`, normalised).
+    pub fn vector(&self, j: usize) -> Vec<f64> {
+        let mut v = vec![0.0; self.len()];
+        for (&(k, sign), x) in self.basis.iter().zip(self.factor_vector(j)) {
+            let pos = self
+                .indices
+                .binary_search(&k)
+                .expect("basis within indices");
+            v[pos] = sign * x;
+        }
+        v
+    }
+
+    /// Adds eigenvector `j` into the full-dimension vector `v`.
+    fn scatter(&self, j: usize, v: &mut [f64]) {
+        for (&(k, sign), x) in self.basis.iter().zip(self.factor_vector(j)) {
+            v[k] = sign * x;
+        }
     }
 
     /// Projections `<v_j|x_r>` of full-dimension vectors `xs` on every eigenvector of
     /// the block, as an `n x m` row-major matrix (`m = xs.len()`, entry `j * m + r`, `j`
-    /// in the order of `values`): `Zᵀ Qᵀ X` restricted to the block.
+    /// in the order of `values`): `Zᵀ Qᵀ Pᵀ X` restricted to the block.
     pub fn projections(&self, xs: &[&[f64]]) -> Vec<f64> {
         let (n, m) = (self.len(), xs.len());
         // Column-major n x m for the Householder application.
         let mut y: Vec<f64> = xs
             .iter()
-            .flat_map(|x| self.indices.iter().map(move |&k| x[k]))
+            .flat_map(|x| self.basis.iter().map(move |&(k, sign)| sign * x[k]))
             .collect();
-        self.reflectors.apply_transpose(&mut y);
+        self.factor.reflectors.apply_transpose(&mut y);
         // Row-major n x m: the rotations act on rows.
         let mut w = vec![0.0; n * m];
         for (r, col) in y.chunks_exact(n.max(1)).enumerate() {
@@ -69,11 +103,11 @@ impl EigenBlock {
                 w[i * m + r] = v;
             }
         }
-        for rot in &self.rotations {
+        for rot in &self.factor.rotations {
             rot.apply_to_rows(&mut w, m);
         }
         let mut out = vec![0.0; n * m];
-        for (j, &c) in self.columns.iter().enumerate() {
+        for (j, &c) in self.factor.columns.iter().enumerate() {
             out[j * m..(j + 1) * m].copy_from_slice(&w[c * m..(c + 1) * m]);
         }
         out
@@ -101,26 +135,47 @@ impl Eigen {
         let (b, k) = self.order[j];
         let block = &self.blocks[b];
         let mut v = vec![0.0; self.dim];
-        for (&i, u) in block.indices.iter().zip(block.vector(k)) {
-            v[i] = u;
-        }
+        block.scatter(k, &mut v);
         v
     }
 }
 
-/// Reusable buffers of the block diagonalisations.
+/// Reusable buffers of the block diagonalisations, and the basis permutation under
+/// which blocks may be mirror images of each other.
 #[derive(Default)]
 pub struct DenseSolver {
     local: Vec<usize>,
+    mirror: Option<Vec<usize>>,
 }
 
 /// Largest block diagonalised densely (a 20000 x 20000 eigenproblem needs ~10 GB).
 pub const MAX_DENSE_BLOCK: usize = 20_000;
 
+/// Largest entry difference, relative to the largest entry, at which a block still
+/// counts as the mirror image of another: a few rounding errors of the assembly. The
+/// eigenvalues taken over then differ from the block's own by at most its size times
+/// this (Weyl's inequality), below 1e-10 of the energy scale for blocks of hundreds.
+const MIRROR_TOLERANCE: f64 = 1e-12;
+
 impl DenseSolver {
     /// An empty workspace.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A workspace that maps, instead of solving, every block that is the image of an
+    /// earlier one under the basis permutation `mirror` (`mirror[i]` is the index of the
+    /// image of state `i`) up to a sign per state: `B = P A Pᵀ` with `P` a signed
+    /// permutation has the eigenvalues of `A` and the eigenvectors `P v`. Time reversal
+    /// maps the blocks of a multiplet Hamiltonian with opposite angular-momentum
+    /// projections onto each other this way when no magnetic field breaks the symmetry.
+    /// The signs are found and every entry is checked on each call (to
+    /// [`MIRROR_TOLERANCE`]), so a block that is not a mirror image is solved as usual.
+    pub fn with_mirror(mirror: Vec<usize>) -> Self {
+        DenseSolver {
+            local: Vec::new(),
+            mirror: Some(mirror),
+        }
     }
 
     /// Diagonalises the assembled matrix `values` of `matrices` (plus `constant` on the
@@ -149,20 +204,49 @@ impl DenseSolver {
         if self.local.len() < matrices.dim() {
             self.local.resize(matrices.dim(), 0);
         }
-        let reduced: Vec<(Vec<usize>, Reduction)> = components
-            .into_iter()
-            .map(|indices| self.reduce(matrices, values, indices))
+        let mut dense: Vec<Vec<f64>> = components
+            .iter()
+            .map(|indices| self.gather(matrices, values, indices))
+            .collect();
+        let images = self.images(&components, &dense);
+        let solved: Vec<usize> = (0..components.len())
+            .filter(|&b| images[b].is_none())
+            .collect();
+        let reduced: Vec<Reduction> = solved
+            .iter()
+            .map(|&b| tridiagonalize(std::mem::take(&mut dense[b]), components[b].len()))
             .collect();
         let tridiagonal: Vec<(&[f64], &[f64])> = reduced
             .iter()
-            .map(|(_, r)| (r.diag.as_slice(), r.off.as_slice()))
+            .map(|r| (r.diag.as_slice(), r.off.as_slice()))
             .collect();
         let eigen = eigen_rotations_many(&tridiagonal)?;
-        let blocks: Vec<EigenBlock> = reduced
+        let mut factors: Vec<Option<(Arc<Factor>, Vec<f64>)>> = vec![None; components.len()];
+        for ((&b, r), (lambda, rotations)) in solved.iter().zip(reduced).zip(eigen) {
+            let mut columns: Vec<usize> = (0..lambda.len()).collect();
+            columns.sort_by(|&x, &y| lambda[x].total_cmp(&lambda[y]));
+            let values = columns.iter().map(|&c| lambda[c] + constant).collect();
+            let factor = Factor {
+                columns,
+                reflectors: r.reflectors,
+                rotations,
+            };
+            factors[b] = Some((Arc::new(factor), values));
+        }
+        let blocks: Vec<EigenBlock> = components
             .into_iter()
-            .zip(eigen)
-            .map(|((indices, r), (lambda, rotations))| {
-                eigen_block(indices, r.reflectors, &lambda, rotations, constant)
+            .zip(images)
+            .enumerate()
+            .map(|(b, (indices, image))| {
+                let (source, basis) = image
+                    .unwrap_or_else(|| (b, indices.iter().map(|&k| (k, 1.0)).collect::<Vec<_>>()));
+                let (factor, values) = factors[source].clone().expect("source blocks are solved");
+                EigenBlock {
+                    indices,
+                    values,
+                    basis,
+                    factor,
+                }
             })
             .collect();
         let mut order: Vec<(usize, usize)> = blocks
@@ -179,42 +263,87 @@ impl DenseSolver {
         })
     }
 
-    /// Gathers block `indices` of the assembled matrix and reduces it to tridiagonal
-    /// form.
-    fn reduce(
-        &mut self,
-        matrices: &TermMatrices,
-        values: &[f64],
-        indices: Vec<usize>,
-    ) -> (Vec<usize>, Reduction) {
+    /// Block `indices` of the assembled matrix, dense column-major.
+    fn gather(&mut self, matrices: &TermMatrices, values: &[f64], indices: &[usize]) -> Vec<f64> {
         let n = indices.len();
         for (k, &i) in indices.iter().enumerate() {
             self.local[i] = k;
         }
         let mut dense = vec![0.0; n * n];
-        matrices.gather_dense(values, &indices, &self.local, &mut dense);
-        (indices, tridiagonalize(dense, n))
+        matrices.gather_dense(values, indices, &self.local, &mut dense);
+        dense
+    }
+
+    /// For each block, the earlier block it is the mirror image of and its signed
+    /// basis (see [`mirror_basis`]), if any.
+    fn images(&self, components: &[Vec<usize>], dense: &[Vec<f64>]) -> Vec<Image> {
+        let mut images: Vec<Image> = vec![None; components.len()];
+        let Some(mirror) = &self.mirror else {
+            return images;
+        };
+        for b in 0..components.len() {
+            images[b] = (0..b)
+                .filter(|&a| images[a].is_none() && components[a].len() == components[b].len())
+                .find_map(|a| {
+                    mirror_basis(
+                        mirror,
+                        (&components[a], &dense[a]),
+                        (&components[b], &dense[b]),
+                    )
+                    .map(|basis| (a, basis))
+                });
+        }
+        images
     }
 }
 
-/// The eigenblock of a reduced block from the eigenvalues `lambda` of its tridiagonal
-/// matrix and the QL rotations.
-fn eigen_block(
-    indices: Vec<usize>,
-    reflectors: Householder,
-    lambda: &[f64],
-    rotations: Vec<Rotation>,
-    constant: f64,
-) -> EigenBlock {
-    let mut columns: Vec<usize> = (0..lambda.len()).collect();
-    columns.sort_by(|&a, &b| lambda[a].total_cmp(&lambda[b]));
-    EigenBlock {
-        indices,
-        values: columns.iter().map(|&c| lambda[c] + constant).collect(),
-        columns,
-        reflectors,
-        rotations,
+/// The block a block is the mirror image of, and its signed basis.
+type Image = Option<(usize, Vec<(usize, f64)>)>;
+
+/// When block `b` (sector indices `ib`, dense matrix `B`) is `P A Pᵀ` for block `a` and
+/// a signed permutation `P` that takes state `ia[i]` to `±mirror[ia[i]]`: for each row
+/// `i` of `A`, the sector index of its image and the sign. The signs follow from the
+/// non-zero entries by a walk over the (connected) block, `s_j = s_i sign(B/A)`; then
+/// every entry is checked, `|B[p(i), p(j)] - s_i s_j A[i, j]| <= tol`.
+fn mirror_basis(
+    mirror: &[usize],
+    (ia, a): (&[usize], &[f64]),
+    (ib, b): (&[usize], &[f64]),
+) -> Option<Vec<(usize, f64)>> {
+    let n = ia.len();
+    let pos: Vec<usize> = ia
+        .iter()
+        .map(|&k| ib.binary_search(&mirror[k]).ok())
+        .collect::<Option<_>>()?;
+    let mut sign = vec![0.0; n];
+    let mut queue = Vec::with_capacity(n);
+    if n > 0 {
+        sign[0] = 1.0;
+        queue.push(0);
     }
+    while let Some(i) = queue.pop() {
+        for j in 0..n {
+            let x = a[j * n + i];
+            if sign[j] == 0.0 && x != 0.0 {
+                let y = b[pos[j] * n + pos[i]];
+                if y == 0.0 {
+                    return None;
+                }
+                sign[j] = sign[i] * (x * y).signum();
+                queue.push(j);
+            }
+        }
+    }
+    let tol = MIRROR_TOLERANCE * a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    for i in 0..n {
+        for j in 0..n {
+            let expected = sign[i] * sign[j] * a[j * n + i];
+            if sign[i] == 0.0 || (b[pos[j] * n + pos[i]] - expected).abs() > tol {
+                return None;
+            }
+        }
+    }
+    Some(pos.iter().zip(&sign).map(|(&p, &s)| (ib[p], s)).collect())
 }
 
 /// Poles and weights of `<phi_v|(z - H)^-1|phi_v>` for several start vectors `phi_v`
@@ -429,6 +558,79 @@ mod tests {
                 assert!((p[j * 2 + r] - dot).abs() < 1e-13);
             }
         }
+    }
+
+    /// Every sector of `params` solved with and without the time-reversal mirror;
+    /// returns the number of blocks taken over from a mirror image.
+    fn compare_with_mirror(params: &crate::params::ClusterParams) -> usize {
+        use crate::model::{CompiledModel, SectorKind};
+        let model = CompiledModel::new(params).unwrap();
+        let mut mapped = 0;
+        for kind in [
+            SectorKind::Initial,
+            SectorKind::XasFinal,
+            SectorKind::XpsFinal,
+        ] {
+            let sector = model.sector(kind);
+            let (coefficients, constant) = model.coefficients(kind, params);
+            let mut values = Vec::new();
+            sector.matrices.assemble(&coefficients, &mut values);
+            let plain = DenseSolver::new()
+                .solve(&sector.matrices, &values, constant)
+                .unwrap();
+            let mirror = sector.reversed_indices(&model.layout).unwrap();
+            let mirrored = DenseSolver::with_mirror(mirror)
+                .solve(&sector.matrices, &values, constant)
+                .unwrap();
+            for (a, b) in plain.values.iter().zip(&mirrored.values) {
+                assert!((a - b).abs() < 1e-10, "{kind:?}: {a} vs {b}");
+            }
+            // Every block's eigenvectors are complete and orthonormal on its states:
+            // the squared projections of x sum to |x|² over the block.
+            let x: Vec<f64> = (0..sector.sector.dim())
+                .map(|i| (i as f64 * 0.37).sin())
+                .collect();
+            for block in &mirrored.blocks {
+                let p = block.projections(&[&x]);
+                let norm2: f64 = block.indices.iter().map(|&k| x[k] * x[k]).sum();
+                let sum: f64 = p.iter().map(|v| v * v).sum();
+                assert!((sum - norm2).abs() < 1e-10 * norm2.max(1.0), "{kind:?}");
+                let v = block.vector(0);
+                let mut hv = vec![0.0; sector.sector.dim()];
+                let mut full = vec![0.0; sector.sector.dim()];
+                for (&k, &u) in block.indices.iter().zip(&v) {
+                    full[k] = u;
+                }
+                sector.matrices.matvec(&values, &full, &mut hv);
+                for (&k, &u) in block.indices.iter().zip(&v) {
+                    assert!((hv[k] + constant * u - block.values[0] * u).abs() < 1e-9);
+                }
+            }
+            mapped += mirrored
+                .blocks
+                .iter()
+                .enumerate()
+                .filter(|(b, blk)| {
+                    mirrored.blocks[..*b]
+                        .iter()
+                        .any(|a| Arc::ptr_eq(&a.factor, &blk.factor))
+                })
+                .count();
+        }
+        mapped
+    }
+
+    #[test]
+    fn mirror_images_of_blocks_are_mapped_and_exact() {
+        let params = crate::params::ClusterParams::nio_seed_like();
+        assert!(compare_with_mirror(&params) >= 2);
+    }
+
+    #[test]
+    fn a_spin_field_breaks_the_mirror_and_every_block_is_solved() {
+        let mut params = crate::params::ClusterParams::nio_seed_like();
+        params.spin_field_ev = [0.0, 0.05];
+        assert_eq!(compare_with_mirror(&params), 0);
     }
 
     #[test]

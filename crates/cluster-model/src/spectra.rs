@@ -373,7 +373,17 @@ impl Calculator {
             })
             .collect();
         Ok(Calculator {
-            solvers: Default::default(),
+            solvers: [
+                SectorKind::Initial,
+                SectorKind::XasFinal,
+                SectorKind::XpsFinal,
+            ]
+            .map(|kind| {
+                model
+                    .sector(kind)
+                    .reversed_indices(&model.layout)
+                    .map_or_else(DenseSolver::new, DenseSolver::with_mirror)
+            }),
             key: structure_key(params),
             s_plus,
             s_z,
