@@ -170,7 +170,7 @@ impl DenseSolver {
     /// maps the blocks of a multiplet Hamiltonian with opposite angular-momentum
     /// projections onto each other this way when no magnetic field breaks the symmetry.
     /// The signs are found and every entry is checked on each call (to
-    /// [`MIRROR_TOLERANCE`]), so a block that is not a mirror image is solved as usual.
+    /// 1e-12 of the largest entry), so a block that is not a mirror image is solved as usual.
     pub fn with_mirror(mirror: Vec<usize>) -> Self {
         DenseSolver {
             local: Vec::new(),
