@@ -101,11 +101,6 @@ fn reflector(x: &mut [f64]) -> (f64, f64) {
 }
 
 impl Householder {
-    /// Matrix dimension.
-    pub fn dim(&self) -> usize {
-        self.n
-    }
-
     /// `X ← Q X` for the column-major `n x m` matrix `x`.
     pub fn apply(&self, x: &mut [f64]) {
         for k in (0..self.tau.len()).rev() {

@@ -125,9 +125,7 @@ impl Layout {
         });
         r
     }
-}
 
-impl Layout {
     /// The shells present, with their angular momenta.
     fn shells(&self) -> impl Iterator<Item = AtomShell> {
         std::iter::once(self.d)
