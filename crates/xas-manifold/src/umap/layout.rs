@@ -9,14 +9,21 @@
 //! `alpha * clip(-2ab d2^(b-1) / (1 + a d2^b) (y_i - y_j))` (only `y_i` moves when
 //! placing new points); each sample is followed by `negative_sample_rate` repulsions of
 //! `y_i` from uniformly drawn vertices `k`,
-//! `alpha * clip(2 gamma b / ((0.001 + d2)(1 + a d2^b)) (y_i - y_k))`. The negative
-//! samples are evaluated in groups of four (vectorised single-precision-accurate powers), each
-//! group from the position of `y_i` before its own updates; umap-learn updates `y_i`
-//! after every single sample. The maps' trustworthiness still agrees with umap-learn's
-//! to 0.002 (`tests/umap_vs_umap_learn.rs`).
+//! `alpha * clip(2 gamma b / ((0.001 + d2)(1 + a d2^b)) (y_i - y_k))`.
 //! `clip` limits every gradient component to `[-4, 4]`; the learning rate decays
 //! linearly, `alpha = alpha_0 (1 - (epoch - 1) / n_epochs)` (umap-learn updates it after
 //! each epoch, so the first two epochs share `alpha_0`).
+//!
+//! # Evaluation in batches
+//! Coordinates are single precision, as in umap-learn. Samples are evaluated
+//! [`LANES`] at a time in vector registers (gather, power, coefficient), then applied
+//! one after another: the due edges of a block are taken in groups of [`LANES`], whose
+//! attractions are computed from the positions before the group's updates; their
+//! negative samples, drawn in edge order, queue up and are evaluated in groups of
+//! [`LANES`] too, each group from the positions before its own updates (so after the
+//! attractions that produced them). umap-learn instead updates after every single
+//! sample; the maps' trustworthiness agrees with umap-learn's to 0.002
+//! (`tests/umap_vs_umap_learn.rs`).
 //!
 //! # Determinism
 //! The edges are cut into fixed blocks of [`BLOCK`] edges; each block draws its negative
@@ -29,20 +36,22 @@
 //! a map agree to their sampling noise).
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
 use super::fuzzy::Edges;
-use super::power::{self, LANES};
+use super::power;
 use crate::error::{Error, Result};
 use crate::rng::SplitMix64;
 
 /// Edges per block of the SGD (the unit of random streams and of parallel work).
 pub const BLOCK: usize = 4096;
+/// Samples evaluated together (see "Evaluation in batches").
+pub const LANES: usize = 32;
 /// Gradient components are clipped to `[-CLIP, CLIP]`.
-const CLIP: f64 = 4.0;
+const CLIP: f32 = 4.0;
 
 /// Settings of one optimisation.
 #[derive(Debug, Clone, Copy)]
@@ -65,54 +74,95 @@ pub struct LayoutSettings {
     pub parallel: bool,
 }
 
-/// Coordinates shared by the blocks of an epoch, stored as `f64` bits.
+/// Coordinates shared by the blocks of an epoch, stored as `f32` bits.
 struct Coords {
     dims: usize,
-    values: Vec<AtomicU64>,
+    values: Vec<AtomicU32>,
 }
 
 impl Coords {
     fn new(values: &[f64], dims: usize) -> Self {
         Coords {
             dims,
-            values: values.iter().map(|v| AtomicU64::new(v.to_bits())).collect(),
+            values: values
+                .iter()
+                .map(|&v| AtomicU32::new((v as f32).to_bits()))
+                .collect(),
         }
     }
 
-    fn get(&self, i: usize, d: usize) -> f64 {
-        f64::from_bits(self.values[i * self.dims + d].load(Ordering::Relaxed))
+    /// Coordinate `at = i dims + d`.
+    #[inline(always)]
+    fn get(&self, at: usize) -> f32 {
+        f32::from_bits(self.values[at].load(Ordering::Relaxed))
     }
 
-    fn add(&self, i: usize, d: usize, delta: f64) {
-        let slot = &self.values[i * self.dims + d];
-        let v = f64::from_bits(slot.load(Ordering::Relaxed)) + delta;
+    /// Adds `delta` to coordinate `at = i dims + d`.
+    #[inline(always)]
+    fn add(&self, at: usize, delta: f32) {
+        let slot = &self.values[at];
+        let v = f32::from_bits(slot.load(Ordering::Relaxed)) + delta;
         slot.store(v.to_bits(), Ordering::Relaxed);
     }
 
     fn into_vec(self) -> Vec<f64> {
         self.values
             .into_iter()
-            .map(|a| f64::from_bits(a.into_inner()))
+            .map(|a| f64::from(f32::from_bits(a.into_inner())))
             .collect()
     }
 }
 
-/// Per-edge sampling schedule.
+/// Per-edge sampling schedule. The edge is due when `next <= epoch`; `next` then
+/// advances by `every`. Its negative samples follow the same clock at `rate` times the
+/// frequency: by epoch `n` an edge has owed `floor(n rate / every) - 1` of them (the
+/// first falls due at `every / rate`, as in umap-learn), and each due sample draws what
+/// it owes.
 #[derive(Debug, Clone, Copy)]
 struct Schedule {
-    every: f64,
     next: f64,
-    negative_every: f64,
-    next_negative: f64,
+    every: f64,
+    /// `rate / every`, negative samples owed per epoch.
+    negative_rate: f64,
+    /// Negative samples drawn so far.
+    drawn: u32,
+}
+
+impl Schedule {
+    /// Schedule of an edge sampled `samples` times over `n_epochs`.
+    fn new(samples: f64, n_epochs: usize, rate: f64) -> Self {
+        let every = if samples > 0.0 {
+            n_epochs as f64 / samples
+        } else {
+            f64::INFINITY
+        };
+        Schedule {
+            next: every,
+            every,
+            negative_rate: rate / every,
+            drawn: 0,
+        }
+    }
+
+    /// Negative samples owed at `epoch` and not yet drawn; marks them drawn.
+    #[inline(always)]
+    fn draw_negatives(&mut self, epoch: f64) -> u32 {
+        let owed = (epoch * self.negative_rate - 1.0).max(0.0) as u32;
+        let n = owed.saturating_sub(self.drawn);
+        self.drawn += n;
+        n
+    }
 }
 
 /// Optimises `head` (`n_heads x dims`, updated in place) against the graph `edges`.
 /// With `tail = None` the edges join points of `head` itself and both ends move (a
 /// fit); with `tail = Some(fixed)` the edges point into the fixed coordinates of a
 /// fitted map and only `head` moves (placing new points). `progress(epoch, n_epochs)`
-/// is called after every epoch.
+/// is called after every epoch. The optimisation runs in single precision; `head` is
+/// rounded to `f32` on entry.
 ///
 /// # Errors
+/// [`Error::InvalidParameter`] for more than `u32::MAX` tail vertices;
 /// [`Error::Interrupted`] when `progress` breaks.
 pub fn optimize(
     head: &mut [f64],
@@ -122,6 +172,8 @@ pub fn optimize(
     settings: &LayoutSettings,
     progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<()> {
+    let n_vertices = u32::try_from(edges.n_tails)
+        .map_err(|_| Error::param("points", "more than 2^32 - 1 points in one map"))?;
     let coords = Coords::new(head, dims);
     let fixed = tail.map(|t| Coords::new(t, dims));
     let max_w = edges.max_weight();
@@ -130,36 +182,27 @@ pub fn optimize(
     let mut schedule: Vec<Schedule> = edges
         .weight
         .iter()
-        .map(|&w| {
-            let samples = n_epochs as f64 * w / max_w;
-            let every = if samples > 0.0 {
-                n_epochs as f64 / samples
-            } else {
-                f64::INFINITY
-            };
-            Schedule {
-                every,
-                next: every,
-                negative_every: every / rate,
-                next_negative: every / rate,
-            }
-        })
+        .map(|&w| Schedule::new(n_epochs as f64 * w / max_w, n_epochs, rate))
         .collect();
+    let curve = Curve::new(settings);
     for epoch in 0..n_epochs {
         let alpha =
             settings.initial_alpha * (1.0 - epoch.saturating_sub(1) as f64 / n_epochs as f64);
         let run = |(block, sched): (usize, &mut [Schedule])| {
-            let mut rng = SplitMix64::stream(settings.seed, &[epoch as u64, block as u64]);
-            let mut diff = vec![0.0; LANES * dims];
             let mut state = BlockState {
                 coords: &coords,
-                fixed: fixed.as_ref(),
+                other: fixed.as_ref().unwrap_or(&coords),
+                move_other: fixed.is_none(),
                 edges,
                 epoch: epoch as f64,
-                alpha,
-                settings,
-                rng: &mut rng,
-                diff: &mut diff,
+                alpha: alpha as f32,
+                curve,
+                rng: SplitMix64::stream(settings.seed, &[epoch as u64, block as u64]),
+                n_vertices,
+                diff: vec![[0.0; LANES]; dims],
+                attract: Batch::default(),
+                owed: [0; LANES],
+                negatives: Batch::default(),
             };
             let first = block * BLOCK;
             // The common map dimensions get loops of constant length.
@@ -193,98 +236,221 @@ fn run_blocks(
     schedule.chunks_mut(BLOCK).enumerate().for_each(run);
 }
 
+/// The constants of the gradient coefficients, in single precision.
+#[derive(Debug, Clone, Copy)]
+struct Curve {
+    a: f32,
+    b: f32,
+    /// `-2ab`, the attractive prefactor.
+    attract: f32,
+    /// `2 gamma b`, the repulsive prefactor.
+    repel: f32,
+}
+
+impl Curve {
+    fn new(settings: &LayoutSettings) -> Self {
+        let (a, b) = (settings.a, settings.b);
+        Curve {
+            a: a as f32,
+            b: b as f32,
+            attract: (-2.0 * a * b) as f32,
+            repel: (2.0 * settings.gamma * b) as f32,
+        }
+    }
+
+    /// Attractive coefficients `-2ab d2^(b-1) / (1 + a d2^b)`, zero where `d2 = 0`.
+    #[inline(always)]
+    fn attraction(&self, d2: &[f32; LANES]) -> [f32; LANES] {
+        let mut coeff = power::pow_lanes(d2, self.b);
+        for (c, &x) in coeff.iter_mut().zip(d2) {
+            let v = self.attract * (*c / x) / self.a.mul_add(*c, 1.0);
+            *c = if x > 0.0 { v } else { 0.0 };
+        }
+        coeff
+    }
+
+    /// Repulsive coefficients `2 gamma b / ((0.001 + d2)(1 + a d2^b))`, zero where
+    /// `d2 = 0` (umap-learn skips coincident points).
+    #[inline(always)]
+    fn repulsion(&self, d2: &[f32; LANES]) -> [f32; LANES] {
+        let mut coeff = power::pow_lanes(d2, self.b);
+        for (c, &x) in coeff.iter_mut().zip(d2) {
+            let v = self.repel / ((0.001 + x) * self.a.mul_add(*c, 1.0));
+            *c = if x > 0.0 { v } else { 0.0 };
+        }
+        coeff
+    }
+}
+
+/// Up to [`LANES`] vertex pairs `(i, j)` evaluated together.
+#[derive(Debug, Default)]
+struct Batch {
+    len: usize,
+    head: [usize; LANES],
+    tail: [usize; LANES],
+}
+
+impl Batch {
+    /// Appends `(i, j)`; returns whether the batch is now full.
+    #[inline(always)]
+    fn push(&mut self, i: usize, j: usize) -> bool {
+        self.head[self.len] = i;
+        self.tail[self.len] = j;
+        self.len += 1;
+        self.len == LANES
+    }
+}
+
 /// What the edges of one block share in one epoch.
 struct BlockState<'a> {
     coords: &'a Coords,
-    /// The fitted map's coordinates when placing new points.
-    fixed: Option<&'a Coords>,
+    /// The coordinates edge tails and negative samples point into: the fitted map's
+    /// when placing new points, else `coords`.
+    other: &'a Coords,
+    /// Whether edge tails move (a fit) or stay (placing new points).
+    move_other: bool,
     edges: &'a Edges,
     epoch: f64,
-    alpha: f64,
-    settings: &'a LayoutSettings,
-    rng: &'a mut SplitMix64,
-    /// `LANES x dims` differences.
-    diff: &'a mut [f64],
+    alpha: f32,
+    curve: Curve,
+    rng: SplitMix64,
+    /// Vertices negative samples are drawn from.
+    n_vertices: u32,
+    /// `dims` rows of per-lane differences `y_i - y_j`, then steps.
+    diff: Vec<[f32; LANES]>,
+    /// Due edges waiting for their attraction.
+    attract: Batch,
+    /// Negative samples owed by each edge of `attract`.
+    owed: [u32; LANES],
+    /// Negative samples waiting for their repulsion.
+    negatives: Batch,
 }
 
 impl BlockState<'_> {
-    /// Steps the edges `first..` with schedules `sched`. `D` is the map dimension, or
-    /// 0 for "read it from the coordinates".
+    /// Steps the edges `first..` with schedules `sched` (an edge is due when its next
+    /// sampling time is `<= epoch`, epochs counted from 0 as in umap-learn, so epoch 0
+    /// samples nothing), then empties the queues. `D` is the map dimension, or 0 for
+    /// "read it from the coordinates".
     fn run<const D: usize>(&mut self, first: usize, sched: &mut [Schedule]) {
         for (offset, s) in sched.iter_mut().enumerate() {
-            if s.next <= self.epoch {
-                self.step_edge::<D>(first + offset, s);
+            if s.next > self.epoch {
+                continue;
+            }
+            s.next += s.every;
+            self.owed[self.attract.len] = s.draw_negatives(self.epoch);
+            let e = first + offset;
+            if self.attract.push(self.edges.head[e], self.edges.tail[e]) {
+                self.attract::<D>();
             }
         }
+        self.attract::<D>();
+        self.repel::<D>();
     }
 
-    /// Squared Euclidean distance between `y_i` of `a` and `y_j` of `b`, and the
-    /// difference vector in `diff` (`dims` long).
-    #[inline(always)]
-    fn difference<const D: usize>(
-        a: &Coords,
-        i: usize,
-        b: &Coords,
-        j: usize,
-        diff: &mut [f64],
-    ) -> f64 {
-        let dims = if D == 0 { a.dims } else { D };
-        let mut d2 = 0.0;
-        for (d, v) in diff[..dims].iter_mut().enumerate() {
-            *v = a.get(i, d) - b.get(j, d);
-            d2 += *v * *v;
-        }
-        d2
-    }
-
-    /// One due edge (an edge is due when its next sampling time is `<= epoch`, epochs
-    /// counted from 0 as in umap-learn, so epoch 0 samples nothing): the attractive
-    /// step, then the negative samples that have fallen due.
-    #[inline(always)]
-    fn step_edge<const D: usize>(&mut self, e: usize, s: &mut Schedule) {
-        let (coords, settings) = (self.coords, self.settings);
-        let dims = if D == 0 { coords.dims } else { D };
-        let (a, b, alpha) = (settings.a, settings.b, self.alpha);
-        let (i, j) = (self.edges.head[e], self.edges.tail[e]);
-        let other = self.fixed.unwrap_or(coords);
-        let move_other = self.fixed.is_none();
-        let diff = &mut *self.diff;
-        let d2 = Self::difference::<D>(coords, i, other, j, diff);
-        let coeff = if d2 > 0.0 {
-            let d2b = power::pow(d2, b);
-            -2.0 * a * b * (d2b / d2) / (a * d2b + 1.0)
-        } else {
-            0.0
-        };
-        for (d, &v) in diff[..dims].iter().enumerate() {
-            let g = (coeff * v).clamp(-CLIP, CLIP) * alpha;
-            coords.add(i, d, g);
-            if move_other {
-                coords.add(j, d, -g);
-            }
-        }
-        s.next += s.every;
-        let n_neg = ((self.epoch - s.next_negative) / s.negative_every).max(0.0) as usize;
-        let n_vertices = self.edges.n_tails;
-        let mut left = n_neg;
-        while left > 0 {
-            let lanes = left.min(LANES);
-            left -= lanes;
-            let mut d2 = [1.0; LANES];
-            for (l, d2) in d2.iter_mut().enumerate().take(lanes) {
-                let k = self.rng.below(n_vertices);
-                *d2 = Self::difference::<D>(coords, i, other, k, &mut diff[l * dims..]);
-            }
-            let d2b = power::pow_lanes(&d2, b);
-            for l in 0..lanes {
-                if d2[l] > 0.0 {
-                    let coeff = 2.0 * settings.gamma * b / ((0.001 + d2[l]) * (a * d2b[l] + 1.0));
-                    for (d, &v) in diff[l * dims..(l + 1) * dims].iter().enumerate() {
-                        coords.add(i, d, (coeff * v).clamp(-CLIP, CLIP) * alpha);
-                    }
+    /// Attractions of the queued edges, then their negative samples into the
+    /// repulsion queue (drawn in edge order, two per random draw).
+    fn attract<const D: usize>(&mut self) {
+        let batch = &self.attract;
+        let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
+        let coeff = self.curve.attraction(&d2);
+        let steps = steps::<D>(&mut self.diff, self.coords.dims, &coeff, self.alpha);
+        apply(steps, self.coords, batch, self.move_other);
+        let mut spare = None;
+        for l in 0..std::mem::take(&mut self.attract.len) {
+            let i = self.attract.head[l];
+            for _ in 0..self.owed[l] {
+                let k = spare.take().unwrap_or_else(|| {
+                    let [k, next] = self.rng.below_pair(self.n_vertices);
+                    spare = Some(next);
+                    k
+                });
+                if self.negatives.push(i, k as usize) {
+                    self.repel::<D>();
                 }
             }
         }
-        s.next_negative += n_neg as f64 * s.negative_every;
+    }
+
+    /// Repulsions of the queued negative samples (only `y_i` moves).
+    fn repel<const D: usize>(&mut self) {
+        let batch = &self.negatives;
+        let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
+        let coeff = self.curve.repulsion(&d2);
+        let steps = steps::<D>(&mut self.diff, self.coords.dims, &coeff, self.alpha);
+        apply(steps, self.coords, batch, false);
+        self.negatives.len = 0;
+    }
+}
+
+/// Differences `y_i - y_j` of the pairs of `batch` (`i` in `coords`, `j` in `other`)
+/// into the `dims` rows of `diff`, and their squared lengths (lanes beyond the batch
+/// hold stale values and are never applied). `D` is the dimension, or 0.
+#[inline(always)]
+fn gather<const D: usize>(
+    diff: &mut [[f32; LANES]],
+    coords: &Coords,
+    other: &Coords,
+    batch: &Batch,
+) -> [f32; LANES] {
+    let dims = if D == 0 { coords.dims } else { D };
+    for l in 0..batch.len {
+        let (i, j) = (batch.head[l] * dims, batch.tail[l] * dims);
+        for (d, row) in diff[..dims].iter_mut().enumerate() {
+            row[l] = coords.get(i + d) - other.get(j + d);
+        }
+    }
+    let mut d2 = [0.0; LANES];
+    for row in &diff[..dims] {
+        for (s, &v) in d2.iter_mut().zip(row) {
+            *s = v.mul_add(v, *s);
+        }
+    }
+    d2
+}
+
+/// Turns the differences in `diff` into steps `alpha clip(coeff (y_i - y_j))`, in
+/// place; returns the `dims` rows.
+#[inline(always)]
+fn steps<'d, const D: usize>(
+    diff: &'d mut [[f32; LANES]],
+    dims: usize,
+    coeff: &[f32; LANES],
+    alpha: f32,
+) -> &'d [[f32; LANES]] {
+    let dims = if D == 0 { dims } else { D };
+    for row in &mut diff[..dims] {
+        for (g, &c) in row.iter_mut().zip(coeff) {
+            *g = (c * *g).clamp(-CLIP, CLIP) * alpha;
+        }
+    }
+    &diff[..dims]
+}
+
+/// Adds the steps of the pairs of `batch` to `y_i`, and subtracts them from `y_j`
+/// when `move_tail`. The steps of consecutive pairs with the same `i` (the negative
+/// samples of one edge, the edges of one vertex) are summed before they are added,
+/// instead of a chain of dependent additions in memory.
+#[inline(always)]
+fn apply(steps: &[[f32; LANES]], coords: &Coords, batch: &Batch, move_tail: bool) {
+    let dims = steps.len();
+    let mut l = 0;
+    while l < batch.len {
+        let i = batch.head[l];
+        let end = l + batch.head[l..batch.len]
+            .iter()
+            .take_while(|&&h| h == i)
+            .count();
+        for (d, row) in steps.iter().enumerate() {
+            coords.add(i * dims + d, row[l..end].iter().sum());
+        }
+        l = end;
+    }
+    if move_tail {
+        for l in 0..batch.len {
+            let j = batch.tail[l] * dims;
+            for (d, row) in steps.iter().enumerate() {
+                coords.add(j + d, -row[l]);
+            }
+        }
     }
 }
