@@ -46,7 +46,8 @@ use super::power;
 use crate::error::{Error, Result};
 use crate::rng::SplitMix64;
 
-/// Edges per block of the SGD (the unit of random streams and of parallel work).
+/// Edges per block of the SGD (the unit of random streams and of parallel work; at
+/// most `2^16`, a power of two).
 pub const BLOCK: usize = 4096;
 /// Samples evaluated together (see "Evaluation in batches").
 pub const LANES: usize = 32;
@@ -113,14 +114,14 @@ impl Coords {
     }
 }
 
-/// Per-edge sampling schedule. The edge is due when `next <= epoch`; `next` then
-/// advances by `every`. Its negative samples follow the same clock at `rate` times the
-/// frequency: by epoch `n` an edge has owed `floor(n rate / every) - 1` of them (the
-/// first falls due at `every / rate`, as in umap-learn), and each due sample draws what
-/// it owes.
+/// Per-edge sampling schedule, apart from the time the edge is next due (`next`, kept
+/// in its own array because every epoch sweeps it). The edge is due when `next <=
+/// epoch`; `next` then advances by `every`. Its negative samples follow the same clock
+/// at `rate` times the frequency: by epoch `n` an edge has owed
+/// `floor(n rate / every) - 1` of them (the first falls due at `every / rate`, as in
+/// umap-learn), and each due sample draws what it owes.
 #[derive(Debug, Clone, Copy)]
 struct Schedule {
-    next: f64,
     every: f64,
     /// `rate / every`, negative samples owed per epoch.
     negative_rate: f64,
@@ -129,19 +130,20 @@ struct Schedule {
 }
 
 impl Schedule {
-    /// Schedule of an edge sampled `samples` times over `n_epochs`.
-    fn new(samples: f64, n_epochs: usize, rate: f64) -> Self {
+    /// Schedule of an edge sampled `samples` times over `n_epochs`, and the time it is
+    /// first due.
+    fn new(samples: f64, n_epochs: usize, rate: f64) -> (f64, Self) {
         let every = if samples > 0.0 {
             n_epochs as f64 / samples
         } else {
             f64::INFINITY
         };
-        Schedule {
-            next: every,
+        let schedule = Schedule {
             every,
             negative_rate: rate / every,
             drawn: 0,
-        }
+        };
+        (every, schedule)
     }
 
     /// Negative samples owed at `epoch` and not yet drawn; marks them drawn.
@@ -179,16 +181,16 @@ pub fn optimize(
     let max_w = edges.max_weight();
     let n_epochs = settings.n_epochs;
     let rate = settings.negative_sample_rate.max(1) as f64;
-    let mut schedule: Vec<Schedule> = edges
+    let (mut next, mut schedule): (Vec<f64>, Vec<Schedule>) = edges
         .weight
         .iter()
         .map(|&w| Schedule::new(n_epochs as f64 * w / max_w, n_epochs, rate))
-        .collect();
+        .unzip();
     let curve = Curve::new(settings);
     for epoch in 0..n_epochs {
         let alpha =
             settings.initial_alpha * (1.0 - epoch.saturating_sub(1) as f64 / n_epochs as f64);
-        let run = |(block, sched): (usize, &mut [Schedule])| {
+        let run = |block: usize, next: &mut [f64], sched: &mut [Schedule]| {
             let mut state = BlockState {
                 coords: &coords,
                 other: fixed.as_ref().unwrap_or(&coords),
@@ -207,12 +209,12 @@ pub fn optimize(
             let first = block * BLOCK;
             // The common map dimensions get loops of constant length.
             match dims {
-                2 => state.run::<2>(first, sched),
-                3 => state.run::<3>(first, sched),
-                _ => state.run::<0>(first, sched),
+                2 => state.run::<2>(first, next, sched),
+                3 => state.run::<3>(first, next, sched),
+                _ => state.run::<0>(first, next, sched),
             }
         };
-        run_blocks(&mut schedule, settings.parallel, run);
+        run_blocks(&mut next, &mut schedule, settings.parallel, run);
         if progress(epoch + 1, n_epochs).is_break() {
             return Err(Error::Interrupted);
         }
@@ -221,19 +223,27 @@ pub fn optimize(
     Ok(())
 }
 
-/// Runs `run` over the blocks of `schedule`, in order or on the rayon pool.
+/// Runs `run(block, next, schedule)` over the blocks of the edges, in order or on the
+/// rayon pool.
 fn run_blocks(
+    next: &mut [f64],
     schedule: &mut [Schedule],
     parallel: bool,
-    run: impl Fn((usize, &mut [Schedule])) + Sync + Send,
+    run: impl Fn(usize, &mut [f64], &mut [Schedule]) + Sync + Send,
 ) {
     #[cfg(feature = "rayon")]
     if parallel {
-        schedule.par_chunks_mut(BLOCK).enumerate().for_each(run);
+        next.par_chunks_mut(BLOCK)
+            .zip(schedule.par_chunks_mut(BLOCK))
+            .enumerate()
+            .for_each(|(block, (next, sched))| run(block, next, sched));
         return;
     }
     let _ = parallel;
-    schedule.chunks_mut(BLOCK).enumerate().for_each(run);
+    next.chunks_mut(BLOCK)
+        .zip(schedule.chunks_mut(BLOCK))
+        .enumerate()
+        .for_each(|(block, (next, sched))| run(block, next, sched));
 }
 
 /// The constants of the gradient coefficients, in single precision.
@@ -327,16 +337,23 @@ struct BlockState<'a> {
 }
 
 impl BlockState<'_> {
-    /// Steps the edges `first..` with schedules `sched` (an edge is due when its next
-    /// sampling time is `<= epoch`, epochs counted from 0 as in umap-learn, so epoch 0
-    /// samples nothing), then empties the queues. `D` is the map dimension, or 0 for
-    /// "read it from the coordinates".
-    fn run<const D: usize>(&mut self, first: usize, sched: &mut [Schedule]) {
-        for (offset, s) in sched.iter_mut().enumerate() {
-            if s.next > self.epoch {
-                continue;
-            }
-            s.next += s.every;
+    /// Steps the edges `first..` with due times `next` and schedules `sched` (an edge
+    /// is due when its next sampling time is `<= epoch`, epochs counted from 0 as in
+    /// umap-learn, so epoch 0 samples nothing), then empties the queues. `D` is the map
+    /// dimension, or 0 for "read it from the coordinates".
+    fn run<const D: usize>(&mut self, first: usize, next: &mut [f64], sched: &mut [Schedule]) {
+        // The due edges, listed without a branch per edge (whether an edge is due is
+        // unpredictable, and the sweep touches only `next`).
+        let mut due = [0u16; BLOCK];
+        let mut count = 0;
+        for (offset, &t) in next.iter().enumerate() {
+            due[count % BLOCK] = offset as u16;
+            count += usize::from(t <= self.epoch);
+        }
+        for &offset in &due[..count] {
+            let offset = usize::from(offset);
+            let s = &mut sched[offset];
+            next[offset] += s.every;
             self.owed[self.attract.len] = s.draw_negatives(self.epoch);
             let e = first + offset;
             if self.attract.push(self.edges.head[e], self.edges.tail[e]) {
