@@ -313,9 +313,12 @@ fn dense_top(op: &ShiftedAdjacency, dims: usize) -> Result<Vec<Vec<f64>>, String
 /// start vector.
 fn lanczos_top(op: &ShiftedAdjacency, dims: usize, seed: u64) -> Result<Vec<Vec<f64>>, String> {
     let n = op.n();
-    // Subspace size: umap-learn's ARPACK `ncv = max(2k + 1, sqrt(n))`, at least 2 x 32.
+    // Subspace size: 32 vectors (at least 2k + 1). umap-learn gives ARPACK
+    // `max(2k + 1, sqrt(n))`, but the orthogonalisation of a basis of m vectors costs
+    // O(n m^2) per restart: at 70,000 points 264 vectors took 1.4 s, 32 take 0.6 s to
+    // the same tolerance (more, cheaper restarts).
     let params = PartialEigenParams {
-        max_dim: (2 * dims + 1).max((n as f64).sqrt() as usize).min(n - 1),
+        max_dim: (2 * dims + 1).max(32).min(n - 1),
         ..PartialEigenParams::default()
     };
     let mut rng = SplitMix64::new(seed);
