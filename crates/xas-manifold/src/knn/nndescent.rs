@@ -632,7 +632,9 @@ impl TreeRows {
     /// margin `(x - (a + b)/2).(a - b)` is positive (for unit rows this is the angular
     /// split `x.(a - b) > 0` up to rounding). Returns the size of the first part, in
     /// `1..len`. Points on the plane go to a random side; when one side is empty
-    /// (duplicates) the points are cut in half.
+    /// (duplicates) the points are cut in half. The partition is stable: ids that
+    /// start in increasing order (the root) stay so in every node, and the rows are
+    /// then read in memory order, which the hardware prefetches.
     fn split(&self, ids: &mut [u32], rng: &mut SplitMix64) -> usize {
         let len = ids.len();
         let a = rng.below(len);
@@ -641,19 +643,24 @@ impl TreeRows {
         let normal: Vec<f32> = ra.iter().zip(rb).map(|(x, y)| x - y).collect();
         let middle: Vec<f32> = ra.iter().zip(rb).map(|(x, y)| 0.5 * (x + y)).collect();
         let offset = dot(&normal, &middle);
+        let mut right = Vec::with_capacity(len);
         let mut left = 0;
         for t in 0..len {
-            let margin = dot(&normal, self.row(ids[t] as usize));
+            let id = ids[t];
+            let margin = dot(&normal, self.row(id as usize));
             let goes_left = match margin.partial_cmp(&offset) {
                 Some(Ordering::Greater) => true,
                 Some(Ordering::Less) => false,
                 _ => rng.next_u64() & 1 == 0,
             };
             if goes_left {
-                ids.swap(left, t);
+                ids[left] = id;
                 left += 1;
+            } else {
+                right.push(id);
             }
         }
+        ids[left..].copy_from_slice(&right);
         if left == 0 || left == len {
             len / 2
         } else {
