@@ -350,7 +350,11 @@ impl BlockState<'_> {
             due[count % BLOCK] = offset as u16;
             count += usize::from(t <= self.epoch);
         }
-        for &offset in &due[..count] {
+        // Taken with a stride of LANES, so that the edges of one batch belong to
+        // different vertices (edges come sorted by vertex) and each vertex takes few
+        // steps from one stale position.
+        let strided = (0..LANES).flat_map(|r| due[r..count.max(r)].iter().step_by(LANES));
+        for &offset in strided {
             let offset = usize::from(offset);
             let s = &mut sched[offset];
             next[offset] += s.every;
