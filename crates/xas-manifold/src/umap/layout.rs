@@ -164,7 +164,7 @@ impl Schedule {
 /// rounded to `f32` on entry.
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for more than `u32::MAX` tail vertices;
+/// [`Error::InvalidParameter`] for more than `u32::MAX` vertices;
 /// [`Error::Interrupted`] when `progress` breaks.
 pub fn optimize(
     head: &mut [f64],
@@ -175,7 +175,9 @@ pub fn optimize(
     progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<()> {
     let n_vertices = u32::try_from(edges.n_tails)
-        .map_err(|_| Error::param("points", "more than 2^32 - 1 points in one map"))?;
+        .ok()
+        .filter(|_| u32::try_from(edges.n_heads).is_ok())
+        .ok_or_else(|| Error::param("points", "more than 2^32 - 1 points in one map"))?;
     let coords = Coords::new(head, dims);
     let fixed = tail.map(|t| Coords::new(t, dims));
     let max_w = edges.max_weight();
@@ -350,17 +352,26 @@ impl BlockState<'_> {
             due[count % BLOCK] = offset as u16;
             count += usize::from(t <= self.epoch);
         }
-        // Taken with a stride of LANES, so that the edges of one batch belong to
+        // In order: advance the clocks, and note each due edge with its vertices and
+        // the negative samples it owes.
+        let due: Vec<[u32; 3]> = due[..count]
+            .iter()
+            .map(|&offset| {
+                let offset = usize::from(offset);
+                let s = &mut sched[offset];
+                next[offset] += s.every;
+                let e = first + offset;
+                let owed = s.draw_negatives(self.epoch);
+                [self.edges.head[e] as u32, self.edges.tail[e] as u32, owed]
+            })
+            .collect();
+        // Then taken with a stride of LANES, so that the edges of one batch belong to
         // different vertices (edges come sorted by vertex) and each vertex takes few
         // steps from one stale position.
-        let strided = (0..LANES).flat_map(|r| due[r..count.max(r)].iter().step_by(LANES));
-        for &offset in strided {
-            let offset = usize::from(offset);
-            let s = &mut sched[offset];
-            next[offset] += s.every;
-            self.owed[self.attract.len] = s.draw_negatives(self.epoch);
-            let e = first + offset;
-            if self.attract.push(self.edges.head[e], self.edges.tail[e]) {
+        let strided = (0..LANES).flat_map(|r| due[r.min(count)..].iter().step_by(LANES));
+        for &[i, j, owed] in strided {
+            self.owed[self.attract.len] = owed;
+            if self.attract.push(i as usize, j as usize) {
                 self.attract::<D>();
             }
         }
