@@ -360,19 +360,47 @@ fn unit_rows(v: &Vectors) -> Option<Vec<f32>> {
 /// that the additions of successive coordinates do not wait on each other).
 const LANES: usize = 32;
 
-/// The running sums combined pairwise, in a fixed order. (Out of line: inlined, this
-/// reduction made the compiler give up vectorising the loops that feed it.)
-#[inline(never)]
-fn lanes_total(acc: &[f32; LANES]) -> f32 {
-    let mut v = *acc;
-    let mut width = LANES;
-    while width > 1 {
-        width /= 2;
-        for l in 0..width {
-            v[l] += v[l + width];
+/// The running sums, lane `l` at `[l / 8][l % 8]`: four vectors of eight, the shape
+/// of the registers, which keeps the compiler's vectorisation stable.
+type Lanes = [[f32; 8]; 4];
+
+/// Adds `(x_l - y_l)^2` to lane `l`.
+#[inline(always)]
+fn add_squared_differences(acc: &mut Lanes, x: &[f32; LANES], y: &[f32; LANES]) {
+    for (j, lane) in acc.iter_mut().enumerate() {
+        for (k, s) in lane.iter_mut().enumerate() {
+            let t = x[8 * j + k] - y[8 * j + k];
+            *s += t * t;
         }
     }
-    v[0]
+}
+
+/// Adds `x_l y_l` to lane `l`.
+#[inline(always)]
+fn add_products(acc: &mut Lanes, x: &[f32; LANES], y: &[f32; LANES]) {
+    for (j, lane) in acc.iter_mut().enumerate() {
+        for (k, s) in lane.iter_mut().enumerate() {
+            *s += x[8 * j + k] * y[8 * j + k];
+        }
+    }
+}
+
+/// The last, short chunk of a row padded with zeros to [`LANES`] values (zeros add
+/// nothing to either sum).
+fn padded(tail: &[f32]) -> [f32; LANES] {
+    let mut x = [0.0; LANES];
+    x[..tail.len()].copy_from_slice(tail);
+    x
+}
+
+/// The running sums combined pairwise in a fixed order: lane `l` with `l + 16`, then
+/// with `l + 8`, `l + 4`, `l + 2` and `l + 1`, in registers.
+#[inline(always)]
+fn lanes_total(acc: &Lanes) -> f32 {
+    let eight: [f32; 8] =
+        std::array::from_fn(|k| (acc[0][k] + acc[2][k]) + (acc[1][k] + acc[3][k]));
+    let four: [f32; 4] = std::array::from_fn(|k| eight[k] + eight[k + 4]);
+    (four[0] + four[2]) + (four[1] + four[3])
 }
 
 /// Coordinates between checks of the running sum against the bound.
@@ -395,18 +423,14 @@ fn bounded_squared_l2(a: &[f32], b: &[f32], limit: f32) -> f32 {
 /// callers, the loop lost its vectorisation.)
 #[inline(never)]
 fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..LANES {
-            let t = x[l] - y[l];
-            acc[l] += t * t;
-        }
+    let mut acc = [[0.0; 8]; 4];
+    let (ca, ra) = a.as_chunks::<LANES>();
+    let (cb, rb) = b.as_chunks::<LANES>();
+    for (x, y) in ca.iter().zip(cb) {
+        add_squared_differences(&mut acc, x, y);
     }
-    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
-        let t = x - y;
-        acc[l] += t * t;
+    if !ra.is_empty() {
+        add_squared_differences(&mut acc, &padded(ra), &padded(rb));
     }
     lanes_total(&acc)
 }
@@ -414,16 +438,14 @@ fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
 /// `sum_i a_i b_i` in [`LANES`] running sums (out of line, as [`squared_l2`]).
 #[inline(never)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..LANES {
-            acc[l] += x[l] * y[l];
-        }
+    let mut acc = [[0.0; 8]; 4];
+    let (ca, ra) = a.as_chunks::<LANES>();
+    let (cb, rb) = b.as_chunks::<LANES>();
+    for (x, y) in ca.iter().zip(cb) {
+        add_products(&mut acc, x, y);
     }
-    for (l, (x, y)) in ra.iter().zip(rb).enumerate() {
-        acc[l] += x * y;
+    if !ra.is_empty() {
+        add_products(&mut acc, &padded(ra), &padded(rb));
     }
     lanes_total(&acc)
 }
