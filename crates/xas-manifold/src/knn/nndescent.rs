@@ -423,29 +423,27 @@ fn bounded_squared_l2(a: &[f32], b: &[f32], limit: f32) -> f32 {
 /// callers, the loop lost its vectorisation.)
 #[inline(never)]
 fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [[0.0; 8]; 4];
-    let (ca, ra) = a.as_chunks::<LANES>();
-    let (cb, rb) = b.as_chunks::<LANES>();
-    for (x, y) in ca.iter().zip(cb) {
-        add_squared_differences(&mut acc, x, y);
-    }
-    if !ra.is_empty() {
-        add_squared_differences(&mut acc, &padded(ra), &padded(rb));
-    }
-    lanes_total(&acc)
+    lanes_sum(a, b, add_squared_differences)
 }
 
 /// `sum_i a_i b_i` in [`LANES`] running sums (out of line, as [`squared_l2`]).
 #[inline(never)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
+    lanes_sum(a, b, add_products)
+}
+
+/// The sum over equally long `a` and `b` of what `add` accumulates chunk by chunk, the
+/// short last chunk padded with zeros.
+#[inline(always)]
+fn lanes_sum(a: &[f32], b: &[f32], add: impl Fn(&mut Lanes, &[f32; LANES], &[f32; LANES])) -> f32 {
     let mut acc = [[0.0; 8]; 4];
     let (ca, ra) = a.as_chunks::<LANES>();
     let (cb, rb) = b.as_chunks::<LANES>();
     for (x, y) in ca.iter().zip(cb) {
-        add_products(&mut acc, x, y);
+        add(&mut acc, x, y);
     }
     if !ra.is_empty() {
-        add_products(&mut acc, &padded(ra), &padded(rb));
+        add(&mut acc, &padded(ra), &padded(rb));
     }
     lanes_total(&acc)
 }

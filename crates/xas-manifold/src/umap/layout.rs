@@ -379,14 +379,31 @@ impl BlockState<'_> {
         self.repel::<D>();
     }
 
+    /// Gathers the pairs of the repulsion queue (`negatives`) or of the attraction
+    /// queue, turns their differences into steps with the `coefficients` of their
+    /// squared lengths and applies them (edge tails move in an attraction of a fit).
+    #[inline(always)]
+    fn step<const D: usize>(
+        &mut self,
+        negatives: bool,
+        coefficients: impl Fn(&[f32; LANES]) -> [f32; LANES],
+    ) {
+        let batch = if negatives {
+            &self.negatives
+        } else {
+            &self.attract
+        };
+        let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
+        let coeff = coefficients(&d2);
+        let steps = steps::<D>(&mut self.diff, self.coords.dims, &coeff, self.alpha);
+        apply(steps, self.coords, batch, self.move_other && !negatives);
+    }
+
     /// Attractions of the queued edges, then their negative samples into the
     /// repulsion queue (drawn in edge order, two per random draw).
     fn attract<const D: usize>(&mut self) {
-        let batch = &self.attract;
-        let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
-        let coeff = self.curve.attraction(&d2);
-        let steps = steps::<D>(&mut self.diff, self.coords.dims, &coeff, self.alpha);
-        apply(steps, self.coords, batch, self.move_other);
+        let curve = self.curve;
+        self.step::<D>(false, |d2| curve.attraction(d2));
         let mut spare = None;
         for l in 0..std::mem::take(&mut self.attract.len) {
             let i = self.attract.head[l];
@@ -405,11 +422,8 @@ impl BlockState<'_> {
 
     /// Repulsions of the queued negative samples (only `y_i` moves).
     fn repel<const D: usize>(&mut self) {
-        let batch = &self.negatives;
-        let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
-        let coeff = self.curve.repulsion(&d2);
-        let steps = steps::<D>(&mut self.diff, self.coords.dims, &coeff, self.alpha);
-        apply(steps, self.coords, batch, false);
+        let curve = self.curve;
+        self.step::<D>(true, |d2| curve.repulsion(d2));
         self.negatives.len = 0;
     }
 }
