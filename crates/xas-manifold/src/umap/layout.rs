@@ -17,13 +17,17 @@
 //! # Evaluation in batches
 //! Coordinates are single precision, as in umap-learn. Samples are evaluated
 //! [`LANES`] at a time in vector registers (gather, power, coefficient), then applied
-//! one after another: the due edges of a block are taken in groups of [`LANES`], whose
-//! attractions are computed from the positions before the group's updates; their
-//! negative samples, drawn in edge order, queue up and are evaluated in groups of
-//! [`LANES`] too, each group from the positions before its own updates (so after the
-//! attractions that produced them). umap-learn instead updates after every single
-//! sample; the maps' trustworthiness agrees with umap-learn's to 0.002
-//! (`tests/umap_vs_umap_learn.rs`).
+//! one after another: the due edges of a block are taken in groups of [`LANES`], with
+//! a stride of [`LANES`] through the block's due edges so that a group holds edges of
+//! different vertices (edges come sorted by vertex), and their attractions are
+//! computed from the positions before the group's updates; their negative samples,
+//! drawn in that order, queue up and are evaluated in groups of [`LANES`] too, each
+//! group from the positions before its own updates (so after the attractions that
+//! produced them). umap-learn instead updates after every single sample; the maps'
+//! trustworthiness agrees with umap-learn's to 0.002 (`tests/umap_vs_umap_learn.rs`).
+//! Without the stride a vertex took up to about 30 summed steps from one stale
+//! position, which blurred the classes of small maps (valence silhouette of the
+//! 78-spectrum Mn library 0.68 against 0.76 one sample at a time; 0.75 strided).
 //!
 //! # Determinism
 //! The edges are cut into fixed blocks of [`BLOCK`] edges; each block draws its negative
