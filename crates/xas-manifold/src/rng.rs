@@ -94,7 +94,7 @@ mod tests {
             "{counts:?}"
         );
         // Both halves of a pair are uniform: a chi-square over 7 bins, each expected
-        // 20,000 times, stays well below its 99.9 % point (24.3 for 6 degrees of freedom).
+        // 20,000 times, stays below its 99.9 % point (22.46 for 6 degrees of freedom).
         let mut pairs = [[0usize; 7]; 2];
         for _ in 0..140_000 {
             let [x, y] = r.below_pair(7);
@@ -106,7 +106,7 @@ mod tests {
                 .iter()
                 .map(|&c| (c as f64 - 20_000.0).powi(2) / 20_000.0)
                 .sum();
-            assert!(chi2 < 24.3, "{half:?}");
+            assert!(chi2 < 22.46, "{half:?}");
         }
         let a = SplitMix64::stream(1, &[2, 3]).next_u64();
         assert_eq!(a, SplitMix64::stream(1, &[2, 3]).next_u64());

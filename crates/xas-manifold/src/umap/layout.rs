@@ -350,15 +350,15 @@ impl BlockState<'_> {
     fn run<const D: usize>(&mut self, first: usize, next: &mut [f64], sched: &mut [Schedule]) {
         // The due edges, listed without a branch per edge (whether an edge is due is
         // unpredictable, and the sweep touches only `next`).
-        let mut due = [0u16; BLOCK];
+        let mut offsets = [0u16; BLOCK];
         let mut count = 0;
         for (offset, &t) in next.iter().enumerate() {
-            due[count % BLOCK] = offset as u16;
+            offsets[count % BLOCK] = offset as u16;
             count += usize::from(t <= self.epoch);
         }
         // In order: advance the clocks, and note each due edge with its vertices and
         // the negative samples it owes.
-        let due: Vec<[u32; 3]> = due[..count]
+        let due: Vec<[u32; 3]> = offsets[..count]
             .iter()
             .map(|&offset| {
                 let offset = usize::from(offset);
@@ -399,7 +399,7 @@ impl BlockState<'_> {
         };
         let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
         let coeff = coefficients(&d2);
-        let steps = steps::<D>(&mut self.diff, self.coords.dims, &coeff, self.alpha);
+        let steps = steps::<D>(&mut self.diff, &coeff, self.alpha);
         apply(steps, self.coords, batch, self.move_other && !negatives);
     }
 
@@ -463,11 +463,10 @@ fn gather<const D: usize>(
 #[inline(always)]
 fn steps<'d, const D: usize>(
     diff: &'d mut [[f32; LANES]],
-    dims: usize,
     coeff: &[f32; LANES],
     alpha: f32,
 ) -> &'d [[f32; LANES]] {
-    let dims = if D == 0 { dims } else { D };
+    let dims = if D == 0 { diff.len() } else { D };
     for row in &mut diff[..dims] {
         for (g, &c) in row.iter_mut().zip(coeff) {
             *g = (c * *g).clamp(-CLIP, CLIP) * alpha;
@@ -501,6 +500,48 @@ fn apply(steps: &[[f32; LANES]], coords: &Coords, batch: &Batch, move_tail: bool
             for (d, row) in steps.iter().enumerate() {
                 coords.add(j + d, -row[l]);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The negative-sample clock draws, epoch by epoch, what umap-learn's recursion
+    /// draws (`n_neg = floor((n - next_neg) / every_neg)`, `next_neg += n_neg
+    /// every_neg`), for weights that give non-integer sampling periods: the same
+    /// epochs are due, and the counts differ by at most one where the two roundings
+    /// put a sample on different sides of an epoch (an exact check fails for these
+    /// weights).
+    #[test]
+    fn negative_samples_follow_umap_learns_schedule() {
+        let (n_epochs, rate) = (500, 5.0);
+        for w in [1.0, 0.73, 0.31, 0.057, 0.0123] {
+            let (mut next, mut ours) = Schedule::new(n_epochs as f64 * w, n_epochs, rate);
+            let every = n_epochs as f64 / (n_epochs as f64 * w);
+            let (every_neg, mut next_neg, mut next_umap) = (every / rate, every / rate, every);
+            let (mut total_ours, mut total_umap) = (0, 0);
+            for epoch in 0..n_epochs {
+                let n = epoch as f64;
+                assert_eq!(next <= n, next_umap <= n, "w {w} epoch {epoch}");
+                if next_umap <= n {
+                    next += ours.every;
+                    next_umap += every;
+                    let theirs = (((n - next_neg) / every_neg).max(0.0)) as u32;
+                    next_neg += f64::from(theirs) * every_neg;
+                    let drawn = ours.draw_negatives(n);
+                    assert!(drawn.abs_diff(theirs) <= 1, "w {w} epoch {epoch}");
+                    total_ours += drawn;
+                    total_umap += theirs;
+                }
+            }
+            // Rounding may move a sample across an epoch boundary, never lose one.
+            assert!(
+                total_ours.abs_diff(total_umap) <= 1,
+                "w {w}: {total_ours} vs {total_umap}"
+            );
+            assert!(total_umap > 0);
         }
     }
 }

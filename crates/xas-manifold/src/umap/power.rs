@@ -4,7 +4,8 @@
 //!
 //! Two reasons over `f32::powf`. Speed: the layout evaluates one power per attractive
 //! and per repulsive sample (about 2e8 per fit of 10,000 spectra), and [`pow_lanes`] is
-//! branch-free, so the powers of a batch run eight to an AVX2 instruction. Reproducibility:
+//! branch-free, so the powers of a batch run eight to an AVX2 instruction.
+//! Reproducibility:
 //! these operations are correctly rounded IEEE arithmetic, so a seeded layout is
 //! bit-identical on every machine and libm. The accuracy is that of single precision,
 //! in which umap-learn computes the whole layout: relative error below `2e-6` for
@@ -24,9 +25,9 @@ const MANTISSA: u32 = (1 << 23) - 1;
 const MAX_EXPONENT: f32 = 126.0;
 
 /// `x_l^b` for `N` values at once, branch-free so that the compiler vectorises it
-/// (eight per 256-bit register): accurate as stated in the module documentation for normal positive `x`; `x`
-/// below the smallest normal number (zero included) is taken as that number, and
-/// `2^(b log2 x)` saturates at `2^(±126)`.
+/// (eight per 256-bit register), to the accuracy of the module documentation for
+/// normal positive `x`; `x` below the smallest normal number (zero included) is taken
+/// as that number, and `2^(b log2 x)` saturates at `2^(±126)`.
 #[inline(always)]
 pub fn pow_lanes<const N: usize>(x: &[f32; N], b: f32) -> [f32; N] {
     let mut out = [0.0; N];
