@@ -164,6 +164,12 @@ impl Csr {
 }
 
 /// `Y = A X` for `nv` interleaved vectors, CSR pattern with separate values.
+///
+/// Each row is summed in registers, four vectors at a time (callers pad `nv` to a
+/// multiple of four; any rest is summed one vector at a time), and the row is stored
+/// once. Summing into `y` in memory instead made every product wait for the previous
+/// one's store. Even and odd entries of a row go to two partial sums, added at the
+/// end, so that two additions are in flight at once.
 fn matvec_multi_with(
     row_ptr: &[usize],
     cols: &[usize],
@@ -173,23 +179,48 @@ fn matvec_multi_with(
     nv: usize,
 ) {
     for (r, out) in y.chunks_exact_mut(nv).enumerate() {
-        out.iter_mut().for_each(|o| *o = 0.0);
-        for k in row_ptr[r]..row_ptr[r + 1] {
-            let (v, xs) = (values[k], &x[cols[k] * nv..(cols[k] + 1) * nv]);
-            // Groups of four vectors as one vector operation each (callers pad `nv`).
-            let (o4, o_rest) = out.as_chunks_mut::<4>();
-            let (x4, x_rest) = xs.as_chunks::<4>();
-            for (o, xv) in o4.iter_mut().zip(x4) {
-                for l in 0..4 {
-                    o[l] += v * xv[l];
-                }
-            }
-            o_rest
-                .iter_mut()
-                .zip(x_rest)
-                .for_each(|(o, xv)| *o += v * xv);
+        let range = row_ptr[r]..row_ptr[r + 1];
+        let (cols, values) = (&cols[range.clone()], &values[range]);
+        let (o4, o_rest) = out.as_chunks_mut::<4>();
+        for (p, o) in o4.iter_mut().enumerate() {
+            *o = row_sum(cols, values, |c| {
+                let start = c * nv + 4 * p;
+                x[start..start + 4].try_into().expect("four entries")
+            });
+        }
+        let done = 4 * o4.len();
+        for (q, o) in o_rest.iter_mut().enumerate() {
+            *o = row_sum(cols, values, |c| [x[c * nv + done + q]])[0];
         }
     }
+}
+
+/// `Σ_k values[k] · x(cols[k])` over one CSR row, for `N` vectors at once, in two
+/// interleaved partial sums (even and odd `k`).
+#[inline(always)]
+fn row_sum<const N: usize>(
+    cols: &[usize],
+    values: &[f64],
+    x: impl Fn(usize) -> [f64; N],
+) -> [f64; N] {
+    let mut acc = [[0.0; N]; 2];
+    let (pairs_c, rest_c) = cols.as_chunks::<2>();
+    let (pairs_v, rest_v) = values.as_chunks::<2>();
+    for (c, v) in pairs_c.iter().zip(pairs_v) {
+        for j in 0..2 {
+            let xv = x(c[j]);
+            for l in 0..N {
+                acc[j][l] += v[j] * xv[l];
+            }
+        }
+    }
+    if let (Some(&c), Some(&v)) = (rest_c.first(), rest_v.first()) {
+        let xv = x(c);
+        for l in 0..N {
+            acc[0][l] += v * xv[l];
+        }
+    }
+    std::array::from_fn(|l| acc[0][l] + acc[1][l])
 }
 
 /// `y = A x` for a CSR pattern with separately stored values.

@@ -395,28 +395,36 @@ pub fn lanczos_poles(
             break;
         }
         matvec(&v, &mut w, nv);
-        // All vectors at once, row by row, so the inner loops run over contiguous
-        // memory; finished vectors are carried along but not recorded.
-        a.iter_mut().for_each(|x| *x = 0.0);
-        for (wr, vr) in w.chunks_exact(nv).zip(v.chunks_exact(nv)) {
-            a.iter_mut()
-                .zip(wr.iter().zip(vr))
-                .for_each(|(acc, (x, y))| *acc += x * y);
+        // Four vectors at a time (`nv` is a multiple of four), their sums over the rows
+        // held in one register (sums kept in memory made every row wait for the
+        // previous row's store); finished vectors are carried along but not recorded.
+        for (p, a4) in a.as_chunks_mut::<4>().0.iter_mut().enumerate() {
+            let mut acc = [0.0; 4];
+            for (wr, vr) in panel(&w, nv, p).zip(panel(&v, nv, p)) {
+                for l in 0..4 {
+                    acc[l] += wr[l] * vr[l];
+                }
+            }
+            *a4 = acc;
         }
         for (bp, b) in b_prev.iter_mut().zip(&beta) {
             *bp = b.last().copied().unwrap_or(0.0);
         }
-        b2.iter_mut().for_each(|x| *x = 0.0);
-        for ((wr, vr), pr) in w
-            .chunks_exact_mut(nv)
-            .zip(v.chunks_exact(nv))
-            .zip(v_prev.chunks_exact(nv))
-        {
-            for k in 0..nv {
-                let x = wr[k] - a[k] * vr[k] - b_prev[k] * pr[k];
-                wr[k] = x;
-                b2[k] += x * x;
+        for (p, b4) in b2.as_chunks_mut::<4>().0.iter_mut().enumerate() {
+            let a4: [f64; 4] = a[4 * p..4 * p + 4].try_into().expect("four");
+            let bp4: [f64; 4] = b_prev[4 * p..4 * p + 4].try_into().expect("four");
+            let mut acc = [0.0; 4];
+            let rows = w
+                .chunks_exact_mut(nv)
+                .map(|row| &mut row.as_chunks_mut::<4>().0[p]);
+            for ((wr, vr), pr) in rows.zip(panel(&v, nv, p)).zip(panel(&v_prev, nv, p)) {
+                for l in 0..4 {
+                    let x = wr[l] - a4[l] * vr[l] - bp4[l] * pr[l];
+                    wr[l] = x;
+                    acc[l] += x * x;
+                }
             }
+            *b4 = acc;
         }
         scale.iter_mut().for_each(|x| *x = 0.0);
         for k in 0..nv {
@@ -432,15 +440,20 @@ pub fn lanczos_poles(
             beta[k].push(b);
             scale[k] = 1.0 / b;
         }
-        for ((wr, vr), pr) in w
-            .chunks_exact(nv)
-            .zip(v.chunks_exact_mut(nv))
-            .zip(v_prev.chunks_exact_mut(nv))
-        {
-            pr.copy_from_slice(vr);
-            vr.iter_mut()
-                .zip(wr.iter().zip(&scale))
-                .for_each(|(x, (y, s))| *x = y * s);
+        std::mem::swap(&mut v, &mut v_prev);
+        let scale4 = scale.as_chunks::<4>().0;
+        for (vr, wr) in v.chunks_exact_mut(nv).zip(w.chunks_exact(nv)) {
+            for ((x, y), s) in vr
+                .as_chunks_mut::<4>()
+                .0
+                .iter_mut()
+                .zip(wr.as_chunks::<4>().0)
+                .zip(scale4)
+            {
+                for l in 0..4 {
+                    x[l] = y[l] * s[l];
+                }
+            }
         }
     }
     let matrices: Vec<(&[f64], &[f64])> = alpha
@@ -454,6 +467,12 @@ pub fn lanczos_poles(
         .zip(&norms)
         .map(|(p, norm)| p.into_iter().map(|(t, z2)| (t, z2 * norm * norm)).collect())
         .collect())
+}
+
+/// Vectors `4p .. 4p + 4` of `nv` interleaved vectors, row by row.
+fn panel(x: &[f64], nv: usize, p: usize) -> impl Iterator<Item = &[f64; 4]> {
+    x.chunks_exact(nv)
+        .map(move |row| &row.as_chunks::<4>().0[p])
 }
 
 #[cfg(test)]
