@@ -403,3 +403,35 @@ impl TermMatrices {
         matvec_with(&self.row_ptr, &self.cols, values, x, y);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_products_equal_one_vector_at_a_time() {
+        // Rows with 0 to 6 entries (odd and even counts), 5 and 8 vectors (a rest of
+        // one beside a group of four, and two whole groups).
+        let n = 7;
+        let triplets: Vec<(usize, usize, f64)> = (0..n)
+            .flat_map(|r| (0..r).map(move |k| (r, (r * 3 + k * 5) % n, 0.3 * k as f64 - 1.1)))
+            .collect();
+        let mut sorted = triplets.clone();
+        sorted.sort_by_key(|&(r, c, _)| (r, c));
+        sorted.dedup_by_key(|t| (t.0, t.1));
+        let a = Csr::from_sorted_triplets(n, n, &sorted);
+        for nv in [5, 8] {
+            let x: Vec<f64> = (0..n * nv).map(|i| (i as f64 * 0.61).sin()).collect();
+            let mut y = vec![f64::NAN; n * nv];
+            a.matvec_multi(&x, &mut y, nv);
+            for v in 0..nv {
+                let xv: Vec<f64> = (0..n).map(|i| x[i * nv + v]).collect();
+                let mut yv = vec![0.0; n];
+                a.matvec(&xv, &mut yv);
+                for i in 0..n {
+                    assert!((y[i * nv + v] - yv[i]).abs() < 1e-14, "nv {nv} row {i}");
+                }
+            }
+        }
+    }
+}
