@@ -8,7 +8,8 @@
 //! labels after the published 5 × 5 filter, and of mini-batch k-means with k = 5.
 //! Prints a Markdown table (pasted into docs/validation/cluster.md).
 //!
-//! `cargo bench -p xas-benches --bench cluster_acceptance`
+//! `cargo bench -p xas-benches --bench cluster_acceptance` (`XAS_SURVEY_STRIDE=N` to
+//! survey every N-th row only).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::ops::ControlFlow;
@@ -19,7 +20,7 @@ use xas_cluster::kmeans::{KMeansSettings, minibatch_kmeans, standardised_pixels}
 use xas_cluster::synth::{
     SceneSpec, SyntheticImage, TRUTH_MINORITY, k_edge_end_members, k_edge_grid,
 };
-use xas_cluster::{ClusterSettings, classify_to_map, minority_score, published_filter};
+use xas_cluster::{classify_to_map, minority_score, published_filter};
 use xas_core::{SpectralImage, SpectralImageSource};
 
 const SIDE: usize = 1000;
@@ -58,6 +59,8 @@ impl Scene {
 }
 
 fn main() {
+    let settings = xas_benches::cluster_settings();
+    println!("survey of every {}. row", settings.survey_stride);
     println!(
         "| minority | I0 | minority in library | phases | recall / precision | published filter | mini-batch k-means k = 5 | seconds |"
     );
@@ -81,15 +84,11 @@ fn main() {
             for with_minority in [true, false] {
                 let refs = s.references(with_minority);
                 let t = Instant::now();
-                let (result, map) = classify_to_map(
-                    &mut memory,
-                    &signal,
-                    noise,
-                    &refs,
-                    &ClusterSettings::default(),
-                    &mut |_| ControlFlow::Continue(()),
-                )
-                .unwrap();
+                let (result, map) =
+                    classify_to_map(&mut memory, &signal, noise, &refs, &settings, &mut |_| {
+                        ControlFlow::Continue(())
+                    })
+                    .unwrap();
                 let seconds = t.elapsed().as_secs_f64();
                 let ours = minority_score(&map.labels, &truth, TRUTH_MINORITY);
                 let published =

@@ -13,7 +13,8 @@
 //!    generation of every row is timed on its own afterwards), peak resident memory.
 //!    `XAS_CLUSTER_SIDE=0` skips it.
 //!
-//! `cargo bench -p xas-benches --bench cluster_vs_sklearn` (after `benches/peers/setup.sh`).
+//! `cargo bench -p xas-benches --bench cluster_vs_sklearn` (after `benches/peers/setup.sh`;
+//! `XAS_SURVEY_STRIDE=N` surveys every N-th row of the 10⁶ pixels only).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::ops::ControlFlow;
@@ -67,22 +68,19 @@ fn same_pixels() -> serde_json::Value {
     let mut memory = SpectralImage::new(side, side, raw.energy_ev().to_vec(), data).unwrap();
     let signal = image.spec().signal();
     let noise = image.spec().noise;
+    let settings = xas_benches::cluster_settings();
     let t = Instant::now();
-    let (result, map) = classify_to_map(
-        &mut memory,
-        &signal,
-        noise,
-        &[],
-        &ClusterSettings::default(),
-        &mut |_| ControlFlow::Continue(()),
-    )
+    let (result, map) = classify_to_map(&mut memory, &signal, noise, &[], &settings, &mut |_| {
+        ControlFlow::Continue(())
+    })
     .unwrap();
     let ours_s = t.elapsed().as_secs_f64();
     let ours = minority_score(&map.labels, &truth, TRUTH_MINORITY);
     let pixels = (side * side) as f64;
     println!(
-        "1e6 pixels: xas-cluster {ours_s:.2} s ({:.2} Mpixel/s), {} phases, minority recall {:.3} precision {:.3}",
+        "1e6 pixels: xas-cluster {ours_s:.2} s ({:.2} Mpixel/s, survey of every {}. row), {} phases, minority recall {:.3} precision {:.3}",
         pixels / ours_s / 1e6,
+        settings.survey_stride,
         result.phases.len(),
         ours.recall,
         ours.precision

@@ -54,6 +54,25 @@ pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, Stri
     serde_json::from_str(last).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
 }
 
+/// Settings of the in-memory xas-cluster runs: the defaults, with `survey_stride`
+/// from `$XAS_SURVEY_STRIDE` when set (to measure what a sparser survey costs and
+/// gains; the default surveys every row).
+///
+/// # Panics
+/// If `$XAS_SURVEY_STRIDE` is set but is not a positive integer.
+pub fn cluster_settings() -> xas_cluster::ClusterSettings {
+    let survey_stride = std::env::var("XAS_SURVEY_STRIDE").map_or(1, |v| {
+        v.parse()
+            .ok()
+            .filter(|&s: &usize| s > 0)
+            .unwrap_or_else(|| panic!("XAS_SURVEY_STRIDE={v} is not a positive integer"))
+    });
+    xas_cluster::ClusterSettings {
+        survey_stride,
+        ..xas_cluster::ClusterSettings::default()
+    }
+}
+
 /// Deterministic numbers for benchmark data (64-bit LCG, top 53 bits).
 pub struct Lcg(pub u64);
 
