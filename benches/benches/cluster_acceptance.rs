@@ -60,7 +60,10 @@ impl Scene {
 
 fn main() {
     let settings = xas_benches::cluster_settings();
-    println!("survey of every {}. row", settings.survey_stride);
+    println!(
+        "survey stride {} (every row surveyed at 1)",
+        settings.survey_stride
+    );
     println!(
         "| minority | I0 | minority in library | phases | recall / precision | published filter | mini-batch k-means k = 5 | seconds |"
     );

@@ -78,7 +78,7 @@ fn same_pixels() -> serde_json::Value {
     let ours = minority_score(&map.labels, &truth, TRUTH_MINORITY);
     let pixels = (side * side) as f64;
     println!(
-        "1e6 pixels: xas-cluster {ours_s:.2} s ({:.2} Mpixel/s, survey of every {}. row), {} phases, minority recall {:.3} precision {:.3}",
+        "1e6 pixels: xas-cluster {ours_s:.2} s ({:.2} Mpixel/s, survey stride {}), {} phases, minority recall {:.3} precision {:.3}",
         pixels / ours_s / 1e6,
         settings.survey_stride,
         result.phases.len(),
