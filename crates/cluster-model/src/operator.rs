@@ -325,10 +325,11 @@ impl TermMatrices {
             }
             i
         }
+        // The pattern and values are symmetric, so the upper triangle has every edge.
         for r in 0..self.dim {
             let range = self.row_ptr[r]..self.row_ptr[r + 1];
             for (&c, &v) in self.cols[range.clone()].iter().zip(&values[range]) {
-                if v != 0.0 {
+                if c > r && v != 0.0 {
                     let (a, b) = (root(&mut parent, r), root(&mut parent, c));
                     if a != b {
                         parent[a.max(b)] = a.min(b);

@@ -466,15 +466,30 @@ fn mirror_basis(
     if sign.contains(&0.0) {
         return None;
     }
-    // Column by column, without early exit.
-    let (mut largest, mut deviation) = (0.0f64, 0.0f64);
+    // Column by column, without early exit, the two maxima in four lanes each (one
+    // running maximum made every entry wait for the previous comparison).
+    let mut lanes = [[0.0f64; 2]; 4];
     for (j, col) in a.chunks_exact(n).enumerate() {
         let image = &b[pos[j] * n..(pos[j] + 1) * n];
-        for ((&x, &p), &s) in col.iter().zip(&pos).zip(&sign) {
-            largest = largest.max(x.abs());
-            deviation = deviation.max((image[p] - s * sign[j] * x).abs());
+        let add = |lane: &mut [f64; 2], x: f64, p: usize, s: f64| {
+            lane[0] = lane[0].max(x.abs());
+            lane[1] = lane[1].max((image[p] - s * sign[j] * x).abs());
+        };
+        let ((c4, c1), (p4, p1), (s4, s1)) = (
+            col.as_chunks::<4>(),
+            pos.as_chunks::<4>(),
+            sign.as_chunks::<4>(),
+        );
+        for ((x, p), s) in c4.iter().zip(p4).zip(s4) {
+            for (l, lane) in lanes.iter_mut().enumerate() {
+                add(lane, x[l], p[l], s[l]);
+            }
+        }
+        for ((&x, &p), &s) in c1.iter().zip(p1).zip(s1) {
+            add(&mut lanes[0], x, p, s);
         }
     }
+    let [largest, deviation] = [0, 1].map(|k| lanes.iter().fold(0.0f64, |m, l| m.max(l[k])));
     if deviation > MIRROR_TOLERANCE * largest {
         return None;
     }
