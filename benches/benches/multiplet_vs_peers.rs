@@ -7,7 +7,9 @@
 //! needs: assemble H for the new parameters, diagonalise, compute the spectrum on the
 //! grid. Model compilation (building the term matrices) happens once and is reported
 //! separately. Each program's spectra are checked against the reference data of
-//! `../shared/data/multiplet/` in the same run.
+//! `../shared/data/multiplet/` in the same run. The comparison runs in rounds (ours,
+//! then each peer; `MULTIPLET_BENCH_ROUNDS`, default 3), and the median and smallest
+//! ratio over the rounds close the report.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::time::Instant;
@@ -79,33 +81,28 @@ fn evaluate(
     (xas_s, xps_s, xas, xps)
 }
 
-fn main() {
-    let params = ClusterParams::nio_seed_like();
-    let t = Instant::now();
-    let mut calc = Calculator::new(&params).unwrap();
-    let compile = t.elapsed().as_secs_f64();
-    let check = |ours: &[f64], file: &str| {
-        reference(file).map_or("reference absent".to_string(), |r| {
-            format!("{:.1e}", max_relative_difference(ours, &r))
-        })
-    };
-    println!(
-        "cluster-model: model compiled once in {:.1} ms",
-        compile * 1e3
-    );
-    println!(
-        "{:<14} {:>12} {:>12} {:>16} {:>16}",
-        "program", "XAS ms/eval", "XPS ms/eval", "XAS vs Quanty", "XPS vs Quanty"
-    );
-    // The whole ground triplet, as the peers compute it; then one state of it (exact
-    // for these isotropic spectra, see `InitialStates::irreducible_ground`).
-    let mut ours = Vec::new();
-    for (label, irreducible_ground) in [("cluster-model", false), ("  one state", true)] {
+/// Rounds of the comparison in one run (`$MULTIPLET_BENCH_ROUNDS`, default 3). This
+/// machine's speed drifts by 15-30 % within minutes, for every program; each round
+/// times ours and then the peers, so its ratios compare neighbouring measurements, and
+/// the summary gives the median and the smallest ratio over the rounds.
+fn rounds() -> usize {
+    std::env::var("MULTIPLET_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&r: &usize| r > 0)
+        .unwrap_or(3)
+}
+
+/// Our seconds per evaluation `[XAS, XPS]` for the whole ground triplet, as the peers
+/// compute it, and for one state of it (exact for these isotropic spectra, see
+/// `InitialStates::irreducible_ground`); prints a line for each.
+fn ours(calc: &mut Calculator, params: &ClusterParams) -> [[f64; 2]; 2] {
+    [("cluster-model", false), ("  one state", true)].map(|(label, irreducible_ground)| {
         let states = InitialStates {
             irreducible_ground,
             ..InitialStates::default()
         };
-        let (xas_s, xps_s, xas, xps) = evaluate(&mut calc, &params, &states);
+        let (xas_s, xps_s, xas, xps) = evaluate(calc, params, &states);
         println!(
             "{:<14} {:>12.3} {:>12.3} {:>16} {:>16}",
             label,
@@ -114,44 +111,106 @@ fn main() {
             check(&xas, "nio_modelB_seedlike_xas_quanty.csv"),
             check(&xps, "nio_modelB_seedlike_xps_quanty.csv")
         );
-        ours.push((xas_s, xps_s));
-    }
-    for script in ["nio_quanty.py", "nio_edrixs.py"] {
-        match xas_benches::run_peer(script, &["--repeats".into(), "5".into()]) {
-            Ok(p) => {
-                // Like for like: the peers' fastest evaluation (we report our best batch
-                // mean), falling back to their headline median.
-                let seconds = |kind: &str| {
-                    let d = &p["details"];
-                    d[kind]["wall_s"]["min"]
-                        .as_f64()
-                        .or_else(|| d[format!("{kind}_wall_s")]["min"].as_f64())
-                        .or_else(|| p[format!("{kind}_s_per_eval")].as_f64())
-                };
-                let ms = |kind: &str| {
-                    seconds(kind).map_or("-".to_string(), |v| format!("{:.3}", v * 1e3))
-                };
-                let ratio = |kind: &str, ours: (f64, f64)| {
-                    seconds(kind).map_or("-".to_string(), |v| {
-                        format!("{:.0}x / {:.0}x", v / ours.0, v / ours.1)
-                    })
-                };
-                let diff = |k: &str| {
-                    p[k].as_f64()
-                        .map_or("-".to_string(), |v| format!("{v:.1e}"))
-                };
-                println!(
-                    "{:<14} {:>12} {:>12} {:>16} {:>16}   cluster-model faster (triplet / one state): XAS {}, XPS {}",
-                    p["peer"].as_str().unwrap_or(script),
-                    ms("xas"),
-                    ms("xps"),
-                    diff("xas_max_rel_diff"),
-                    diff("xps_max_rel_diff"),
-                    ratio("xas", (ours[0].0, ours[1].0)),
-                    ratio("xps", (ours[0].1, ours[1].1))
-                );
-            }
-            Err(e) => println!("{script}: not run ({e})"),
+        [xas_s, xps_s]
+    })
+}
+
+/// Max relative difference of `ours` from the reference file, as text.
+fn check(ours: &[f64], file: &str) -> String {
+    reference(file).map_or("reference absent".to_string(), |r| {
+        format!("{:.1e}", max_relative_difference(ours, &r))
+    })
+}
+
+/// Runs a peer script, prints its line and returns its speed ratios to `ours`:
+/// `[XAS triplet, XAS one state, XPS triplet, XPS one state]`.
+fn peer(script: &str, ours: [[f64; 2]; 2]) -> Option<[f64; 4]> {
+    let p = match xas_benches::run_peer(script, &["--repeats".into(), "5".into()]) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("{script}: not run ({e})");
+            return None;
         }
+    };
+    // Like for like: the peers' fastest evaluation (we report our best batch mean),
+    // falling back to their headline median.
+    let seconds = |kind: &str| {
+        let d = &p["details"];
+        d[kind]["wall_s"]["min"]
+            .as_f64()
+            .or_else(|| d[format!("{kind}_wall_s")]["min"].as_f64())
+            .or_else(|| p[format!("{kind}_s_per_eval")].as_f64())
+    };
+    let ms = |kind: &str| seconds(kind).map_or("-".to_string(), |v| format!("{:.3}", v * 1e3));
+    let diff = |k: &str| {
+        p[k].as_f64()
+            .map_or("-".to_string(), |v| format!("{v:.1e}"))
+    };
+    let (xas, xps) = (seconds("xas")?, seconds("xps")?);
+    let ratios = [
+        xas / ours[0][0],
+        xas / ours[1][0],
+        xps / ours[0][1],
+        xps / ours[1][1],
+    ];
+    println!(
+        "{:<14} {:>12} {:>12} {:>16} {:>16}   cluster-model faster (triplet / one state): XAS {:.0}x / {:.0}x, XPS {:.0}x / {:.0}x",
+        p["peer"].as_str().unwrap_or(script),
+        ms("xas"),
+        ms("xps"),
+        diff("xas_max_rel_diff"),
+        diff("xps_max_rel_diff"),
+        ratios[0],
+        ratios[1],
+        ratios[2],
+        ratios[3]
+    );
+    Some(ratios)
+}
+
+fn main() {
+    let params = ClusterParams::nio_seed_like();
+    let t = Instant::now();
+    let mut calc = Calculator::new(&params).unwrap();
+    println!(
+        "cluster-model: model compiled once in {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let peers = ["nio_quanty.py", "nio_edrixs.py"];
+    let mut ratios: Vec<Vec<[f64; 4]>> = vec![Vec::new(); peers.len()];
+    let rounds = rounds();
+    for round in 1..=rounds {
+        println!("round {round} of {rounds}");
+        println!(
+            "{:<14} {:>12} {:>12} {:>16} {:>16}",
+            "program", "XAS ms/eval", "XPS ms/eval", "XAS vs Quanty", "XPS vs Quanty"
+        );
+        let ours = ours(&mut calc, &params);
+        for (script, r) in peers.iter().zip(&mut ratios) {
+            r.extend(peer(script, ours));
+        }
+    }
+    for (script, r) in peers.iter().zip(&ratios) {
+        if r.is_empty() {
+            continue;
+        }
+        let summary = |k: usize| {
+            let mut v: Vec<f64> = r.iter().map(|x| x[k]).collect();
+            v.sort_by(f64::total_cmp);
+            let median = if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
+            };
+            format!("{median:.0}x (smallest {:.0}x)", v[0])
+        };
+        println!(
+            "{script}, {} rounds: cluster-model faster, median: XAS {} / one state {}, XPS {} / one state {}",
+            r.len(),
+            summary(0),
+            summary(1),
+            summary(2),
+            summary(3)
+        );
     }
 }
