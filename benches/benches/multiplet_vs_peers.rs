@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use cluster_model::params::ClusterParams;
 use cluster_model::spectra::{Broadening, Calculator, InitialStates, Polarization};
+use xas_bayes::diagnostics::quantile_sorted;
 use xas_core::compare::max_relative_difference;
 use xas_core::grid::linspace;
 use xas_core::io::{ColumnSelector, ReadOptions, read_file_with};
@@ -86,11 +87,7 @@ fn evaluate(
 /// times ours and then the peers, so its ratios compare neighbouring measurements, and
 /// the summary gives the median and the smallest ratio over the rounds.
 fn rounds() -> usize {
-    std::env::var("MULTIPLET_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&r: &usize| r > 0)
-        .unwrap_or(3)
+    xas_benches::env_count("MULTIPLET_BENCH_ROUNDS", 3)
 }
 
 /// Our seconds per evaluation `[XAS, XPS]` for the whole ground triplet, as the peers
@@ -197,11 +194,7 @@ fn main() {
         let summary = |k: usize| {
             let mut v: Vec<f64> = r.iter().map(|x| x[k]).collect();
             v.sort_by(f64::total_cmp);
-            let median = if v.len() % 2 == 1 {
-                v[v.len() / 2]
-            } else {
-                0.5 * (v[v.len() / 2 - 1] + v[v.len() / 2])
-            };
+            let median = quantile_sorted(&v, 0.5);
             format!("{median:.0}x (smallest {:.0}x)", v[0])
         };
         println!(

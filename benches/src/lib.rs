@@ -59,18 +59,27 @@ pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, Stri
 /// gains; the default surveys every row).
 ///
 /// # Panics
-/// If `$XAS_SURVEY_STRIDE` is set but is not a positive integer.
+/// As [`env_count`].
 pub fn cluster_settings() -> xas_cluster::ClusterSettings {
-    let survey_stride = std::env::var("XAS_SURVEY_STRIDE").map_or(1, |v| {
-        v.parse()
-            .ok()
-            .filter(|&s: &usize| s > 0)
-            .unwrap_or_else(|| panic!("XAS_SURVEY_STRIDE={v} is not a positive integer"))
-    });
     xas_cluster::ClusterSettings {
-        survey_stride,
+        survey_stride: env_count("XAS_SURVEY_STRIDE", 1),
         ..xas_cluster::ClusterSettings::default()
     }
+}
+
+/// The positive integer in the environment variable `name`, or `default` when it is
+/// not set.
+///
+/// # Panics
+/// If `name` is set but is not a positive integer (a typo should not silently run
+/// the default).
+pub fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name).map_or(default, |v| {
+        v.parse()
+            .ok()
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or_else(|| panic!("{name}={v} is not a positive integer"))
+    })
 }
 
 /// Deterministic numbers for benchmark data (64-bit LCG, top 53 bits).

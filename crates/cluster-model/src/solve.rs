@@ -47,6 +47,11 @@ fn single(k: usize, sign: f64) -> Row {
     [(k, sign), (k, 0.0)]
 }
 
+/// The terms of a row with a non-zero coefficient (one or two).
+fn terms(row: &Row) -> impl Iterator<Item = &(usize, f64)> {
+    row.iter().filter(|t| t.1 != 0.0)
+}
+
 /// `A = Q Z Λ Zᵀ Qᵀ` without forming `Q Z`.
 #[derive(Debug, PartialEq)]
 struct Factor {
@@ -82,7 +87,7 @@ impl EigenBlock {
     pub fn vector(&self, j: usize) -> Vec<f64> {
         let mut v = vec![0.0; self.indices.len()];
         for (row, x) in self.basis.iter().zip(self.factor_vector(j)) {
-            for &(k, c) in row.iter().filter(|t| t.1 != 0.0) {
+            for &(k, c) in terms(row) {
                 let pos = self
                     .indices
                     .binary_search(&k)
@@ -96,7 +101,7 @@ impl EigenBlock {
     /// Adds eigenvector `j` into the full-dimension vector `v`.
     fn scatter(&self, j: usize, v: &mut [f64]) {
         for (row, x) in self.basis.iter().zip(self.factor_vector(j)) {
-            for &(k, c) in row.iter().filter(|t| t.1 != 0.0) {
+            for &(k, c) in terms(row) {
                 v[k] += c * x;
             }
         }
@@ -111,12 +116,9 @@ impl EigenBlock {
         let mut y: Vec<f64> = xs
             .iter()
             .flat_map(|x| {
-                self.basis.iter().map(move |row| {
-                    row.iter()
-                        .filter(|t| t.1 != 0.0)
-                        .map(|&(k, c)| c * x[k])
-                        .sum()
-                })
+                self.basis
+                    .iter()
+                    .map(move |row| terms(row).map(|&(k, c)| c * x[k]).sum())
             })
             .collect();
         self.factor.reflectors.apply_transpose(&mut y);
@@ -204,9 +206,8 @@ impl DenseSolver {
     /// reversal does for the blocks without a partner when the electron count is even)
     /// is solved in two halves, the states even and odd under `P`: each half costs an
     /// eighth of the block's reduction and a quarter of its QL rotations. In a NiO XAS
-    /// evaluation this
-    /// splits the 52- and 48-state blocks of the initial sector and the 32- and
-    /// 28-state blocks of the final sector.
+    /// evaluation this splits the 52- and 48-state blocks of the initial sector and the
+    /// 32- and 28-state blocks of the final sector.
     pub fn with_mirror(mirror: Vec<usize>) -> Self {
         DenseSolver {
             local: Vec::new(),
@@ -356,15 +357,15 @@ impl DenseSolver {
     /// The two halves of a block that is its own mirror image ([`mirror_halves`]).
     fn halves(&self, indices: &[usize], a: &[f64]) -> Option<[(Vec<f64>, Vec<Row>); 2]> {
         let mirror = self.mirror.as_ref()?;
-        let basis = mirror_basis(mirror, (indices, a), (indices, a))?;
-        mirror_halves(indices, a, &basis)
+        let (image, sign) = mirror_signs(mirror, (indices, a), (indices, a))?;
+        mirror_halves(indices, a, &image, &sign)
     }
 }
 
 /// The even and odd halves of block `indices` (dense column-major `a`) under a
 /// signed involution `P` (`P e_i = s_i e_p(i)`, `s_i s_p(i) = 1`) with `P A Pᵀ = A`,
-/// given as `basis[i] = (sector index of p(i), s_i)` ([`mirror_basis`] of the block
-/// with itself): the matrix and the rows of each half.
+/// given as the block positions `image[i] = p(i)` and the signs `sign[i] = s_i`
+/// ([`mirror_signs`] of the block with itself): the matrix and the rows of each half.
 ///
 /// The rows are `(e_i ± s_i e_p(i))/√2` for each pair `i < p(i)`, and `e_i` in the
 /// half of its sign `s_i` for each fixed state. `A` couples the halves only through
@@ -374,19 +375,16 @@ impl DenseSolver {
 fn mirror_halves(
     indices: &[usize],
     a: &[f64],
-    basis: &[(usize, f64)],
+    image: &[usize],
+    sign: &[f64],
 ) -> Option<[(Vec<f64>, Vec<Row>); 2]> {
     let n = indices.len();
-    let image: Vec<usize> = basis
-        .iter()
-        .map(|&(k, _)| indices.binary_search(&k).ok())
-        .collect::<Option<_>>()?;
     // Rows in block positions, then in sector indices.
     let mut local: [Vec<Row>; 2] = [Vec::new(), Vec::new()];
     let h = std::f64::consts::FRAC_1_SQRT_2;
     for i in 0..n {
-        let (j, s) = (image[i], basis[i].1);
-        if image[j] != i || s * basis[j].1 != 1.0 {
+        let (j, s) = (image[i], sign[i]);
+        if image[j] != i || s * sign[j] != 1.0 {
             return None;
         }
         match i.cmp(&j) {
@@ -424,16 +422,29 @@ fn mirror_halves(
 /// The block a block is the mirror image of, and its signed basis.
 type Image = Option<(usize, Vec<(usize, f64)>)>;
 
+/// [`mirror_signs`] with each image as its sector index: the signed basis of block
+/// `b` in the rows of `A`.
+fn mirror_basis(
+    mirror: &[usize],
+    a: (&[usize], &[f64]),
+    b: (&[usize], &[f64]),
+) -> Option<Vec<(usize, f64)>> {
+    let ib = b.0;
+    let (pos, sign) = mirror_signs(mirror, a, b)?;
+    Some(pos.iter().zip(&sign).map(|(&p, &s)| (ib[p], s)).collect())
+}
+
 /// When block `b` (sector indices `ib`, dense matrix `B`) is `P A Pᵀ` for block `a` and
 /// a signed permutation `P` that takes state `ia[i]` to `±mirror[ia[i]]`: for each row
-/// `i` of `A`, the sector index of its image and the sign. The signs follow from the
-/// non-zero entries by a walk over the (connected) block, `s_j = s_i sign(B/A)`; then
-/// every entry is checked, `|B[p(i), p(j)] - s_i s_j A[i, j]| <= tol`.
-fn mirror_basis(
+/// `i` of `A`, the position `p(i)` of its image in `b` and the sign. The signs follow
+/// from the non-zero entries by a walk over the (connected) block,
+/// `s_j = s_i sign(B/A)`; then every entry is checked,
+/// `|B[p(i), p(j)] - s_i s_j A[i, j]| <= tol`.
+fn mirror_signs(
     mirror: &[usize],
     (ia, a): (&[usize], &[f64]),
     (ib, b): (&[usize], &[f64]),
-) -> Option<Vec<(usize, f64)>> {
+) -> Option<(Vec<usize>, Vec<f64>)> {
     let n = ia.len();
     let pos: Vec<usize> = ia
         .iter()
@@ -490,10 +501,7 @@ fn mirror_basis(
         }
     }
     let [largest, deviation] = [0, 1].map(|k| lanes.iter().fold(0.0f64, |m, l| m.max(l[k])));
-    if deviation > MIRROR_TOLERANCE * largest {
-        return None;
-    }
-    Some(pos.iter().zip(&sign).map(|(&p, &s)| (ib[p], s)).collect())
+    (deviation <= MIRROR_TOLERANCE * largest).then_some((pos, sign))
 }
 
 /// Poles and weights of `<phi_v|(z - H)^-1|phi_v>` for several start vectors `phi_v`
@@ -560,9 +568,8 @@ pub fn lanczos_poles(
         for (bp, b) in b_prev.iter_mut().zip(&beta) {
             *bp = b.last().copied().unwrap_or(0.0);
         }
-        for (p, b4) in b2.as_chunks_mut::<4>().0.iter_mut().enumerate() {
-            let a4: [f64; 4] = a[4 * p..4 * p + 4].try_into().expect("four");
-            let bp4: [f64; 4] = b_prev[4 * p..4 * p + 4].try_into().expect("four");
+        let groups = a.as_chunks::<4>().0.iter().zip(b_prev.as_chunks::<4>().0);
+        for (p, (b4, (a4, bp4))) in b2.as_chunks_mut::<4>().0.iter_mut().zip(groups).enumerate() {
             let mut acc = [0.0; 4];
             let rows = w
                 .chunks_exact_mut(nv)
@@ -855,8 +862,8 @@ mod tests {
         (broken[5], broken[7]) = (0.4, 0.4);
         assert!(solver.halves(&indices, &broken).is_none());
         // A signed permutation with P² = -I (an odd electron count) is no involution.
-        let kramers = [(11, 1.0), (10, -1.0), (12, 1.0)];
-        assert!(mirror_halves(&indices, &a, &kramers).is_none());
+        let (image, kramers) = ([1, 0, 2], [1.0, -1.0, 1.0]);
+        assert!(mirror_halves(&indices, &a, &image, &kramers).is_none());
     }
 
     #[test]

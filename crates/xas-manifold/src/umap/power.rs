@@ -5,12 +5,12 @@
 //! Two reasons over `f32::powf`. Speed: the layout evaluates one power per attractive
 //! and per repulsive sample (about 2e8 per fit of 10,000 spectra), and [`pow_lanes`] is
 //! branch-free, so the powers of a batch run eight to an AVX2 instruction.
-//! Reproducibility:
-//! these operations are correctly rounded IEEE arithmetic, so a seeded layout is
-//! bit-identical on every machine and libm. The accuracy is that of single precision,
-//! in which umap-learn computes the whole layout: relative error below `2e-6` for
-//! `|b log2 x| < 20` (the squared map distances of an SGD, 1e-6 to 1e6, with `|b| <= 1`),
-//! dominated by the rounding of `b log2 x` to `f32` (series truncation below `2e-8`).
+//! Reproducibility: these operations are correctly rounded IEEE arithmetic, so a seeded
+//! layout is bit-identical on every machine and libm. The accuracy is that of single
+//! precision, in which umap-learn computes the whole layout: relative error below
+//! `2e-6` for `|b log2 x| < 20` (the squared map distances of an SGD, 1e-6 to 1e6, with
+//! `|b| <= 1`), dominated by the rounding of `b log2 x` to `f32` (series truncation
+//! below `2e-8`).
 
 /// `ln 2`.
 const LN_2: f32 = std::f32::consts::LN_2;
