@@ -269,9 +269,18 @@ impl Run<'_> {
         reader: &mut Reader,
         rows: &[usize],
     ) -> Result<Prepared> {
+        let width = self.width;
+        let origin = |i: usize| (rows[i / width], i % width);
+        let l = source.shape().n_energies;
+        let mut block = reader.spare.pop().unwrap_or_default();
         let contiguous = rows.windows(2).all(|p| p[1] == p[0] + 1);
         if contiguous {
-            source.read_rows(rows[0]..rows[rows.len() - 1] + 1, &mut reader.values)?;
+            let range = rows[0]..rows[rows.len() - 1] + 1;
+            if let Some(values) = source.rows_in_memory(range.clone()) {
+                block.fill(values, l, &self.pixel, &origin)?;
+                return Ok(block);
+            }
+            source.read_rows(range, &mut reader.values)?;
         } else {
             reader.values.clear();
             for &y in rows {
@@ -279,10 +288,6 @@ impl Run<'_> {
                 reader.values.extend_from_slice(&reader.row);
             }
         }
-        let width = self.width;
-        let origin = |i: usize| (rows[i / width], i % width);
-        let l = source.shape().n_energies;
-        let mut block = reader.spare.pop().unwrap_or_default();
         block.fill(&reader.values, l, &self.pixel, &origin)?;
         Ok(block)
     }

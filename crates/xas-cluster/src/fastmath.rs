@@ -39,7 +39,12 @@ pub fn exp(x: f32) -> f32 {
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    let scale = f32::from_bits((((n as i32) + 127) as u32) << 23);
+    // `n` is a whole number below 2^22 in magnitude, so `n + SHIFT` is exact and
+    // holds `n` in its low mantissa bits. Read from there, the conversion stays in
+    // vector lanes; `n as i32` saturates and made the compiler convert lane by lane.
+    const SHIFT: f32 = 12_582_912.0; // 1.5 · 2^23
+    let n = (n + SHIFT).to_bits() as i32 - SHIFT.to_bits() as i32;
+    let scale = f32::from_bits(((n + 127) as u32) << 23);
     p * scale
 }
 

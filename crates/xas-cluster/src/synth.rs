@@ -201,7 +201,8 @@ pub fn k_edge_end_members(energy_ev: &[f64], hard: bool) -> [Vec<f64>; 4] {
 #[derive(Debug, Clone)]
 struct Field {
     ky: Vec<f64>,
-    /// `cos(kx·x + φ)` and `sin(kx·x + φ)`, `width × WAVES` each.
+    /// `cos(kx·x + φ)` and `sin(kx·x + φ)`, `WAVES × width` each (wave-major, so
+    /// that a segment's sums run over contiguous columns and vectorise).
     cos_x: Vec<f64>,
     sin_x: Vec<f64>,
 }
@@ -221,8 +222,8 @@ impl Field {
         }
         let mut cos_x = Vec::with_capacity(width * WAVES);
         let mut sin_x = Vec::with_capacity(width * WAVES);
-        for x in 0..width {
-            for m in 0..WAVES {
+        for m in 0..WAVES {
+            for x in 0..width {
                 let a = kx[m] * x as f64 + phase[m];
                 cos_x.push(a.cos());
                 sin_x.push(a.sin());
@@ -239,13 +240,21 @@ impl Field {
             .map(|k| ((k * y as f64).cos(), (k * y as f64).sin()))
             .unzip();
         let norm = (2.0 / WAVES as f64).sqrt();
-        for (x, o) in (x0..).zip(out.iter_mut()) {
-            let (c, s) = (
-                &self.cos_x[x * WAVES..(x + 1) * WAVES],
-                &self.sin_x[x * WAVES..(x + 1) * WAVES],
-            );
-            let v: f64 = (0..WAVES).map(|m| c[m] * cy[m] - s[m] * sy[m]).sum();
-            *o = norm * v;
+        let width = self.cos_x.len() / WAVES;
+        let columns = x0..x0 + out.len();
+        // Each pixel's sum runs over the waves in order, as a scalar sum would; the
+        // pixels of the segment are the vector lanes.
+        out.fill(0.0);
+        for m in 0..WAVES {
+            let row = m * width;
+            let c = &self.cos_x[row + columns.start..row + columns.end];
+            let s = &self.sin_x[row + columns.start..row + columns.end];
+            for ((o, &c), &s) in out.iter_mut().zip(c).zip(s) {
+                *o += c * cy[m] - s * sy[m];
+            }
+        }
+        for o in out.iter_mut() {
+            *o *= norm;
         }
     }
 }
