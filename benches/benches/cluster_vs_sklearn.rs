@@ -8,9 +8,9 @@
 //!    recall/precision of each.
 //! 2. **Scale**: a synthetic image of `XAS_CLUSTER_SIDE`² pixels (default 20,000² =
 //!    4·10⁸) × 100 energies generated on the fly, row block by row block, classified
-//!    with a survey of every 16th row; reported: seconds, pixels per second (the
-//!    generation included, as a camera or file would also cost, and without it: the
-//!    generation of every row is timed on its own afterwards), peak resident memory.
+//!    with a survey of every 16th row and scored against the truth; reported: seconds,
+//!    pixels per second (the generation and scoring included, and without them: both
+//!    are timed on their own afterwards), peak resident memory.
 //!    `XAS_CLUSTER_SIDE=0` skips it.
 //!
 //! `cargo bench -p xas-benches --bench cluster_vs_sklearn` (after `benches/peers/setup.sh`;
@@ -138,13 +138,15 @@ fn scale(side: usize) -> serde_json::Value {
     let pixels = (side * side) as f64;
     let rss = peak_rss_kb();
     // The generator's own cost: the classifier generated every row once and the
-    // surveyed rows twice more.
+    // surveyed rows twice more. The scoring recomputed every row's truth labels.
     let generation = generation_seconds(&image) * (1.0 + 2.0 / settings.survey_stride as f64);
-    let classification = seconds - generation;
+    let scoring = scoring_seconds(&image);
+    let classification = seconds - generation - scoring;
     println!(
-        "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation included), \
-         classification alone {classification:.0} s, {:.2} Mpixel/s; {} phases, minority recall {:.3} \
-         precision {:.3}, peak RSS {:?} MiB",
+        "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation and scoring \
+         included); generation {generation:.0} s, scoring {scoring:.0} s; classification alone \
+         {classification:.0} s, {:.2} Mpixel/s; {} phases, minority recall {:.3} precision {:.3}, peak \
+         RSS {:?} MiB",
         pixels / seconds / 1e6,
         pixels / classification / 1e6,
         result.phases.len(),
@@ -153,7 +155,8 @@ fn scale(side: usize) -> serde_json::Value {
         rss.map(|k| k / 1024)
     );
     json!({"side": side, "seconds": seconds, "pixels_per_second": pixels / seconds,
-           "generation_seconds": generation, "classification_pixels_per_second": pixels / classification,
+           "generation_seconds": generation, "scoring_seconds": scoring,
+           "classification_pixels_per_second": pixels / classification,
            "recall": score.recall, "precision": score.precision, "peak_rss_kb": rss})
 }
 
@@ -168,6 +171,15 @@ fn generation_seconds(image: &SyntheticImage) -> f64 {
         source
             .read_rows(y0..(y0 + rows).min(shape.height), &mut out)
             .unwrap();
+    }
+    t.elapsed().as_secs_f64()
+}
+
+/// Seconds to compute every row's truth labels once, as the scoring does.
+fn scoring_seconds(image: &SyntheticImage) -> f64 {
+    let t = Instant::now();
+    for y in 0..image.spec().height {
+        std::hint::black_box(image.truth_row(y));
     }
     t.elapsed().as_secs_f64()
 }
