@@ -9,7 +9,8 @@
 //! Prints a Markdown table (pasted into docs/validation/cluster.md).
 //!
 //! `cargo bench -p xas-benches --bench cluster_acceptance` (`XAS_SURVEY_STRIDE=N` to
-//! survey every N-th row only).
+//! survey every N-th row only, `XAS_SPLIT_PROBABILITY=P` for another false-split
+//! probability).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::ops::ControlFlow;
@@ -59,10 +60,10 @@ impl Scene {
 }
 
 fn main() {
-    let settings = xas_benches::cluster_settings();
+    let settings = xas_benches::cluster_settings(1);
     println!(
-        "survey stride {} (every row surveyed at 1)",
-        settings.survey_stride
+        "survey stride {} (every row surveyed at 1), split probability {}",
+        settings.survey_stride, settings.split_probability
     );
     println!(
         "| minority | I0 | minority in library | phases | recall / precision | published filter | mini-batch k-means k = 5 | seconds |"

@@ -14,7 +14,8 @@
 //!    `XAS_CLUSTER_SIDE=0` skips it.
 //!
 //! `cargo bench -p xas-benches --bench cluster_vs_sklearn` (after `benches/peers/setup.sh`;
-//! `XAS_SURVEY_STRIDE=N` surveys every N-th row of the 10⁶ pixels only).
+//! `XAS_SURVEY_STRIDE=N` surveys every N-th row in both runs, `XAS_SPLIT_PROBABILITY=P`
+//! sets the false-split probability of both).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::ops::ControlFlow;
@@ -24,7 +25,7 @@ use serde_json::json;
 use xas_cluster::synth::{
     SceneSpec, SyntheticImage, TRUTH_MINORITY, k_edge_end_members, k_edge_grid,
 };
-use xas_cluster::{ClusterSettings, classify_to_map, minority_score};
+use xas_cluster::{classify_to_map, minority_score};
 use xas_core::image::{RawSample, write_raw_image};
 use xas_core::{RawImageFile, SpectralImage, SpectralImageSource};
 
@@ -68,7 +69,7 @@ fn same_pixels() -> serde_json::Value {
     let mut memory = SpectralImage::new(side, side, raw.energy_ev().to_vec(), data).unwrap();
     let signal = image.spec().signal();
     let noise = image.spec().noise;
-    let settings = xas_benches::cluster_settings();
+    let settings = xas_benches::cluster_settings(1);
     let t = Instant::now();
     let (result, map) = classify_to_map(&mut memory, &signal, noise, &[], &settings, &mut |_| {
         ControlFlow::Continue(())
@@ -115,10 +116,7 @@ fn same_pixels() -> serde_json::Value {
 
 fn scale(side: usize) -> serde_json::Value {
     let image = scene(side);
-    let settings = ClusterSettings {
-        survey_stride: 16,
-        ..ClusterSettings::default()
-    };
+    let settings = xas_benches::cluster_settings(16);
     let t = Instant::now();
     let (result, score) = image
         .classify_scored(&settings, &mut |p| {
@@ -145,10 +143,11 @@ fn scale(side: usize) -> serde_json::Value {
     println!(
         "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation and scoring \
          included); generation {generation:.0} s, scoring {scoring:.0} s; classification alone \
-         {classification:.0} s, {:.2} Mpixel/s; {} phases, minority recall {:.3} precision {:.3}, peak \
+         {classification:.0} s, {:.2} Mpixel/s; {} sites, {} phases, minority recall {:.3} precision {:.3}, peak \
          RSS {:?} MiB",
         pixels / seconds / 1e6,
         pixels / classification / 1e6,
+        result.sites,
         result.phases.len(),
         score.recall,
         score.precision,
@@ -157,7 +156,8 @@ fn scale(side: usize) -> serde_json::Value {
     json!({"side": side, "seconds": seconds, "pixels_per_second": pixels / seconds,
            "generation_seconds": generation, "scoring_seconds": scoring,
            "classification_pixels_per_second": pixels / classification,
-           "recall": score.recall, "precision": score.precision, "peak_rss_kb": rss})
+           "sites": result.sites, "recall": score.recall, "precision": score.precision,
+           "peak_rss_kb": rss})
 }
 
 /// Seconds to generate every row of `image` once, in blocks of 65,536 pixels.

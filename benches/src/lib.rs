@@ -54,16 +54,26 @@ pub fn run_peer(script: &str, args: &[String]) -> Result<serde_json::Value, Stri
     serde_json::from_str(last).map_err(|e| format!("{}: bad JSON: {e}", script.display()))
 }
 
-/// Settings of the in-memory xas-cluster runs: the defaults, with `survey_stride`
-/// from `$XAS_SURVEY_STRIDE` when set (to measure what a sparser survey costs and
-/// gains; the default surveys every row).
+/// Settings of the xas-cluster benches: the defaults, with `survey_stride` from
+/// `$XAS_SURVEY_STRIDE` (default `stride`) and `split_probability` from
+/// `$XAS_SPLIT_PROBABILITY` when set, to measure what a sparser survey or a smaller
+/// false-split probability costs and gains.
 ///
 /// # Panics
-/// As [`env_count`].
-pub fn cluster_settings() -> xas_cluster::ClusterSettings {
+/// As [`env_count`], and if `$XAS_SPLIT_PROBABILITY` is not a number in (0, 0.5).
+pub fn cluster_settings(stride: usize) -> xas_cluster::ClusterSettings {
+    let defaults = xas_cluster::ClusterSettings::default();
+    let split_probability =
+        std::env::var("XAS_SPLIT_PROBABILITY").map_or(defaults.split_probability, |v| {
+            v.parse()
+                .ok()
+                .filter(|p: &f64| *p > 0.0 && *p < 0.5)
+                .unwrap_or_else(|| panic!("XAS_SPLIT_PROBABILITY={v} is not in (0, 0.5)"))
+        });
     xas_cluster::ClusterSettings {
-        survey_stride: env_count("XAS_SURVEY_STRIDE", 1),
-        ..xas_cluster::ClusterSettings::default()
+        survey_stride: env_count("XAS_SURVEY_STRIDE", stride),
+        split_probability,
+        ..defaults
     }
 }
 
