@@ -141,10 +141,10 @@ fn scale(side: usize) -> serde_json::Value {
     let scoring = scoring_seconds(&image);
     let classification = seconds - generation - scoring;
     println!(
-        "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation and scoring \
-         included); generation {generation:.0} s, scoring {scoring:.0} s; classification alone \
-         {classification:.0} s, {:.2} Mpixel/s; {} sites, {} phases, minority recall {:.3} precision {:.3}, peak \
-         RSS {:?} MiB",
+        "scale {side} x {side} x 100 streamed: {seconds:.0} s, {:.2} Mpixel/s (generation and \
+         scoring included); generation {generation:.0} s, scoring {scoring:.0} s; classification \
+         alone {classification:.0} s, {:.2} Mpixel/s; {} sites, {} phases, minority recall {:.3} \
+         precision {:.3}, peak RSS {:?} MiB",
         pixels / seconds / 1e6,
         pixels / classification / 1e6,
         result.sites,

@@ -304,8 +304,9 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// itself, the compiler vectorised the scalar form of this loop two lanes at a time
 /// with shuffles, 2.5x slower for the three sums of [`Prepared::chi_square`]. The
 /// tail (fewer than eight values) is computed as the last eight values, or padded
-/// when the slices are shorter, and only its own lanes are added, in order. The order of every addition is fixed, so results do not depend on the
-/// machine or thread count.
+/// when the slices are shorter, and only its own lanes are added, in order. The order
+/// of every addition is fixed, so results do not depend on the machine or thread
+/// count.
 #[inline(always)]
 pub(crate) fn lanes<const N: usize>(
     a: &[f32],
