@@ -211,13 +211,21 @@ struct Field {
     ky: [f64; WAVES],
     phase: [f64; WAVES],
     /// `cos kx_m` and `sin kx_m`, four waves per vector.
-    step: ([f64x4; WAVES / 4], [f64x4; WAVES / 4]),
+    step: Waves,
+}
+
+/// `cos` and `sin` of `angles`, four to a vector.
+fn cos_sin(angles: [f64; WAVES]) -> Waves {
+    let quads = |v: [f64; WAVES]| {
+        std::array::from_fn(|q| f64x4::from(std::array::from_fn(|j| v[4 * q + j])))
+    };
+    (quads(angles.map(f64::cos)), quads(angles.map(f64::sin)))
 }
 
 /// Columns between exact evaluations of a [`Field`]'s waves.
 const ANCHOR: usize = SEGMENT;
 
-/// `cos` and `sin` of the waves' phases at one pixel, four waves per vector.
+/// `cos` and `sin` of the 48 waves (phases at a pixel, or steps), four to a vector.
 type Waves = ([f64x4; WAVES / 4], [f64x4; WAVES / 4]);
 
 impl Field {
@@ -231,25 +239,19 @@ impl Field {
             ky[m] = gy / length_px;
             phase[m] = 2.0 * PI * rng.random::<f64>();
         }
-        let quad = |f: fn(f64) -> f64| -> [f64x4; WAVES / 4] {
-            std::array::from_fn(|q| f64x4::from(std::array::from_fn(|j| f(kx[4 * q + j]))))
-        };
-        let step = (quad(f64::cos), quad(f64::sin));
         Field {
             kx,
             ky,
             phase,
-            step,
+            step: cos_sin(kx),
         }
     }
 
     /// The waves at `(x, y)`, evaluated exactly.
     fn exact(&self, x: usize, y: usize) -> Waves {
-        let angle = |m: usize| self.kx[m] * x as f64 + self.ky[m] * y as f64 + self.phase[m];
-        let quad = |f: fn(f64) -> f64| -> [f64x4; WAVES / 4] {
-            std::array::from_fn(|q| f64x4::from(std::array::from_fn(|j| f(angle(4 * q + j)))))
-        };
-        (quad(f64::cos), quad(f64::sin))
+        cos_sin(std::array::from_fn(|m| {
+            self.kx[m] * x as f64 + self.ky[m] * y as f64 + self.phase[m]
+        }))
     }
 
     /// Advances the waves by one column.
@@ -510,8 +512,9 @@ impl SyntheticImage {
                     }
                 }
             }
-            // In single precision first (eight lanes), then widened: in one loop the
-            // compiler kept four lanes for the sake of the f64 stores.
+            // In single precision first (eight lanes; `od` then holds the counts),
+            // then widened: in one loop the compiler kept four lanes for the sake of
+            // the f64 stores.
             for (o, &g) in od.iter_mut().zip(&deviates) {
                 let mean = i0 * fastmath::exp(-*o);
                 let sd = (gain * mean + offset).max(gain).sqrt();
