@@ -298,6 +298,14 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes(a, b, b, |x, y, _| [x * y])[0]
 }
 
+/// The dot products of `z` with two slices at once, each bit-identical to [`dot`]
+/// (the same additions in the same order; two independent chains keep the
+/// processor's adders busy where one chain waits on each addition).
+#[inline(always)]
+pub(crate) fn dot2(z: &[f32], a: &[f32], b: &[f32]) -> [f32; 2] {
+    lanes(z, a, b, |z, a, b| [z * a, z * b])
+}
+
 /// `N` sums `Σ_k f(a_k, b_k, c_k)` over equally long slices, accumulated in eight
 /// independent lanes (a single running sum would force the sequential order of IEEE
 /// additions). `f` works on eight values at a time, as explicit vectors: left to
@@ -454,6 +462,18 @@ mod tests {
             }
             let got = lanes(&a, &b, &c, |x, y, z| [x * y, (x - z) * (x - z) + one]);
             assert_eq!(got.map(f32::to_bits), expected.map(f32::to_bits), "l = {l}");
+        }
+    }
+
+    #[test]
+    fn dot2_is_two_dots() {
+        for l in [3, 8, 13, 100] {
+            let v = |f: f32| -> Vec<f32> { (0..l).map(|k| (k as f32 * f).sin()).collect() };
+            let (z, s) = (v(0.37), [v(0.11), v(1.3)]);
+            let got = dot2(&z, &s[0], &s[1]);
+            for (g, s) in got.iter().zip(&s) {
+                assert_eq!(g.to_bits(), dot(&z, s).to_bits(), "l = {l}");
+            }
         }
     }
 

@@ -20,12 +20,13 @@ use std::ops::ControlFlow;
 use rayon::prelude::*;
 use xas_core::SpectralImageSource;
 
-use crate::block::{Limits, PixelModel, Prepared, argmax, dot};
+use crate::block::{Limits, PixelModel, Prepared, dot};
 use crate::error::{Error, Result};
 use crate::labels::noise_aware_filter;
 use crate::noise::{CameraNoise, Signal};
 use crate::phases::{PhaseMap, merge};
 use crate::probability::upper_quantile;
+use crate::search::{Nearest, Scratch, SiteSearch};
 use crate::sites::{Discovery, Sites};
 
 /// A reference spectrum on the image's energy grid (optical density, μ or any
@@ -257,8 +258,9 @@ struct Reader {
     values: Vec<f64>,
     row: Vec<f64>,
     spare: Vec<Prepared>,
-    /// Pixel-site correlations of the current block.
-    r: Vec<f32>,
+    scratch: Scratch,
+    /// Nearest sites of the current block's pixels.
+    nearest: Vec<Option<Nearest>>,
 }
 
 impl Run<'_> {
@@ -310,21 +312,25 @@ impl Run<'_> {
         progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
     ) -> Result<()> {
         let mut discovery = Discovery::new(16 * self.settings.max_sites);
+        let mut search = SiteSearch::new(sites);
         let mut done = 0;
         for chunk in rows.chunks(self.rows_per_block) {
             let block = self.read(source, reader, chunk)?;
-            sites.correlations(&block, &mut reader.r);
-            let r = &reader.r;
+            let nearest = self.nearest(&block, sites, &search, false, reader);
             let explained = map_pixels(&block, |i| {
                 block.flat[i]
-                    || argmax(r[i * sites.len()..(i + 1) * sites.len()].iter().copied())
-                        .is_some_and(|(k, _)| block.explains(i, sites.get(k), 1.0, self.limit))
+                    || nearest[i]
+                        .is_some_and(|n| block.explains(i, sites.get(n.best), 1.0, self.limit))
             });
             for (i, _) in explained.iter().enumerate().filter(|(_, e)| !**e) {
                 discovery.offer(&block, i, self.limit)?;
             }
             reader.spare.push(block);
+            let before = sites.len();
             discovery.promote(sites, self.settings.min_support);
+            if sites.len() != before {
+                search = SiteSearch::new(sites);
+            }
             if sites.len() > self.settings.max_sites {
                 return Err(Error::param(
                     "max_sites",
@@ -360,14 +366,12 @@ impl Run<'_> {
         let k = sites.len();
         let mut support = vec![0u64; k];
         let mut links = vec![0u64; k * k];
+        let search = SiteSearch::new(sites);
         let mut done = 0;
         for chunk in rows.chunks(self.rows_per_block) {
             let block = self.read(source, reader, chunk)?;
-            sites.correlations(&block, &mut reader.r);
-            let r = &reader.r;
-            let pairs = map_pixels(&block, |i| {
-                self.top_two(&block, i, sites, &r[i * k..(i + 1) * k])
-            });
+            let nearest = self.nearest(&block, sites, &search, true, reader);
+            let pairs = map_pixels(&block, |i| self.bridge(&block, i, sites, nearest[i]));
             reader.spare.push(block);
             for (best, bridge) in pairs.into_iter().flatten() {
                 support[best] += 1;
@@ -389,34 +393,38 @@ impl Run<'_> {
         Ok((support, links))
     }
 
+    /// The nearest sites of `block`'s pixels (see [`SiteSearch::nearest`]).
+    fn nearest<'r>(
+        &self,
+        block: &Prepared,
+        sites: &Sites,
+        search: &SiteSearch,
+        with_second: bool,
+        reader: &'r mut Reader,
+    ) -> &'r [Option<Nearest>] {
+        search.nearest(
+            sites,
+            block,
+            with_second,
+            &mut reader.scratch,
+            &mut reader.nearest,
+        );
+        &reader.nearest
+    }
+
     /// The most correlated site of pixel `i`, and the second one when both explain
     /// the pixel; `None` for a flat pixel.
-    fn top_two(
+    fn bridge(
         &self,
         block: &Prepared,
         i: usize,
         sites: &Sites,
-        r: &[f32],
+        nearest: Option<Nearest>,
     ) -> Option<(usize, Option<usize>)> {
-        if block.flat[i] || sites.len() == 0 {
-            return None;
-        }
-        let (mut first, mut second) = ((0usize, f32::NEG_INFINITY), None::<(usize, f32)>);
-        for (j, &r) in r.iter().enumerate() {
-            if r > first.1 {
-                if first.1 > f32::NEG_INFINITY {
-                    second = Some(first);
-                }
-                first = (j, r);
-            } else if second.is_none_or(|s| r > s.1) {
-                second = Some((j, r));
-            }
-        }
+        let n = nearest?;
         let explains = |s: usize| block.explains(i, sites.get(s), 1.0, self.limit);
-        let bridge = second
-            .map(|s| s.0)
-            .filter(|&s| explains(first.0) && explains(s));
-        Some((first.0, bridge))
+        let bridge = n.second.filter(|&s| explains(n.best) && explains(s));
+        Some((n.best, bridge))
     }
 
     fn assign<S: SpectralImageSource + ?Sized>(
@@ -434,12 +442,12 @@ impl Run<'_> {
         let mut pending: Option<Assigned> = None;
         let mut above: Option<Vec<u16>> = None;
         let all_rows: Vec<usize> = (0..height).collect();
+        let search = SiteSearch::new(sites);
         for chunk in all_rows.chunks(self.rows_per_block) {
             let block = self.read(source, reader, chunk)?;
-            sites.correlations(&block, &mut reader.r);
-            let (r, k) = (&reader.r, sites.len());
+            let nearest = self.nearest(&block, sites, &search, false, reader);
             let verdicts = map_pixels(&block, |i| {
-                self.verdict(&block, i, sites, phases, &r[i * k..(i + 1) * k])
+                self.verdict(&block, i, sites, phases, nearest[i])
             });
             let current = Assigned::new(chunk[0], block, verdicts);
             if let Some(prev) = pending.take() {
@@ -490,17 +498,14 @@ impl Run<'_> {
         i: usize,
         sites: &Sites,
         phases: &PhaseMap,
-        r: &[f32],
+        nearest: Option<Nearest>,
     ) -> (u16, bool) {
-        if block.flat[i] || phases.n_phases() == 0 {
-            return (0, true);
-        }
-        match argmax(r.iter().copied()) {
-            Some((k, _)) => (
-                phases.site_phase[k],
-                block.explains(i, sites.get(k), 1.0, self.limit),
+        match nearest {
+            Some(n) if phases.n_phases() > 0 => (
+                phases.site_phase[n.best],
+                block.explains(i, sites.get(n.best), 1.0, self.limit),
             ),
-            None => (0, true),
+            _ => (0, true),
         }
     }
 

@@ -60,6 +60,7 @@ pub mod noise;
 mod phases;
 pub mod probability;
 pub mod score;
+mod search;
 mod sites;
 pub mod stack;
 pub mod synth;

@@ -6,11 +6,6 @@
 //! running mean) or seed their own. A candidate becomes a site once `min_support`
 //! pixels have joined it, so isolated noise outliers never make sites.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
-#[cfg(feature = "rayon")]
-use rayon::prelude::*;
-
 use crate::block::{Prepared, argmax, dot, standardise_clean};
 use crate::error::{Error, Result};
 
@@ -62,38 +57,9 @@ impl Sites {
         &self.spectra[k * self.l..(k + 1) * self.l]
     }
 
-    fn push(&mut self, s: &[f32], origin: Origin) {
+    pub(crate) fn push(&mut self, s: &[f32], origin: Origin) {
         self.spectra.extend_from_slice(s);
         self.origin.push(origin);
-    }
-
-    /// Correlations of every pixel of `block` with every site, `n × len` row-major
-    /// (`r_ik = ẑ_i·ŝ_k`), by matrix products of fixed 2048-pixel slabs (run in
-    /// parallel when enabled; each product is sequential, so results do not depend on
-    /// the number of threads).
-    pub fn correlations(&self, block: &Prepared, out: &mut Vec<f32>) {
-        const SLAB: usize = 2048;
-        let (n, k, l) = (block.len(), self.len(), self.l);
-        out.clear();
-        out.resize(n * k, 0.0);
-        if k == 0 || n == 0 {
-            return;
-        }
-        let sites = MatRef::from_row_major_slice(&self.spectra, k, l);
-        let work = |(r, chunk): (usize, &mut [f32])| {
-            let rows = chunk.len() / k;
-            let z = MatRef::from_row_major_slice(
-                &block.z[r * SLAB * l..(r * SLAB + rows) * l],
-                rows,
-                l,
-            );
-            let dst = MatMut::from_row_major_slice_mut(chunk, rows, k);
-            matmul(dst, Accum::Replace, z, sites.transpose(), 1.0, Par::Seq);
-        };
-        #[cfg(feature = "rayon")]
-        out.par_chunks_mut(SLAB * k).enumerate().for_each(work);
-        #[cfg(not(feature = "rayon"))]
-        out.chunks_mut(SLAB * k).enumerate().for_each(work);
     }
 }
 
