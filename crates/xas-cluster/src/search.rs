@@ -128,9 +128,9 @@ pub(crate) struct Scratch {
 impl SiteSearch {
     /// Chooses the search for `sites`: pruned when there are at least [`MIN_SITES`]
     /// and the bounds' fixed cost `m(L + K)` is at most half the exhaustive `K·L`,
-    /// with `m` the number of
-    /// singular values of the site matrix above four times their median (the
-    /// median measures the noise of the sites' means; at most [`MAX_RANK`]).
+    /// with `m` the number of singular values of the site matrix above four times
+    /// their median (the median measures the noise of the sites' means; at most
+    /// [`MAX_RANK`]).
     pub fn new(sites: &Sites) -> Self {
         SiteSearch {
             pruning: Pruning::new(sites),
@@ -145,7 +145,8 @@ impl SiteSearch {
 
     /// The nearest sites of every pixel of `block` (`None` for flat pixels and
     /// when there are no sites), in pixel order, into `out`; the runner-up too when
-    /// `with_second`. Returns the number of exact per-pixel products computed.
+    /// `with_second`. Returns the number of pixel-site correlations computed
+    /// exactly (all of them for the exhaustive search).
     pub fn nearest(
         &self,
         sites: &Sites,
@@ -172,6 +173,7 @@ impl SiteSearch {
             match &self.pruning {
                 None => {
                     product(z, all, r);
+                    let mut exact = 0;
                     for (j, out) in out.iter_mut().enumerate() {
                         if !block.flat[pixel(j)] {
                             let mut top = TopTwo::EMPTY;
@@ -179,9 +181,10 @@ impl SiteSearch {
                                 top.offer(s, v);
                             }
                             *out = top.nearest(with_second);
+                            exact += k as u64;
                         }
                     }
-                    (rows * k) as u64
+                    exact
                 }
                 Some(bounds) => {
                     let basis = MatRef::from_row_major_slice(&bounds.basis, m, l);
@@ -465,7 +468,9 @@ mod tests {
         let search = SiteSearch::new(&sites);
         assert_eq!(search.rank(), 0);
         let (mut scratch, mut out) = (Scratch::default(), Vec::new());
-        search.nearest(&sites, &block, true, &mut scratch, &mut out);
+        let products = search.nearest(&sites, &block, true, &mut scratch, &mut out);
+        let searched = block.flat.iter().filter(|f| !**f).count() * sites.len();
+        assert_eq!(products, searched as u64);
         for (i, found) in out.iter().enumerate() {
             // The blocked product may round differently from `dot`; the scene has no
             // near-ties other than the exact duplicates.
