@@ -15,16 +15,15 @@
 //! with `p = Uẑ` and `b² = ‖ẑ‖² - ‖p‖² = 1 - ‖p‖²`. A site whose upper bound
 //! `p·c_k + b e_k` lies below the largest lower bound `p·c_j - b e_j` (the second
 //! largest when two sites are wanted) cannot be the most correlated one; the exact
-//! products are computed only for the others. Both bounds are widened by twice the
-//! worst-case rounding error of single-precision products, so the result is the
-//! exhaustive search's: the site with the largest exact product [`dot`], the first
-//! on ties. On the benchmark's 4·10⁸-pixel image (166 sites, `m = 4`: the site
-//! matrix has four singular values above its noise floor) about 21 exact products
-//! per pixel remain, computed two sites at a time ([`dot2`]).
+//! products are computed only for the others. Both bounds are widened by a bound on
+//! the single-precision rounding of the products (first order in `2⁻²⁴`), so the
+//! result is the exhaustive search's: the site with the largest exact product
+//! [`dot`], the first on ties. On the benchmark's 4·10⁸-pixel image (166 sites,
+//! `m = 4`: the site matrix has four singular values above its noise floor) about 21
+//! exact products per pixel remain, computed two sites at a time ([`dot2`]).
 //!
-//! With few sites the bounds cost more than they save, and every correlation is
-//! computed by a blocked matrix product instead (the same correlations up to
-//! single-precision rounding).
+//! With few sites the bounds cost more than they save, and every site gets its exact
+//! product; the result is the same either way.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -103,23 +102,25 @@ struct Pruning {
     coefficients: Vec<f32>,
     /// `e_k = ‖ŝ_k - Uᵀc_k‖`, rounded up.
     residual: Vec<f32>,
-    /// Widening of every bound: twice the worst-case rounding error of the products,
-    /// `2(m + 2)(L + m)·2⁻²⁴`.
-    margin: f32,
-    /// Added to `b²` for the rounding of `‖ẑ‖²` and `‖p‖²`: `2(L + m)·2⁻²⁴`.
-    slack: f32,
+    /// Widening of every bound and of `b²`: `R = 2(m + 2)(L + m)·2⁻²⁴`. The
+    /// products `p = Uẑ` (error up to `L·2⁻²⁴` each), `p·c_k` (`(√m·L + m)·2⁻²⁴`) and
+    /// [`dot`] (`L·2⁻²⁴`) enter each comparison twice; `‖p‖²` and `‖ẑ‖²` move `b²` by
+    /// at most `2(√m·L + L + m)·2⁻²⁴`. `R` exceeds both (to first order).
+    rounding: f32,
 }
 
 /// Search structure for one set of sites; rebuild it when the sites change.
 #[derive(Debug, Clone)]
 pub(crate) struct SiteSearch {
+    /// Number of sites it was built for.
+    k: usize,
     pruning: Option<Pruning>,
 }
 
 /// Per-block buffers of [`SiteSearch::nearest`].
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    /// Approximate (pruned) or exact correlations, `n × K`.
+    /// Approximate correlations `p·c_k`, `n × K`.
     r: Vec<f32>,
     /// Projections `p = Uẑ`, `n × m`.
     p: Vec<f32>,
@@ -133,6 +134,7 @@ impl SiteSearch {
     /// [`MAX_RANK`]).
     pub fn new(sites: &Sites) -> Self {
         SiteSearch {
+            k: sites.len(),
             pruning: Pruning::new(sites),
         }
     }
@@ -156,56 +158,51 @@ impl SiteSearch {
         out: &mut Vec<Option<Nearest>>,
     ) -> u64 {
         let (n, k, l) = (block.len(), sites.len(), sites.l);
+        debug_assert_eq!(k, self.k, "the search was built for other sites");
         out.clear();
         out.resize(n, None);
         if k == 0 || n == 0 {
             return 0;
         }
-        let m = self.pruning.as_ref().map_or(1, |p| p.m);
+        let Some(bounds) = &self.pruning else {
+            let all: Vec<usize> = (0..k).collect();
+            let work = |(slab, out): (usize, &mut [Option<Nearest>])| {
+                let mut exact = 0;
+                for (j, out) in out.iter_mut().enumerate() {
+                    let i = slab * SLAB + j;
+                    if !block.flat[i] {
+                        *out = exact_top_two(block.z(i), sites, &all).nearest(with_second);
+                        exact += k as u64;
+                    }
+                }
+                exact
+            };
+            return in_slabs(out.chunks_mut(SLAB).enumerate(), work);
+        };
+        let m = bounds.m;
         scratch.r.resize(n * k, 0.0);
         scratch.p.resize(n * m, 0.0);
-        let all = MatRef::from_row_major_slice(&sites.spectra, k, l);
+        let basis = MatRef::from_row_major_slice(&bounds.basis, m, l);
+        let coefficients = MatRef::from_row_major_slice(&bounds.coefficients, k, m);
         let work = |(slab, ((r, p), out)): (usize, SlabBuffers<'_>)| {
             let first = slab * SLAB;
             let rows = out.len();
             let z = MatRef::from_row_major_slice(&block.z[first * l..(first + rows) * l], rows, l);
-            let pixel = |j: usize| first + j;
-            match &self.pruning {
-                None => {
-                    product(z, all, r);
-                    let mut exact = 0;
-                    for (j, out) in out.iter_mut().enumerate() {
-                        if !block.flat[pixel(j)] {
-                            let mut top = TopTwo::EMPTY;
-                            for (s, &v) in r[j * k..(j + 1) * k].iter().enumerate() {
-                                top.offer(s, v);
-                            }
-                            *out = top.nearest(with_second);
-                            exact += k as u64;
-                        }
-                    }
-                    exact
+            product(z, basis, p);
+            let p: &[f32] = p;
+            product(MatRef::from_row_major_slice(p, rows, m), coefficients, r);
+            let mut exact = 0;
+            let mut kept = Vec::with_capacity(k);
+            for (j, out) in out.iter_mut().enumerate() {
+                if block.flat[first + j] {
+                    continue;
                 }
-                Some(bounds) => {
-                    let basis = MatRef::from_row_major_slice(&bounds.basis, m, l);
-                    product(z, basis, p);
-                    let p: &[f32] = p;
-                    let c = MatRef::from_row_major_slice(&bounds.coefficients, k, m);
-                    product(MatRef::from_row_major_slice(p, rows, m), c, r);
-                    let mut exact = 0;
-                    let mut kept = Vec::with_capacity(k);
-                    for (j, out) in out.iter_mut().enumerate() {
-                        if block.flat[pixel(j)] {
-                            continue;
-                        }
-                        let approximate = &r[j * k..(j + 1) * k];
-                        bounds.keep(&p[j * m..(j + 1) * m], approximate, with_second, &mut kept);
-                        *out = exact_top_two(block.z(pixel(j)), sites, &kept).nearest(with_second);
-                        exact += kept.len() as u64;
-                    }
-                    exact
-                }
+                let approximate = &r[j * k..(j + 1) * k];
+                bounds.keep(&p[j * m..(j + 1) * m], approximate, with_second, &mut kept);
+                *out = exact_top_two(block.z(first + j), sites, &kept).nearest(with_second);
+                exact += kept.len() as u64;
             }
+            exact
         };
         let jobs = scratch
             .r
@@ -213,11 +210,19 @@ impl SiteSearch {
             .zip(scratch.p.chunks_mut(SLAB * m))
             .zip(out.chunks_mut(SLAB))
             .enumerate();
-        #[cfg(feature = "rayon")]
-        let products: u64 = jobs.collect::<Vec<_>>().into_par_iter().map(work).sum();
-        #[cfg(not(feature = "rayon"))]
-        let products: u64 = jobs.map(work).sum();
-        products
+        in_slabs(jobs, work)
+    }
+}
+
+/// Runs `work` on every slab (in parallel when enabled) and adds up what it returns.
+fn in_slabs<T: Send>(jobs: impl Iterator<Item = T>, work: impl Fn(T) -> u64 + Sync + Send) -> u64 {
+    #[cfg(feature = "rayon")]
+    {
+        jobs.collect::<Vec<_>>().into_par_iter().map(work).sum()
+    }
+    #[cfg(not(feature = "rayon"))]
+    {
+        jobs.map(work).sum()
     }
 }
 
@@ -288,8 +293,7 @@ impl Pruning {
             basis,
             coefficients,
             residual,
-            margin: 2.0 * (m + 2) as f32 * (l + m) as f32 * unit,
-            slack: 2.0 * (l + m) as f32 * unit,
+            rounding: 2.0 * (m + 2) as f32 * (l + m) as f32 * unit,
         })
     }
 
@@ -297,7 +301,7 @@ impl Pruning {
     /// with projection `p` and approximate correlations `a_k = p·c_k`, into `kept`
     /// in site order. Both scans run eight sites at a time, the rest one by one.
     fn keep(&self, p: &[f32], approximate: &[f32], with_second: bool, kept: &mut Vec<usize>) {
-        let b = (1.0 - p.iter().map(|v| v * v).sum::<f32>() + self.slack)
+        let b = (1.0 - p.iter().map(|v| v * v).sum::<f32>() + self.rounding)
             .max(0.0)
             .sqrt();
         let (a8, a_rest) = approximate.as_chunks::<8>();
@@ -324,7 +328,7 @@ impl Pruning {
                 lower[1] = v;
             }
         }
-        let threshold = lower[usize::from(with_second)] - self.margin;
+        let threshold = lower[usize::from(with_second)] - self.rounding;
         kept.clear();
         let tv = f32x8::splat(threshold);
         for (c, (a, e)) in a8.iter().zip(e8).enumerate() {
@@ -365,7 +369,6 @@ fn exact_top_two(z: &[f32], sites: &Sites, candidates: &[usize]) -> TopTwo {
 mod tests {
     use super::*;
     use crate::block::standardise_clean;
-    use crate::sites::Origin;
     use rand::{RngExt, SeedableRng};
     use rand_distr::{Distribution, Normal};
     use rand_pcg::Pcg64Mcg as Pcg64;
@@ -399,15 +402,24 @@ mod tests {
                 })
                 .collect()
         };
-        let mut sites = Sites::from_references(&[], L).unwrap();
+        let mut spectra: Vec<Vec<f64>> = Vec::new();
         for i in 0..n_sites {
             let s = if i % 10 == 9 {
-                sites.get(i - 1).iter().map(|&v| f64::from(v)).collect()
+                spectra[i - 1].clone()
             } else {
                 point(0.004)
             };
-            sites.push(&standardise_clean(&s, "site").unwrap(), Origin::Discovered);
+            spectra.push(s);
         }
+        let references: Vec<crate::Reference> = spectra
+            .into_iter()
+            .enumerate()
+            .map(|(i, spectrum)| crate::Reference {
+                name: format!("site {i}"),
+                spectrum,
+            })
+            .collect();
+        let sites = Sites::from_references(&references, L).unwrap();
         let mut block = Prepared {
             l: L,
             ..Prepared::default()
@@ -425,16 +437,20 @@ mod tests {
         (sites, block)
     }
 
-    /// The top two of an exhaustive search by [`dot`].
+    /// The top two of an exhaustive search by [`dot`]: all sites sorted by decreasing
+    /// correlation, then increasing index.
     fn exhaustive(sites: &Sites, block: &Prepared, i: usize, with_second: bool) -> Option<Nearest> {
         if block.flat[i] {
             return None;
         }
-        let mut top = TopTwo::EMPTY;
-        for s in 0..sites.len() {
-            top.offer(s, dot(block.z(i), sites.get(s)));
-        }
-        top.nearest(with_second)
+        let mut all: Vec<(usize, f32)> = (0..sites.len())
+            .map(|s| (s, dot(block.z(i), sites.get(s))))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Some(Nearest {
+            best: all[0].0,
+            second: all.get(1).filter(|_| with_second).map(|s| s.0),
+        })
     }
 
     #[test]
@@ -472,8 +488,6 @@ mod tests {
         let searched = block.flat.iter().filter(|f| !**f).count() * sites.len();
         assert_eq!(products, searched as u64);
         for (i, found) in out.iter().enumerate() {
-            // The blocked product may round differently from `dot`; the scene has no
-            // near-ties other than the exact duplicates.
             assert_eq!(*found, exhaustive(&sites, &block, i, true), "pixel {i}");
         }
     }

@@ -57,7 +57,7 @@ impl Sites {
         &self.spectra[k * self.l..(k + 1) * self.l]
     }
 
-    pub(crate) fn push(&mut self, s: &[f32], origin: Origin) {
+    fn push(&mut self, s: &[f32], origin: Origin) {
         self.spectra.extend_from_slice(s);
         self.origin.push(origin);
     }
