@@ -445,6 +445,11 @@ fn mirror_signs(
     (ia, a): (&[usize], &[f64]),
     (ib, b): (&[usize], &[f64]),
 ) -> Option<(Vec<usize>, Vec<f64>)> {
+    // The maxima below cannot see a NaN (`f64::max` ignores it): a block with one is
+    // not taken for a mirror image.
+    if !a.iter().chain(b).all(|v| v.is_finite()) {
+        return None;
+    }
     let n = ia.len();
     let pos: Vec<usize> = ia
         .iter()
@@ -861,6 +866,11 @@ mod tests {
         let mut broken = a.clone();
         (broken[5], broken[7]) = (0.4, 0.4);
         assert!(solver.halves(&indices, &broken).is_none());
+        // Nor is one with a NaN entry (on the diagonal, where the sign walk does not
+        // look and the maxima of the check would skip it).
+        let mut nan = a.clone();
+        nan[8] = f64::NAN;
+        assert!(solver.halves(&indices, &nan).is_none());
         // A signed permutation with P² = -I (an odd electron count) is no involution.
         let (image, kramers) = ([1, 0, 2], [1.0, -1.0, 1.0]);
         assert!(mirror_halves(&indices, &a, &image, &kramers).is_none());
