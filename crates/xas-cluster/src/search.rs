@@ -42,7 +42,7 @@ const SLAB: usize = 512;
 const MAX_RANK: usize = 16;
 
 /// Fewest sites for the pruned search: with fewer, the median singular value is no
-/// measure of the noise, and the exhaustive product is cheap anyway.
+/// measure of the noise, and testing every site is cheap anyway.
 const MIN_SITES: usize = 16;
 
 /// The most correlated site of a pixel and, when asked for, the runner-up.
@@ -270,7 +270,7 @@ impl Pruning {
                     let dot: f64 = u
                         .iter()
                         .zip(spectrum)
-                        .map(|(&a, &b)| f64::from(a * b))
+                        .map(|(&a, &b)| f64::from(a) * f64::from(b))
                         .sum();
                     dot as f32
                 })
