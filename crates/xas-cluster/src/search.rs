@@ -24,6 +24,15 @@
 //!
 //! With few sites the bounds cost more than they save, and every site gets its exact
 //! product; the result is the same either way.
+//!
+//! `xas_metrics::search::ReducedIndex` bounds distances with a PCA in the same way,
+//! for libraries of 10⁴-10⁵ rows queried a few at a time: it takes `f64` queries and
+//! prepares each again, returns a vector per query and runs two stages of bounds
+//! calibrated for large libraries. On 166 mixture sites of 100 energies (cosine,
+//! `k = 2`, `f32` storage) it took 4.5 µs of CPU per query, about six times what this
+//! crate spends on a pixel in all (0.77 µs on the scale benchmark), so the classifier
+//! keeps this search: slab products against the site coefficients, no allocation per
+//! pixel and one stage of bounds.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
