@@ -13,7 +13,18 @@ umap-learn runs with its defaults (n_neighbors=15, min_dist=0.1, 2-D, spectral i
 on the metric given, for random_state 0..4; trustworthiness at k = 15 is scikit-learn's
 `sklearn.manifold.trustworthiness` with the same metric in the input space.
 
-Usage: python umap_reference.py [euclidean|cosine]
+With `densmap` as second argument it runs densMAP (`densmap=True`, defaults
+dens_lambda=2, dens_frac=0.3, dens_var_shift=0.1) and also plain UMAP, and reports
+for each the Pearson correlation between the log local radii of the input and of the
+map, the quantity densMAP raises, beside the trustworthiness. The radii are computed
+here as xas-manifold's `density::log_local_radii` defines them, with umap-learn's own
+functions: the 15-neighbour fuzzy graph of the points (`fuzzy_simplicial_set`), then
+`ln(1e-8 + sum w d^2 / sum w)` over the edges at each point. umap-learn's
+`output_dens` returns the same input radii (from the graph after pruning) but map
+radii from distances, not squared distances (`rad_emb`), so they are reported too,
+as `radius_correlation_output_dens`.
+
+Usage: python umap_reference.py [euclidean|cosine] [densmap]
 """
 import json
 import sys
@@ -64,26 +75,71 @@ def data_set():
 
 def main():
     metric = sys.argv[1] if len(sys.argv) > 1 else "euclidean"
+    densmap = len(sys.argv) > 2 and sys.argv[2] == "densmap"
+    x = data_set()
+    report = {"metric": metric, "checksum": float(x.sum())}
+    if densmap:
+        report["densmap"] = runs(x, metric, densmap=True)
+        report["umap"] = runs(x, metric, densmap=False)
+    else:
+        report.update(runs(x, metric, densmap=None))
+    print(json.dumps(report))
+
+
+def log_radii(points, metric):
+    """ln(1e-8 + sum w d^2 / sum w) over the edges of the 15-neighbour fuzzy graph,
+    each edge counted at both of its ends."""
+    from umap.umap_ import fuzzy_simplicial_set, nearest_neighbors
+
+    rng = np.random.RandomState(0)
+    idx, dist, _ = nearest_neighbors(points, 15, metric, {}, False, rng)
+    graph, _, _, dists = fuzzy_simplicial_set(
+        points, 15, rng, metric, {}, idx, dist, return_dists=True
+    )
+    graph = graph.tocoo()
+    graph.sum_duplicates()
+    graph.eliminate_zeros()
+    n = points.shape[0]
+    total, weight = np.zeros(n), np.zeros(n)
+    for j, k, w in zip(graph.row, graph.col, graph.data):
+        d2 = dists[j, k] ** 2
+        for end in (j, k):
+            total[end] += w * d2
+            weight[end] += w
+    return np.log(1e-8 + total / weight)
+
+
+def runs(x, metric, densmap):
+    """Trustworthiness (and, unless `densmap` is None, the radius correlation) of
+    umap-learn maps for random_state 0..4."""
     import umap
     from sklearn.manifold import trustworthiness
 
-    x = data_set()
-    scores = []
+    scores, correlations, output_dens = [], [], []
+    r_input = log_radii(x, metric) if densmap is not None else None
     for seed in range(5):
-        emb = umap.UMAP(random_state=seed, metric=metric).fit_transform(x)
+        if densmap is None:
+            emb = umap.UMAP(random_state=seed, metric=metric).fit_transform(x)
+        else:
+            emb, r_orig, r_emb = umap.UMAP(
+                random_state=seed, metric=metric, densmap=densmap, output_dens=True
+            ).fit_transform(x)
+            r_map = log_radii(np.asarray(emb, dtype=np.float64), "euclidean")
+            correlations.append(float(np.corrcoef(r_input, r_map)[0, 1]))
+            output_dens.append(float(np.corrcoef(r_orig, r_emb)[0, 1]))
         scores.append(trustworthiness(x, emb, n_neighbors=15, metric=metric))
-    print(
-        json.dumps(
-            {
-                "metric": metric,
-                "checksum": float(x.sum()),
-                "umap_learn": umap.__version__,
-                "trustworthiness": scores,
-                "mean": float(np.mean(scores)),
-                "sd": float(np.std(scores, ddof=1)),
-            }
-        )
-    )
+    out = {
+        "umap_learn": umap.__version__,
+        "trustworthiness": scores,
+        "mean": float(np.mean(scores)),
+        "sd": float(np.std(scores, ddof=1)),
+    }
+    if correlations:
+        out["radius_correlation"] = correlations
+        out["radius_correlation_mean"] = float(np.mean(correlations))
+        out["radius_correlation_sd"] = float(np.std(correlations, ddof=1))
+        out["radius_correlation_output_dens"] = output_dens
+    return out
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 use xas_manifold::mds::ClassicalMds;
 use xas_manifold::pca::{Pca, PcaParams};
 use xas_manifold::quality;
+use xas_manifold::umap::density::{DensMap, radius_correlation};
 use xas_manifold::umap::{Stage, Umap, UmapModel, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::library::Library;
@@ -87,6 +88,12 @@ pub struct EmbedArgs {
     /// Parallel UMAP optimisation: faster on several cores, not reproducible run to run.
     #[arg(long)]
     parallel: bool,
+    /// densMAP (UMAP only): also keep how spread out each spectrum's neighbourhood is,
+    /// so that dense and diffuse families keep their relative sizes (umap-learn's
+    /// densmap defaults: lambda 2, last 30 % of the epochs, variance shift 0.1). The
+    /// summary then reports the correlation of local radii between spectra and map.
+    #[arg(long)]
+    densmap: bool,
     /// Normalisation of every spectrum before mapping (a saved map keeps its own).
     #[arg(long, value_enum, default_value = "area")]
     normalization: EmbedNormalization,
@@ -109,7 +116,7 @@ pub struct EmbedArgs {
 /// The method-specific part of a saved map.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum MapModel {
-    Umap(UmapModel),
+    Umap(Box<UmapModel>),
     Pca {
         pca: Pca,
         energy_ev: Vec<f64>,
@@ -153,6 +160,8 @@ struct FitSummary {
     continuity: f64,
     knn_preservation: f64,
     silhouette: Option<f64>,
+    /// Pearson correlation of the log local radii of spectra and map (densMAP only).
+    radius_correlation: Option<f64>,
     k: usize,
     output: String,
 }
@@ -249,6 +258,9 @@ fn colors(m: &SpectraMatrix, label: Option<&str>) -> Result<Option<Colors>> {
 }
 
 fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
+    if args.densmap && args.method != EmbedMethod::Umap {
+        bail!("--densmap: needs --method umap, not {:?}", args.method);
+    }
     let input = read_input(args)?;
     let energy = input.energy_ev().to_vec();
     let rows = normalized_rows(&energy, input.as_slice(), args.normalization)?;
@@ -268,10 +280,11 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                 n_components: dims,
                 seed: args.seed,
                 parallel: args.parallel,
+                densmap: args.densmap.then(DensMap::default),
                 ..UmapParams::default()
             };
             let model = Umap::fit((&vectors).into(), &params, &mut progress_printer(json))?;
-            (model.embedding().to_vec(), MapModel::Umap(model))
+            (model.embedding().to_vec(), MapModel::Umap(Box::new(model)))
         }
         EmbedMethod::Pca => {
             let params = PcaParams {
@@ -298,6 +311,15 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                 },
             )
         }
+    };
+    let radius_correlation = match &model {
+        MapModel::Umap(m) if args.densmap => Some(radius_correlation(
+            (&vectors).into(),
+            &coords,
+            dims,
+            m.params(),
+        )?),
+        _ => None,
     };
     let colors = colors(&input, args.color_by.as_deref())?;
     let k = QUALITY_K
@@ -340,6 +362,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         continuity: report.continuity,
         knn_preservation: report.knn_preservation,
         silhouette: report.silhouette,
+        radius_correlation,
         k,
         output: args.output.display().to_string(),
     };
@@ -347,7 +370,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}{}; written to {}",
+            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}{}{}; written to {}",
             summary.method,
             summary.spectra,
             summary.points,
@@ -358,6 +381,10 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
             summary
                 .silhouette
                 .map(|s| format!(", silhouette {s:.3}"))
+                .unwrap_or_default(),
+            summary
+                .radius_correlation
+                .map(|r| format!(", local-radius correlation {r:.3} (densMAP)"))
                 .unwrap_or_default(),
             summary.output
         );

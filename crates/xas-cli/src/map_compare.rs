@@ -18,7 +18,7 @@ use xas_metrics::measures::Metric;
 /// One 2-D map and its scores.
 #[derive(Debug, Clone)]
 pub struct ScoredMap {
-    /// "PCA", "MDS" or "UMAP".
+    /// "PCA", "MDS", "UMAP" or "densMAP".
     pub name: &'static str,
     /// `n x 2` coordinates, row-major.
     pub coords: Vec<f64>,
@@ -42,17 +42,7 @@ pub fn three_maps(
     k: usize,
     params: &UmapParams,
 ) -> Result<(Vec<ScoredMap>, UmapModel)> {
-    let space = Dissimilarity::Vectors(vectors);
-    let score = |name, coords: Vec<f64>, seconds| -> Result<ScoredMap> {
-        let r = quality::report(space, &coords, 2, k, Some(labels), None)?;
-        Ok(ScoredMap {
-            name,
-            coords,
-            trustworthiness: r.trustworthiness,
-            silhouette: r.silhouette.unwrap_or(f64::NAN),
-            seconds,
-        })
-    };
+    let score = |name, coords, seconds| scored(vectors, labels, k, name, coords, seconds);
     let t = Instant::now();
     let pca = Pca::fit(vectors.rows(), vectors.dim(), &PcaParams::default())?;
     let pca_coords = pca.transform(vectors.rows())?;
@@ -68,6 +58,35 @@ pub fn three_maps(
         t.elapsed().as_secs_f64(),
     )?;
     Ok((vec![pca_map, mds_map, umap_map], model))
+}
+
+/// The map `coords` (`n x 2`) of `vectors` named `name`, scored at `k` with `labels`.
+///
+/// # Errors
+/// Failed quality measures (too few spectra for `k`).
+pub fn scored(
+    vectors: &Vectors,
+    labels: &[usize],
+    k: usize,
+    name: &'static str,
+    coords: Vec<f64>,
+    seconds: f64,
+) -> Result<ScoredMap> {
+    let r = quality::report(
+        Dissimilarity::Vectors(vectors),
+        &coords,
+        2,
+        k,
+        Some(labels),
+        None,
+    )?;
+    Ok(ScoredMap {
+        name,
+        coords,
+        trustworthiness: r.trustworthiness,
+        silhouette: r.silhouette.unwrap_or(f64::NAN),
+        seconds,
+    })
 }
 
 /// A measured spectrum placed on a UMAP map.

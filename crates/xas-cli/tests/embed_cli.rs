@@ -187,6 +187,39 @@ fn umap_is_reproducible_for_a_seed() {
     assert_ne!(run("one.csv", "7"), run("three.csv", "8"));
 }
 
+/// `--densmap` fits a densMAP map (different from the UMAP map of the same seed) and
+/// reports the correlation of local radii; with another method it is an error.
+#[test]
+fn densmap_is_fitted_and_reports_its_radius_correlation() {
+    let test = "embed-densmap";
+    let train = training_table(test);
+    let fit = |name: &str, extra: &[&str]| {
+        let out = scratch(test, name);
+        let mut args = vec!["--json", "embed", "--input", s(&train), "-o", s(&out)];
+        args.extend_from_slice(extra);
+        let summary = json_of(&xas(&args));
+        (summary, std::fs::read_to_string(out).unwrap())
+    };
+    let (dense, dense_map) = fit("dense.csv", &["--densmap"]);
+    let (plain, plain_map) = fit("plain.csv", &[]);
+    let r = dense["radius_correlation"].as_f64().unwrap();
+    assert!((-1.0..=1.0).contains(&r), "{dense}");
+    assert!(plain["radius_correlation"].is_null(), "{plain}");
+    assert_ne!(dense_map, plain_map);
+    let out = scratch(test, "pca.csv");
+    let args = [
+        "embed",
+        "--input",
+        s(&train),
+        "--method",
+        "pca",
+        "--densmap",
+        "-o",
+        s(&out),
+    ];
+    assert_one_line_error(&xas(&args), "--densmap");
+}
+
 #[test]
 fn bad_inputs_are_one_line_errors() {
     let test = "embed-errors";

@@ -557,7 +557,7 @@ fn average_ranks(values: &[f64]) -> Vec<f64> {
 }
 
 /// Pearson correlation of `x` and `y`, `None` when either is constant.
-fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
+pub(crate) fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     let len = x.len() as f64;
     let (mx, my) = (x.iter().sum::<f64>() / len, y.iter().sum::<f64>() / len);
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);

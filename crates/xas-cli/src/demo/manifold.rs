@@ -3,9 +3,11 @@
 //! MDS and UMAP; each map is scored by trustworthiness and by the silhouette of the
 //! valence labels; and the measured Mn L2,3 EELS edge of an NMC cathode, aligned by the
 //! similarity estimator's shift search, is placed on the UMAP map with `transform`.
+//! A densMAP map of the same library shows what keeping local density changes.
 
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -13,12 +15,13 @@ use xas_core::io::{ReadOptions, read_bytes};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_manifold::Vectors;
 use xas_manifold::quality::labels_from_strings;
-use xas_manifold::umap::UmapParams;
+use xas_manifold::umap::density::{DensMap, radius_correlation};
+use xas_manifold::umap::{self, UmapParams};
 use xas_metrics::measures::Metric;
 
 use super::Report;
 use crate::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
-use crate::map_compare::{place_on_umap, three_maps};
+use crate::map_compare::{place_on_umap, scored, three_maps};
 use crate::map_plot::{MapPlot, groups_by_category};
 
 const EELS_FILE: &str = "nmc_mn_l23_eels.msa";
@@ -45,12 +48,22 @@ pub fn run(report: &mut Report) -> Result<()> {
         .context("library has no valence label")?
         .to_vec();
     let vectors = Vectors::new(Metric::Euclidean, &energy, &rows)?;
-    let (maps, model) = three_maps(
-        &vectors,
-        &labels_from_strings(&valence).0,
-        K,
-        &UmapParams::default(),
-    )?;
+    let labels = labels_from_strings(&valence).0;
+    let plain = UmapParams::default();
+    let (mut maps, model) = three_maps(&vectors, &labels, K, &plain)?;
+    let dense = UmapParams {
+        densmap: Some(DensMap::default()),
+        ..UmapParams::default()
+    };
+    let t = Instant::now();
+    let dense_map = umap::fit_vectors(&vectors, &dense)?.embedding().to_vec();
+    let seconds = t.elapsed().as_secs_f64();
+    let radii = |coords: &[f64], params| radius_correlation((&vectors).into(), coords, 2, params);
+    let (umap_radii, dense_radii) = (
+        radii(model.embedding(), &plain)?,
+        radii(&dense_map, &dense)?,
+    );
+    maps.push(scored(&vectors, &labels, K, "densMAP", dense_map, seconds)?);
 
     // The EELS edge: energy shift from the similarity estimator, then transform.
     let query = read_bytes(EELS, Path::new(EELS_FILE), &ReadOptions::default())?
@@ -98,6 +111,10 @@ pub fn run(report: &mut Report) -> Result<()> {
         report.md(format!("\n![{} map]({})", m.name, report.link(&file)));
     }
     report.md(format!(
+        "\ndensMAP also keeps each spectrum's local radius (how far its nearest library neighbours are): the correlation \
+         of log local radii between spectra and map is {dense_radii:.2} against {umap_radii:.2} for UMAP."
+    ));
+    report.md(format!(
         "\nThe measured NMC cathode Mn L2,3 EELS edge (shifted by {shift:+.1} eV, found by the similarity search) placed on \
          the UMAP map by `transform` in {transform_ms:.1} ms lands next to **{}** (expected Mn ~4+).",
         library.names()[nearest]
@@ -108,6 +125,10 @@ pub fn run(report: &mut Report) -> Result<()> {
             json!({"trustworthiness": m.trustworthiness, "silhouette_valence": m.silhouette, "seconds": m.seconds, "k": K}),
         );
     }
+    report.result(
+        "local_radius_correlation",
+        json!({"umap": umap_radii, "densmap": dense_radii}),
+    );
     report.result(
         "nmc_eels_on_umap",
         json!({"x": placed[0], "y": placed[1], "nearest": library.names()[nearest], "shift_ev": shift}),

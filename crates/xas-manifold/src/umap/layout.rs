@@ -45,6 +45,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
+use super::density::{Density, EpochDensity};
 use super::fuzzy::Edges;
 use super::power;
 use crate::error::{Error, Result};
@@ -110,6 +111,11 @@ impl Coords {
         slot.store(v.to_bits(), Ordering::Relaxed);
     }
 
+    /// A copy of all coordinates.
+    fn snapshot(&self) -> Vec<f32> {
+        (0..self.values.len()).map(|at| self.get(at)).collect()
+    }
+
     fn into_vec(self) -> Vec<f64> {
         self.values
             .into_iter()
@@ -165,10 +171,12 @@ impl Schedule {
 /// fit); with `tail = Some(fixed)` the edges point into the fixed coordinates of a
 /// fitted map and only `head` moves (placing new points). `progress(epoch, n_epochs)`
 /// is called after every epoch. The optimisation runs in single precision; `head` is
-/// rounded to `f32` on entry.
+/// rounded to `f32` on entry. With `density` (a fit only), the attractions of the
+/// epochs where it is active also carry the densMAP term ([`super::density`]).
 ///
 /// # Errors
-/// [`Error::InvalidParameter`] for more than `u32::MAX` vertices;
+/// [`Error::InvalidParameter`] for more than `u32::MAX` vertices, or a `density`
+/// when placing new points;
 /// [`Error::Interrupted`] when `progress` breaks.
 pub fn optimize(
     head: &mut [f64],
@@ -176,8 +184,15 @@ pub fn optimize(
     dims: usize,
     edges: &Edges,
     settings: &LayoutSettings,
+    density: Option<&Density>,
     progress: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
 ) -> Result<()> {
+    if density.is_some() && tail.is_some() {
+        return Err(Error::param(
+            "densmap",
+            "the density term applies to fits, not to placing new points",
+        ));
+    }
     let n_vertices = u32::try_from(edges.n_tails)
         .ok()
         .filter(|_| u32::try_from(edges.n_heads).is_ok())
@@ -196,6 +211,9 @@ pub fn optimize(
     for epoch in 0..n_epochs {
         let alpha =
             settings.initial_alpha * (1.0 - epoch.saturating_sub(1) as f64 / n_epochs as f64);
+        let epoch_density = density
+            .filter(|d| d.active(epoch, n_epochs))
+            .map(|d| d.epoch(&coords.snapshot(), dims, edges, curve.a, curve.b));
         let run = |block: usize, next: &mut [f64], sched: &mut [Schedule]| {
             let mut state = BlockState {
                 coords: &coords,
@@ -205,11 +223,13 @@ pub fn optimize(
                 epoch: epoch as f64,
                 alpha: alpha as f32,
                 curve,
+                density: epoch_density.as_ref(),
                 rng: SplitMix64::stream(settings.seed, &[epoch as u64, block as u64]),
                 n_vertices,
                 diff: vec![[0.0; LANES]; dims],
                 attract: Batch::default(),
                 owed: [0; LANES],
+                weight: [0.0; LANES],
                 negatives: Batch::default(),
             };
             let first = block * BLOCK;
@@ -329,6 +349,8 @@ struct BlockState<'a> {
     epoch: f64,
     alpha: f32,
     curve: Curve,
+    /// The densMAP term of this epoch, if active.
+    density: Option<&'a EpochDensity>,
     rng: SplitMix64,
     /// Vertices negative samples are drawn from.
     n_vertices: u32,
@@ -338,6 +360,8 @@ struct BlockState<'a> {
     attract: Batch,
     /// Negative samples owed by each edge of `attract`.
     owed: [u32; LANES],
+    /// Weight of each edge of `attract`.
+    weight: [f32; LANES],
     /// Negative samples waiting for their repulsion.
     negatives: Batch,
 }
@@ -369,12 +393,25 @@ impl BlockState<'_> {
                 [self.edges.head[e] as u32, self.edges.tail[e] as u32, owed]
             })
             .collect();
+        // The edges' weights, for the densMAP term only (listing them always made
+        // plain fits 4 % slower).
+        let weights: Vec<f32> = match self.density {
+            Some(_) => offsets[..count]
+                .iter()
+                .map(|&offset| self.edges.weight[first + usize::from(offset)] as f32)
+                .collect(),
+            None => Vec::new(),
+        };
         // Then taken with a stride of LANES, so that the edges of one batch belong to
         // different vertices (edges come sorted by vertex) and each vertex takes few
         // steps from one stale position.
-        let strided = (0..LANES).flat_map(|r| due[r.min(count)..].iter().step_by(LANES));
-        for &[i, j, owed] in strided {
+        let strided = (0..LANES).flat_map(|r| (r.min(count)..count).step_by(LANES));
+        for at in strided {
+            let [i, j, owed] = due[at];
             self.owed[self.attract.len] = owed;
+            if let Some(&weight) = weights.get(at) {
+                self.weight[self.attract.len] = weight;
+            }
             if self.attract.push(i as usize, j as usize) {
                 self.attract::<D>();
             }
@@ -384,30 +421,33 @@ impl BlockState<'_> {
     }
 
     /// Gathers the pairs of the repulsion queue (`negatives`) or of the attraction
-    /// queue, turns their differences into steps with the `coefficients` of their
-    /// squared lengths and applies them (edge tails move in an attraction of a fit).
+    /// queue, turns their differences into steps with the coefficients of their
+    /// squared lengths (repulsion; or attraction, plus the densMAP term when active)
+    /// and applies them (edge tails move in an attraction of a fit).
     #[inline(always)]
-    fn step<const D: usize>(
-        &mut self,
-        negatives: bool,
-        coefficients: impl Fn(&[f32; LANES]) -> [f32; LANES],
-    ) {
+    fn step<const D: usize>(&mut self, negatives: bool) {
         let batch = if negatives {
             &self.negatives
         } else {
             &self.attract
         };
         let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
-        let coeff = coefficients(&d2);
-        let steps = steps::<D>(&mut self.diff, &coeff, self.alpha);
+        let (coeff, density) = if negatives {
+            (self.curve.repulsion(&d2), None)
+        } else {
+            let density = self
+                .density
+                .map(|d| d.coefficients(&d2, &batch.head, &batch.tail, &self.weight, batch.len));
+            (self.curve.attraction(&d2), density)
+        };
+        let steps = steps::<D>(&mut self.diff, &coeff, density.as_ref(), self.alpha);
         apply(steps, self.coords, batch, self.move_other && !negatives);
     }
 
     /// Attractions of the queued edges, then their negative samples into the
     /// repulsion queue (drawn in edge order, two per random draw).
     fn attract<const D: usize>(&mut self) {
-        let curve = self.curve;
-        self.step::<D>(false, |d2| curve.attraction(d2));
+        self.step::<D>(false);
         let mut spare = None;
         for l in 0..std::mem::take(&mut self.attract.len) {
             let i = self.attract.head[l];
@@ -426,8 +466,7 @@ impl BlockState<'_> {
 
     /// Repulsions of the queued negative samples (only `y_i` moves).
     fn repel<const D: usize>(&mut self) {
-        let curve = self.curve;
-        self.step::<D>(true, |d2| curve.repulsion(d2));
+        self.step::<D>(true);
         self.negatives.len = 0;
     }
 }
@@ -458,18 +497,30 @@ fn gather<const D: usize>(
     d2
 }
 
-/// Turns the differences in `diff` into steps `alpha clip(coeff (y_i - y_j))`, in
-/// place; returns the `dims` rows.
+/// Turns the differences in `diff` into steps `alpha clip(coeff (y_i - y_j))`, or
+/// `alpha (clip(coeff (y_i - y_j)) + clip(extra (y_i - y_j)))` with the densMAP
+/// coefficients `extra` (clipped apart, as umap-learn does), in place; returns the
+/// `dims` rows.
 #[inline(always)]
 fn steps<'d, const D: usize>(
     diff: &'d mut [[f32; LANES]],
     coeff: &[f32; LANES],
+    extra: Option<&[f32; LANES]>,
     alpha: f32,
 ) -> &'d [[f32; LANES]] {
     let dims = if D == 0 { diff.len() } else { D };
     for row in &mut diff[..dims] {
-        for (g, &c) in row.iter_mut().zip(coeff) {
-            *g = (c * *g).clamp(-CLIP, CLIP) * alpha;
+        match extra {
+            None => {
+                for (g, &c) in row.iter_mut().zip(coeff) {
+                    *g = (c * *g).clamp(-CLIP, CLIP) * alpha;
+                }
+            }
+            Some(extra) => {
+                for ((g, &c), &e) in row.iter_mut().zip(coeff).zip(extra) {
+                    *g = ((c * *g).clamp(-CLIP, CLIP) + (e * *g).clamp(-CLIP, CLIP)) * alpha;
+                }
+            }
         }
     }
     &diff[..dims]

@@ -6,14 +6,16 @@
 //! 2. the fuzzy simplicial set ([`fuzzy`]): local scales `rho_i`, `sigma_i`,
 //!    memberships, fuzzy union with `set_op_mix_ratio`; optionally intersected with
 //!    categorical labels (supervised UMAP, [`Umap::fit_supervised`]);
-//! 3. `n_epochs` (500 up to 10 000 points, 200 above) and removal of edges with
-//!    `w < max(w) / n_epochs`;
+//! 3. `n_epochs` (500 up to 10 000 points, 200 above; 200 more with densMAP) and
+//!    removal of edges with `w < max(w) / n_epochs`;
 //! 4. the initial layout ([`Init`]): spectral ([`spectral`]; a random layout in
 //!    `[-10, 10]` when the eigensolver fails, reported by [`UmapModel::init_used`]),
 //!    scaled to `max |y| = 10` with `N(0, 1e-4)` jitter, then every coordinate rescaled
 //!    to `[0, 10]`;
 //! 5. `a`, `b` fitted from `min_dist` and `spread` ([`curve`]);
-//! 6. stochastic gradient descent with negative sampling ([`layout`]).
+//! 6. stochastic gradient descent with negative sampling ([`layout`]), with the
+//!    density-preserving term of densMAP in the last epochs when
+//!    [`UmapParams::densmap`] is set ([`density`]).
 //!
 //! [`UmapModel::transform`] places new spectra on a fitted map without changing it:
 //! their `n_neighbors` nearest training spectra (exact search), memberships with
@@ -22,6 +24,7 @@
 //! set) that move only the new points, at a quarter of the learning rate.
 
 pub mod curve;
+pub mod density;
 pub mod fuzzy;
 pub mod layout;
 mod power;
@@ -36,11 +39,15 @@ use crate::error::{Error, Result};
 use crate::knn::{self, KnnGraph, KnnMethod};
 use crate::rng::SplitMix64;
 use crate::space::{Dissimilarity, DistanceMatrix, Vectors};
+use density::{DensMap, Density};
 use fuzzy::Edges;
 use layout::LayoutSettings;
 
 /// Epochs of a fit when not set: 500 up to this many points, 200 above.
 const LARGE_DATA: usize = 10_000;
+
+/// Epochs added for densMAP when the number is not set.
+const DENSMAP_EPOCHS: usize = 200;
 
 /// How the layout starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,7 +86,8 @@ pub struct UmapParams {
     pub min_dist: f64,
     /// Scale of the map's distances (1.0).
     pub spread: f64,
-    /// Epochs of the fit; `None`: 500 up to 10 000 points, 200 above.
+    /// Epochs of the fit; `None`: 500 up to 10 000 points, 200 above, and 200 more
+    /// with densMAP (as umap-learn).
     pub n_epochs: Option<usize>,
     /// Initial SGD learning rate (1.0).
     pub learning_rate: f64,
@@ -108,6 +116,10 @@ pub struct UmapParams {
     /// Weight of the labels in supervised UMAP, in `[0, 1]` (0.5): edges between
     /// different labels are scaled by `exp(-2.5 / (1 - target_weight))`.
     pub target_weight: f64,
+    /// densMAP: also keep the local density of the input ([`density`]); `None`
+    /// (default) for plain UMAP.
+    #[serde(default)]
+    pub densmap: Option<DensMap>,
 }
 
 impl Default for UmapParams {
@@ -131,6 +143,7 @@ impl Default for UmapParams {
             parallel: false,
             knn: KnnMethod::Auto,
             target_weight: 0.5,
+            densmap: None,
         }
     }
 }
@@ -171,6 +184,9 @@ impl UmapParams {
         }
         if !(0.0..=1.0).contains(&self.target_weight) {
             return Err(Error::param("target_weight", "must be in [0, 1]"));
+        }
+        if let Some(d) = &self.densmap {
+            d.validate()?;
         }
         if self.n_epochs == Some(0) {
             return Err(Error::param("n_epochs", "must be at least 1"));
@@ -277,11 +293,22 @@ fn fit(
     let graph = knn::knn_graph(space, params.n_neighbors - 1, &params.knn)?;
     report(progress, Stage::Neighbors, 1, 1)?;
     let mut w = fuzzy_graph(&graph, params, labels)?;
-    let n_epochs = params
-        .n_epochs
-        .unwrap_or(if n <= LARGE_DATA { 500 } else { 200 });
+    let n_epochs = params.n_epochs.unwrap_or_else(|| {
+        let plain = if n <= LARGE_DATA { 500 } else { 200 };
+        plain
+            + if params.densmap.is_some() {
+                DENSMAP_EPOCHS
+            } else {
+                0
+            }
+    });
     w.drop_below(w.max_weight() / n_epochs as f64);
     report(progress, Stage::Graph, 1, 1)?;
+    let density = params
+        .densmap
+        .as_ref()
+        .map(|d| Density::new(d, &w, &graph))
+        .transpose()?;
     let (mut embedding, init_used) = initial_layout(&w, params)?;
     report(progress, Stage::Init, 1, 1)?;
     let settings = LayoutSettings {
@@ -295,9 +322,16 @@ fn fit(
         parallel: params.parallel,
     };
     let dims = params.n_components;
-    layout::optimize(&mut embedding, None, dims, &w, &settings, &mut |e, t| {
-        progress(Stage::Layout, e, t)
-    })?;
+    let mut report = |e, t| progress(Stage::Layout, e, t);
+    layout::optimize(
+        &mut embedding,
+        None,
+        dims,
+        &w,
+        &settings,
+        density.as_ref(),
+        &mut report,
+    )?;
     Ok(UmapModel {
         params: params.clone(),
         a,
@@ -313,7 +347,7 @@ fn fit(
 }
 
 /// The symmetric fuzzy graph of a kNN graph, intersected with the labels if any.
-fn fuzzy_graph(
+pub(crate) fn fuzzy_graph(
     graph: &KnnGraph,
     params: &UmapParams,
     labels: Option<&[Option<usize>]>,
@@ -573,6 +607,7 @@ impl UmapModel {
             dims,
             &edges,
             &settings,
+            None,
             &mut |_, _| ControlFlow::Continue(()),
         )?;
         Ok(y)
