@@ -17,7 +17,10 @@
 //! warm-up) and pynndescent's graph alone; the recall of both NN-descent graphs
 //! against exact neighbours of 2000 sampled points; trustworthiness at k = 15 of both
 //! maps by the same estimator (all points for n <= 10,000, else 2000 sampled points)
-//! and the silhouette of the valence labels in both maps.
+//! and the silhouette of the valence labels in both maps. Then densMAP (umap-learn's
+//! defaults) the same way, ours serial and parallel against umap-learn's
+//! `densmap=True`, each map also scored by the correlation of log local radii between
+//! spectra and map (`density::radius_correlation`, 15 neighbours).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use std::ops::ControlFlow;
@@ -30,6 +33,7 @@ use cluster_model::series::{SeriesSettings, crystal_field_xas};
 use xas_core::grid::linspace;
 use xas_manifold::knn::{self, KnnGraph, KnnMethod};
 use xas_manifold::quality;
+use xas_manifold::umap::density::{DensMap, radius_correlation};
 use xas_manifold::umap::{Stage, Umap, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::measures::Metric;
@@ -120,17 +124,28 @@ fn read_le<const N: usize, T>(path: &Path, f: impl Fn([u8; N]) -> T) -> Vec<T> {
 struct Scores {
     trust: f64,
     silhouette: f64,
+    /// Correlation of log local radii, for densMAP maps.
+    radii: Option<f64>,
 }
 
-fn score(v: &Vectors, y: &[f64], labels: &[usize]) -> Scores {
+fn score(v: &Vectors, y: &[f64], labels: &[usize], densmap: bool) -> Scores {
     let n = v.len();
     let sample = (n > 10_000).then_some((2000, 7));
     let report =
         quality::report(Dissimilarity::Vectors(v), y, 2, 15, Some(labels), sample).unwrap();
+    let radii = densmap.then(|| radius_correlation(v.into(), y, 2, &UmapParams::default()));
     Scores {
         trust: report.trustworthiness,
         silhouette: report.silhouette.unwrap_or(f64::NAN),
+        radii: radii.map(Result::unwrap),
     }
+}
+
+/// The radius correlation of a densMAP map's scores as text, else nothing.
+fn radii_text(s: &Scores) -> String {
+    s.radii
+        .map(|r| format!("   radius correlation {r:.3}"))
+        .unwrap_or_default()
 }
 
 fn run(n: usize, m: usize, peers: bool) {
@@ -151,9 +166,10 @@ fn run(n: usize, m: usize, peers: bool) {
     let ours_recall = recall(|i| graph.neighbors(i).to_vec(), &queries, &exact);
 
     let mut fits = Vec::new();
-    for parallel in [false, true] {
+    for (densmap, parallel) in [(false, false), (false, true), (true, false), (true, true)] {
         let params = UmapParams {
             parallel,
+            densmap: densmap.then(DensMap::default),
             ..UmapParams::default()
         };
         let t = Instant::now();
@@ -175,27 +191,23 @@ fn run(n: usize, m: usize, peers: bool) {
                 s
             })
             .collect();
-        println!(
-            "  stages ({}): {}",
-            if parallel { "parallel" } else { "serial" },
-            stages.join(", ")
-        );
-        let s = score(&v, model.embedding(), &labels);
-        fits.push((
-            if parallel {
-                "ours, parallel SGD"
-            } else {
-                "ours, serial (seeded)"
-            },
-            secs,
-            s,
-        ));
+        let name = match (densmap, parallel) {
+            (false, false) => "ours, serial (seeded)",
+            (false, true) => "ours, parallel SGD",
+            (true, false) => "ours densMAP, serial",
+            (true, true) => "ours densMAP, parallel",
+        };
+        println!("  stages ({name}): {}", stages.join(", "));
+        let s = score(&v, model.embedding(), &labels, densmap);
+        fits.push((name, densmap, secs, s));
     }
     println!("  kNN graph (ours): {knn_s:.2} s, recall {ours_recall:.4}");
-    for (name, secs, s) in &fits {
+    for (name, _, secs, s) in &fits {
         println!(
-            "  {name:<24} fit {secs:>7.2} s   trustworthiness {:.4}   silhouette(valence) {:.3}",
-            s.trust, s.silhouette
+            "  {name:<24} fit {secs:>7.2} s   trustworthiness {:.4}   silhouette(valence) {:.3}{}",
+            s.trust,
+            s.silhouette,
+            radii_text(s)
         );
     }
     if !peers {
@@ -206,7 +218,12 @@ fn run(n: usize, m: usize, peers: bool) {
     write_f64(&dir.join("data.f64"), &rows);
     let out = xas_benches::run_peer(
         "umap_peer.py",
-        &[dir.display().to_string(), n.to_string(), m.to_string()],
+        &[
+            dir.display().to_string(),
+            n.to_string(),
+            m.to_string(),
+            "--densmap".into(),
+        ],
     );
     let result = match out {
         Ok(r) => r,
@@ -220,20 +237,37 @@ fn run(n: usize, m: usize, peers: bool) {
         i64::from_le_bytes(b) as usize
     });
     let peer_recall = recall(|i| nnd[i * 14..(i + 1) * 14].to_vec(), &queries, &exact);
-    let peer = score(&v, &emb, &labels);
-    let umap_s = result["umap_s"].as_f64().unwrap_or(f64::NAN);
+    let dens = read_le::<8, f64>(&dir.join("densmap_embedding.f64"), f64::from_le_bytes);
+    let peers = [
+        (
+            "umap-learn 0.5, parallel",
+            "umap_s",
+            score(&v, &emb, &labels, false),
+        ),
+        (
+            "umap-learn densMAP",
+            "densmap_s",
+            score(&v, &dens, &labels, true),
+        ),
+    ];
     let nnd_s = result["pynndescent_s"].as_f64().unwrap_or(f64::NAN);
     println!("  kNN graph (pynndescent): {nnd_s:.2} s, recall {peer_recall:.4}");
-    println!(
-        "  {:<24} fit {umap_s:>7.2} s   trustworthiness {:.4}   silhouette(valence) {:.3}",
-        "umap-learn 0.5, parallel", peer.trust, peer.silhouette
-    );
-    for (name, secs, s) in &fits {
+    for (peer_name, key, peer) in &peers {
+        let peer_s = result[*key].as_f64().unwrap_or(f64::NAN);
         println!(
-            "  ratio umap-learn / {name}: {:.1}x   (trustworthiness difference {:+.4})",
-            umap_s / secs,
-            s.trust - peer.trust
+            "  {peer_name:<24} fit {peer_s:>7.2} s   trustworthiness {:.4}   silhouette(valence) {:.3}{}",
+            peer.trust,
+            peer.silhouette,
+            radii_text(peer)
         );
+        let densmap = peer.radii.is_some();
+        for (name, _, secs, s) in fits.iter().filter(|f| f.1 == densmap) {
+            println!(
+                "  ratio {peer_name} / {name}: {:.1}x   (trustworthiness difference {:+.4})",
+                peer_s / secs,
+                s.trust - peer.trust
+            );
+        }
     }
     println!("  kNN ratio pynndescent / ours: {:.1}x", nnd_s / knn_s);
 }

@@ -18,7 +18,11 @@ both cores; `umap_seeded_s` is the same fit with random_state=42 (serial SGD, as
 default reproducible mode). pynndescent runs as umap-learn calls it (n_trees = min(64,
 5 + round(sqrt(N)/20)), n_iters = max(5, round(log2 N)), max_candidates = 60).
 
-Usage: python umap_peer.py DIR N M [--seeded]
+With `--densmap`, also times `umap.UMAP(densmap=True)` (parallel, defaults
+dens_lambda=2, dens_frac=0.3, dens_var_shift=0.1; warmed up the same way) and writes its
+embedding to `DIR/densmap_embedding.f64`.
+
+Usage: python umap_peer.py DIR N M [--seeded] [--densmap]
 """
 import json
 import sys
@@ -30,6 +34,7 @@ import numpy as np
 def main():
     out_dir, n, m = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     seeded = "--seeded" in sys.argv[4:]
+    densmap = "--densmap" in sys.argv[4:]
     data = np.fromfile(f"{out_dir}/data.f64", dtype="<f8").reshape(n, m)
 
     t = time.perf_counter()
@@ -59,6 +64,8 @@ def main():
     warm = data[np.random.default_rng(0).choice(n, size=min(n, 5000), replace=False)]
     t = time.perf_counter()
     umap.UMAP().fit(warm)
+    if densmap:
+        umap.UMAP(densmap=True).fit(warm)
     nndescent(warm)
     warmup_s = time.perf_counter() - t
 
@@ -82,6 +89,12 @@ def main():
         t = time.perf_counter()
         umap.UMAP(random_state=42).fit_transform(data)
         result["umap_seeded_s"] = time.perf_counter() - t
+
+    if densmap:
+        t = time.perf_counter()
+        dens = umap.UMAP(densmap=True).fit_transform(data)
+        result["densmap_s"] = time.perf_counter() - t
+        np.asarray(dens, dtype="<f8").tofile(f"{out_dir}/densmap_embedding.f64")
 
     np.asarray(emb, dtype="<f8").tofile(f"{out_dir}/umap_embedding.f64")
     # Drop the point itself (first column, or wherever a duplicate put it).

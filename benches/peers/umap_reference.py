@@ -24,7 +24,15 @@ functions: the 15-neighbour fuzzy graph of the points (`fuzzy_simplicial_set`), 
 radii from distances, not squared distances (`rad_emb`), so they are reported too,
 as `radius_correlation_output_dens`.
 
+With `clusters` as the only argument it runs the data set of the xas-manifold test
+`densmap_keeps_a_wide_cluster_wider_than_a_tight_one` instead: two Gaussian clusters
+of 300 points in 10 dimensions, centred at 0 and at 40 along the first axis, with
+standard deviations 1 and 4 (xorshift64* seeded with 77, drawn point by point and
+coordinate by coordinate), and prints the ratio of the maps' RMS spreads (wide over
+tight) for UMAP and densMAP, random_state 0..2.
+
 Usage: python umap_reference.py [euclidean|cosine] [densmap]
+       python umap_reference.py clusters
 """
 import json
 import sys
@@ -73,7 +81,36 @@ def data_set():
     return np.array(rows)
 
 
+def clusters():
+    """Spread ratios (wide over tight cluster) of UMAP and densMAP maps."""
+    import umap
+
+    g = Gen(77)
+    rows, labels = [], []
+    for label, (centre, sd) in enumerate([(0.0, 1.0), (40.0, 4.0)]):
+        for _ in range(300):
+            rows.append([(centre if i == 0 else 0.0) + sd * g.normal() for i in range(10)])
+            labels.append(label)
+    x, labels = np.array(rows), np.array(labels)
+
+    def spread(y, label):
+        p = y[labels == label]
+        return float(np.sqrt(((p - p.mean(0)) ** 2).sum(1).mean()))
+
+    report = {"umap_learn": umap.__version__}
+    for name, densmap in [("umap", False), ("densmap", True)]:
+        ratios = []
+        for seed in range(3):
+            y = umap.UMAP(random_state=seed, densmap=densmap).fit_transform(x)
+            ratios.append(spread(y, 1) / spread(y, 0))
+        report[name] = ratios
+    print(json.dumps(report))
+
+
 def main():
+    if sys.argv[1:] == ["clusters"]:
+        clusters()
+        return
     metric = sys.argv[1] if len(sys.argv) > 1 else "euclidean"
     densmap = len(sys.argv) > 2 and sys.argv[2] == "densmap"
     x = data_set()

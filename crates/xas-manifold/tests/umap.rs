@@ -303,7 +303,7 @@ fn map_spread(y: &[f64], labels: &[usize], label: usize) -> f64 {
 /// dimensions, one with four times the spread of the other, come out of plain UMAP at
 /// similar sizes (UMAP equalises local density by construction) and out of densMAP
 /// with the wide cluster clearly the larger. umap-learn 0.5.12 on the same points
-/// (regenerated with the peer scripts' xorshift, random_state 0..2): spread ratio
+/// (`umap_reference.py clusters`, random_state 0..2): spread ratio
 /// 0.95-0.98 for UMAP and 2.44-2.49 for densMAP; ours 0.95 and 2.47 (seed 42).
 #[test]
 fn densmap_keeps_a_wide_cluster_wider_than_a_tight_one() {

@@ -12,9 +12,11 @@
 //!
 //! with `ε = 1e-8`, the sums over the edges that touch `i` (each edge counts for both of
 //! its ends) and `d_ij` the input distance of the kNN graph. A point without edges gets
-//! `ln ε`. [`log_local_radii`] computes `R` of any space with the fuzzy graph of a fit,
-//! so that the radii of a map can be compared with those of its input (umap-learn's
-//! `output_dens`, which builds the map's own kNN graph the same way).
+//! `ln ε` and is left out of the statistics below. [`log_local_radii`] computes `R` of
+//! any space with the fuzzy graph of a fit (before its weak edges are pruned), so that
+//! the radii of a map can be compared with those of its input (umap-learn's
+//! `output_dens` also builds the map's own kNN graph, but averages unsquared map
+//! distances).
 //!
 //! # The density term
 //! densMAP adds `-λ Corr(R, r)` to the UMAP loss during the last `frac` of the epochs.
@@ -31,7 +33,10 @@
 //! ```
 //!
 //! `Φ_i = Σ_j φ_ij`: `c_i / (s n)` is the derivative of the correlation with respect to
-//! `r_i`, and `W / w_jk` undoes the sampling of edges in proportion to their weight.
+//! `r_i` (up to a factor `n / (n - 1)` on `R̂_i`, as umap-learn), and `W / w_jk` undoes
+//! the sampling of edges in proportion to their weight. Means, spreads and `n` count
+//! only points with edges; an epoch whose map radii are all equal with `var_shift = 0`
+//! (`s = 0`) gets no density term.
 //! New points placed by [`super::UmapModel::transform`] follow the plain UMAP loss, as
 //! umap-learn does not place points on a densMAP map at all.
 
@@ -104,29 +109,13 @@ fn log_radius(sum: f64, weight: f64) -> f64 {
 }
 
 /// The input log radii `R` over the edges of `w`, with the distances of `graph` (the
-/// kNN graph `w` was built from).
+/// kNN graph `w` was built from); `ln ε` for a point without edges.
 ///
 /// # Errors
-/// [`Error::InvalidData`] for an edge whose ends are in neither's kNN list.
+/// [`Error::InvalidData`] when `graph` and `w` differ in their number of points, or for
+/// an edge with an end out of range or whose ends are in neither's kNN list.
 pub fn input_log_radii(w: &Edges, graph: &KnnGraph) -> Result<Vec<f64>> {
-    let distance = |i: usize, j: usize| {
-        let find = |a: usize, b: usize| {
-            let at = graph.neighbors(a).iter().position(|&x| x == b)?;
-            Some(graph.distances(a)[at])
-        };
-        find(i, j).or_else(|| find(j, i))
-    };
-    let n = w.n_heads;
-    let (mut sum, mut weight) = (vec![0.0; n], vec![0.0; n]);
-    for ((&i, &j), &mu) in w.head.iter().zip(&w.tail).zip(&w.weight) {
-        let d = distance(i, j).ok_or_else(|| {
-            Error::data("graph", format!("edge ({i}, {j}) is not in the kNN graph"))
-        })?;
-        for end in [i, j] {
-            sum[end] += mu * d * d;
-            weight[end] += mu;
-        }
-    }
+    let (sum, weight) = input_sums(w, graph)?;
     Ok(sum
         .iter()
         .zip(&weight)
@@ -134,9 +123,41 @@ pub fn input_log_radii(w: &Edges, graph: &KnnGraph) -> Result<Vec<f64>> {
         .collect())
 }
 
+/// Per point, `Σ w d²` and `Σ w` over the edges of `w` (see [`input_log_radii`]).
+fn input_sums(w: &Edges, graph: &KnnGraph) -> Result<(Vec<f64>, Vec<f64>)> {
+    let n = w.n_heads;
+    if graph.len() != n {
+        return Err(Error::data(
+            "graph",
+            format!("{} points in the kNN graph, {n} in the edges", graph.len()),
+        ));
+    }
+    let distance = |i: usize, j: usize| {
+        let find = |a: usize, b: usize| {
+            let at = graph.neighbors(a).iter().position(|&x| x == b)?;
+            Some(graph.distances(a)[at])
+        };
+        find(i, j).or_else(|| find(j, i))
+    };
+    let (mut sum, mut weight) = (vec![0.0; n], vec![0.0; n]);
+    for ((&i, &j), &mu) in w.head.iter().zip(&w.tail).zip(&w.weight) {
+        let d = (i < n && j < n)
+            .then(|| distance(i, j))
+            .flatten()
+            .ok_or_else(|| {
+                Error::data("graph", format!("edge ({i}, {j}) is not in the kNN graph"))
+            })?;
+        for end in [i, j] {
+            sum[end] += mu * d * d;
+            weight[end] += mu;
+        }
+    }
+    Ok((sum, weight))
+}
+
 /// The log local radii of the points of `space` (see the module documentation), over
 /// the fuzzy graph that a fit with `params` builds (`n_neighbors`, `knn`,
-/// `local_connectivity`, `set_op_mix_ratio`). For a map, pass its coordinates as
+/// `local_connectivity`, `set_op_mix_ratio`), before the fit prunes its weak edges. For a map, pass its coordinates as
 /// Euclidean [`crate::Vectors`].
 ///
 /// # Errors
@@ -181,12 +202,16 @@ pub fn radius_correlation(
 }
 
 /// What the layout needs for the density term of a fit: the standardised input radii
-/// and the total edge weight.
+/// and the total edge weight. Built by [`super::Umap::fit`] when
+/// [`UmapParams::densmap`] is set.
 #[derive(Debug, Clone)]
 pub struct Density {
     settings: DensMap,
-    /// `R̂`, the input log radii standardised to mean 0 and (population) variance 1.
+    /// `R̂`, the input log radii of the points with edges standardised to mean 0 and
+    /// (population) variance 1; 0 for points without edges.
     standard_radii: Vec<f64>,
+    /// Whether each point has edges (the others stay out of every statistic).
+    connected: Vec<bool>,
     /// `W`, the sum of all edge weights.
     total_weight: f64,
 }
@@ -197,25 +222,40 @@ impl Density {
     ///
     /// # Errors
     /// As [`input_log_radii`].
-    pub fn new(settings: &DensMap, w: &Edges, graph: &KnnGraph) -> Result<Self> {
-        let radii = input_log_radii(w, graph)?;
-        let (mean, sd) = mean_sd(&radii);
+    pub(crate) fn new(settings: &DensMap, w: &Edges, graph: &KnnGraph) -> Result<Self> {
+        let (sum, weight) = input_sums(w, graph)?;
+        let connected: Vec<bool> = weight.iter().map(|&w| w > 0.0).collect();
+        let radii: Vec<f64> = sum
+            .iter()
+            .zip(&weight)
+            .map(|(&s, &w)| log_radius(s, w))
+            .collect();
+        let (mean, sd, _) = masked_mean_sd(&radii, &connected);
         let sd = if sd > 0.0 { sd } else { 1.0 };
+        let standard = |(r, &c): (&f64, &bool)| if c { (r - mean) / sd } else { 0.0 };
         Ok(Density {
             settings: settings.clone(),
-            standard_radii: radii.iter().map(|r| (r - mean) / sd).collect(),
+            standard_radii: radii.iter().zip(&connected).map(standard).collect(),
+            connected,
             total_weight: w.weight.iter().sum(),
         })
     }
 
     /// Whether the term is on in `epoch` of `n_epochs`.
-    pub fn active(&self, epoch: usize, n_epochs: usize) -> bool {
+    pub(crate) fn active(&self, epoch: usize, n_epochs: usize) -> bool {
         self.settings.active(epoch, n_epochs)
     }
 
     /// The per-vertex quantities of one epoch, measured on the map `y` (`n x dims`,
-    /// row-major) with the curve `(a, b)`.
-    pub fn epoch(&self, y: &[f32], dims: usize, edges: &Edges, a: f32, b: f32) -> EpochDensity {
+    /// row-major, the points of the fit's edges `edges`) with the curve `(a, b)`.
+    pub(crate) fn epoch(
+        &self,
+        y: &[f32],
+        dims: usize,
+        edges: &Edges,
+        a: f32,
+        b: f32,
+    ) -> EpochDensity {
         let n = edges.n_heads;
         let (mut sum, mut phi_sum) = (vec![0.0f64; n], vec![0.0f64; n]);
         for (heads, tails) in edges.head.chunks(LANES).zip(edges.tail.chunks(LANES)) {
@@ -238,23 +278,35 @@ impl Density {
             .zip(&phi_sum)
             .map(|(&s, &w)| log_radius(s, w))
             .collect();
-        let (mean, sd) = mean_sd(&r);
+        let (mean, sd, count) = masked_mean_sd(&r, &self.connected);
         let spread = (sd * sd + self.settings.var_shift).sqrt();
         let cov = self
             .standard_radii
             .iter()
             .zip(&r)
-            .map(|(p, q)| p * q)
+            .zip(&self.connected)
+            .filter(|&(_, &c)| c)
+            .map(|((p, q), _)| p * q)
             .sum::<f64>()
-            / (n as f64 - 1.0).max(1.0);
+            / (count as f64 - 1.0).max(1.0);
+        let on = spread > 0.0;
         let coefficient = |i: usize| {
             let c = self.standard_radii[i] - cov * (r[i] - mean) / (spread * spread);
-            c as f32
+            if on && self.connected[i] {
+                c as f32
+            } else {
+                0.0
+            }
+        };
+        let scale = if on {
+            self.settings.lambda * self.total_weight / (spread * count as f64)
+        } else {
+            0.0
         };
         EpochDensity {
             a,
             b,
-            scale: (self.settings.lambda * self.total_weight / (spread * n as f64)) as f32,
+            scale: scale as f32,
             coefficient: (0..n).map(coefficient).collect(),
             inv_phi_sum: phi_sum
                 .iter()
@@ -268,20 +320,22 @@ impl Density {
 /// Samples evaluated together by the layout.
 const LANES: usize = super::layout::LANES;
 
-/// Mean and population standard deviation.
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-    (mean, var.sqrt())
+/// Mean, population standard deviation and count of the values of `v` where `mask`.
+fn masked_mean_sd(v: &[f64], mask: &[bool]) -> (f64, f64, usize) {
+    let kept = || v.iter().zip(mask).filter(|&(_, &m)| m).map(|(x, _)| *x);
+    let count = kept().count();
+    let n = count.max(1) as f64;
+    let mean = kept().sum::<f64>() / n;
+    let var = kept().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    (mean, var.sqrt(), count)
 }
 
 /// The density term's per-vertex quantities during one epoch.
 #[derive(Debug, Clone)]
-pub struct EpochDensity {
+pub(crate) struct EpochDensity {
     a: f32,
     b: f32,
-    /// `λ W / (s n)`.
+    /// `λ W / (s n)` (0 when `s = 0`).
     scale: f32,
     /// `c_i`.
     coefficient: Vec<f32>,
@@ -294,7 +348,7 @@ pub struct EpochDensity {
 impl EpochDensity {
     /// `2 g` of the edges `(head[l], tail[l])` of weights `weight[l]` at squared map
     /// distances `d2[l]`, for the first `len` lanes (0 beyond).
-    pub fn coefficients(
+    pub(crate) fn coefficients(
         &self,
         d2: &[f32; LANES],
         head: &[usize; LANES],
@@ -406,6 +460,109 @@ mod tests {
         };
         let err = input_log_radii(&w, &graph).unwrap_err().to_string();
         assert!(err.contains("(0, 2)"), "{err}");
+    }
+
+    /// The density coefficients of a few edges equal a direct transcription of
+    /// umap-learn's `grad_cor_coeff` (times 2) in double precision, on a five-point
+    /// graph with unequal weights, radii and map positions (so a swap of head and tail,
+    /// a missing weight or a wrong divisor shows).
+    #[test]
+    fn coefficients_follow_umap_learns_gradient() {
+        let x = [0.0f64, 1.0, 3.0, 7.0, 8.0];
+        let graph = KnnGraph::new(
+            5,
+            2,
+            vec![1, 2, 0, 2, 1, 0, 4, 2, 3, 2],
+            vec![1.0, 3.0, 1.0, 2.0, 2.0, 3.0, 1.0, 4.0, 1.0, 5.0],
+        )
+        .unwrap();
+        let pairs = [
+            (0, 1, 1.0),
+            (0, 2, 0.4),
+            (1, 2, 0.7),
+            (2, 3, 0.3),
+            (3, 4, 1.0),
+            (2, 4, 0.2),
+        ];
+        let mut w = Edges {
+            n_heads: 5,
+            n_tails: 5,
+            head: vec![],
+            tail: vec![],
+            weight: vec![],
+        };
+        for &(i, j, mu) in &pairs {
+            for (h, t) in [(i, j), (j, i)] {
+                w.head.push(h);
+                w.tail.push(t);
+                w.weight.push(mu);
+            }
+        }
+        let y: [f32; 10] = [0.0, 0.0, 0.5, 0.3, 1.5, -0.2, 4.0, 1.0, 4.2, 1.9];
+        let (a, b) = (1.577f64, 0.895f64);
+        let settings = DensMap::default();
+        let density = Density::new(&settings, &w, &graph).unwrap();
+        let epoch = density.epoch(&y, 2, &w, a as f32, b as f32);
+
+        // umap-learn, literally: input radii, then the epoch quantities.
+        let n = 5;
+        let (mut ro, mut mu_sum) = (vec![0.0; n], vec![0.0; n]);
+        let (mut re, mut phi_sum) = (vec![0.0; n], vec![0.0; n]);
+        let d2 = |j: usize, k: usize| {
+            let dx = f64::from(y[2 * j] - y[2 * k]);
+            let dy = f64::from(y[2 * j + 1] - y[2 * k + 1]);
+            dx * dx + dy * dy
+        };
+        let phi = |d: f64| 1.0 / (1.0 + a * d.powf(b));
+        for ((&j, &k), &mu) in w.head.iter().zip(&w.tail).zip(&w.weight) {
+            let dd = (x[j] - x[k]).powi(2);
+            for end in [j, k] {
+                ro[end] += mu * dd;
+                mu_sum[end] += mu;
+                re[end] += phi(d2(j, k)) * d2(j, k);
+                phi_sum[end] += phi(d2(j, k));
+            }
+        }
+        let ro: Vec<f64> = (0..n).map(|i| (1e-8 + ro[i] / mu_sum[i]).ln()).collect();
+        let re: Vec<f64> = (0..n).map(|i| (1e-8 + re[i] / phi_sum[i]).ln()).collect();
+        let stats = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / n as f64;
+            (m, v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n as f64)
+        };
+        let (ro_mean, ro_var) = stats(&ro);
+        let big_r: Vec<f64> = ro.iter().map(|r| (r - ro_mean) / ro_var.sqrt()).collect();
+        let mu_tot = mu_sum.iter().sum::<f64>() / 2.0;
+        let (re_mean, re_var) = stats(&re);
+        let re_std = (re_var + settings.var_shift).sqrt();
+        let re_cov = re.iter().zip(&big_r).map(|(p, q)| p * q).sum::<f64>() / (n as f64 - 1.0);
+        let expected = |e: usize| {
+            let (j, k, mu) = (w.head[e], w.tail[e], w.weight[e]);
+            let dd = d2(j, k);
+            let ph = phi(dd);
+            let dphi_term = a * b * dd.powf(b - 1.0) / (1.0 + a * dd.powf(b));
+            let drk = ph / phi_sum[k] * ((1.0 - b * (1.0 - ph)) / re[k].exp() + dphi_term);
+            let drj = ph / phi_sum[j] * ((1.0 - b * (1.0 - ph)) / re[j].exp() + dphi_term);
+            let weight_k = big_r[k] - re_cov * (re[k] - re_mean) / (re_std * re_std);
+            let weight_j = big_r[j] - re_cov * (re[j] - re_mean) / (re_std * re_std);
+            2.0 * settings.lambda * mu_tot * (weight_k * drk + weight_j * drj)
+                / (mu * re_std)
+                / n as f64
+        };
+
+        let edges = [1, 2, 5, 6, 9, 11];
+        let (mut lane_d2, mut head, mut tail, mut weight) =
+            ([0.0f32; LANES], [0; LANES], [0; LANES], [0.0f32; LANES]);
+        for (l, &e) in edges.iter().enumerate() {
+            (head[l], tail[l], weight[l]) = (w.head[e], w.tail[e], w.weight[e] as f32);
+            lane_d2[l] = d2(w.head[e], w.tail[e]) as f32;
+        }
+        let got = epoch.coefficients(&lane_d2, &head, &tail, &weight, edges.len());
+        for (l, &e) in edges.iter().enumerate() {
+            let want = expected(e);
+            let rel = (f64::from(got[l]) - want).abs() / want.abs();
+            assert!(rel < 1e-4, "edge {e}: {} vs {want}", got[l]);
+        }
+        assert!(got[edges.len()..].iter().all(|&g| g == 0.0));
     }
 
     #[test]
