@@ -7,7 +7,8 @@
 //!    memberships, fuzzy union with `set_op_mix_ratio`; optionally intersected with
 //!    categorical labels (supervised UMAP, [`Umap::fit_supervised`]);
 //! 3. `n_epochs` (500 up to 10 000 points, 200 above; 200 more with densMAP) and
-//!    removal of edges with `w < max(w) / n_epochs`;
+//!    removal of edges with `w < max(w) / n_epochs` (the default number for runs of at
+//!    most 10 epochs);
 //! 4. the initial layout ([`Init`]): spectral ([`spectral`]; a random layout in
 //!    `[-10, 10]` when the eigensolver fails, reported by [`UmapModel::init_used`]),
 //!    scaled to `max |y| = 10` with `N(0, 1e-4)` jitter, then every coordinate rescaled
@@ -48,6 +49,9 @@ const LARGE_DATA: usize = 10_000;
 
 /// Epochs added for densMAP when the number is not set.
 const DENSMAP_EPOCHS: usize = 200;
+
+/// Runs of at most this many epochs prune weak edges as the default number would.
+const FEW_EPOCHS: usize = 10;
 
 /// How the layout starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,16 +297,8 @@ fn fit(
     let graph = knn::knn_graph(space, params.n_neighbors - 1, &params.knn)?;
     report(progress, Stage::Neighbors, 1, 1)?;
     let mut w = fuzzy_graph(&graph, params, labels)?;
-    let n_epochs = params.n_epochs.unwrap_or_else(|| {
-        let plain = if n <= LARGE_DATA { 500 } else { 200 };
-        plain
-            + if params.densmap.is_some() {
-                DENSMAP_EPOCHS
-            } else {
-                0
-            }
-    });
-    w.drop_below(w.max_weight() / n_epochs as f64);
+    let (n_epochs, pruning_epochs) = epochs(params, n);
+    w.drop_below(w.max_weight() / pruning_epochs as f64);
     report(progress, Stage::Graph, 1, 1)?;
     let density = params
         .densmap
@@ -344,6 +340,26 @@ fn fit(
             Dissimilarity::Matrix(_) => None,
         },
     })
+}
+
+/// `(n_epochs, pruning_epochs)` of a fit of `n` points, as umap-learn: the number asked
+/// for, or 500 up to [`LARGE_DATA`] points and 200 above, plus [`DENSMAP_EPOCHS`] with
+/// densMAP; edges are pruned by that number, or by the default for runs of at most
+/// [`FEW_EPOCHS`].
+fn epochs(params: &UmapParams, n: usize) -> (usize, usize) {
+    let extra = if params.densmap.is_some() {
+        DENSMAP_EPOCHS
+    } else {
+        0
+    };
+    let default_epochs = extra + if n <= LARGE_DATA { 500 } else { 200 };
+    let n_epochs = params.n_epochs.unwrap_or(default_epochs);
+    let pruning = if n_epochs > FEW_EPOCHS {
+        n_epochs
+    } else {
+        default_epochs
+    };
+    (n_epochs, pruning)
 }
 
 /// The symmetric fuzzy graph of a kNN graph, intersected with the labels if any.
@@ -679,4 +695,30 @@ pub fn fit_vectors(vectors: &Vectors, params: &UmapParams) -> Result<UmapModel> 
 /// As [`Umap::fit`].
 pub fn fit_matrix(d: &DistanceMatrix, params: &UmapParams) -> Result<UmapModel> {
     Umap::fit(d.into(), params, &mut |_, _, _| ControlFlow::Continue(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// umap-learn's epoch counts (`simplicial_set_embedding`): 500 / 200 by size, 200
+    /// more for densMAP, and pruning by the default count when a run is that short.
+    #[test]
+    fn epochs_and_pruning_follow_umap_learn() {
+        let plain = UmapParams::default();
+        let dense = UmapParams {
+            densmap: Some(DensMap::default()),
+            ..UmapParams::default()
+        };
+        assert_eq!(epochs(&plain, 10_000), (500, 500));
+        assert_eq!(epochs(&plain, 10_001), (200, 200));
+        assert_eq!(epochs(&dense, 1_200), (700, 700));
+        assert_eq!(epochs(&dense, 70_000), (400, 400));
+        let short = |n_epochs| UmapParams {
+            n_epochs: Some(n_epochs),
+            ..UmapParams::default()
+        };
+        assert_eq!(epochs(&short(11), 100), (11, 11));
+        assert_eq!(epochs(&short(10), 100), (10, 500));
+    }
 }
