@@ -49,10 +49,11 @@
 //! iteration, `c` the number of candidates (about `2k`, at most `max_candidates`); in
 //! practice three or four iterations reach the `delta` test. Memory is
 //! `O(n (k + max_candidates))` plus a single-precision copy of the rows. Measured on 2
-//! cores with smooth synthetic spectra of 200 points and `k = 15`: 20 000 spectra in
-//! 0.42 s (recall 0.998), 70 000 in 2.0 s (18 trees, 3 iterations, `max_candidates` 60), against 0.45 s and
-//! 1.7 s for pynndescent 0.7 with umap-learn's settings after its JIT warm-up (whose
-//! first call in a process costs about a minute more).
+//! cores with the benchmark's noisy Mn L2,3 spectra and `k = 14` (umap-learn's 15
+//! neighbours): 10,000 x 300 in 0.26 s (recall 0.997), 70,000 x 200 in 2.2 s (recall
+//! 0.956), against 0.18 s (0.997) and 1.8 s (0.960) for pynndescent 0.7 with
+//! umap-learn's settings after its JIT warm-up (whose first call in a process costs
+//! about a minute more).
 
 use std::cmp::Ordering;
 use std::ops::{ControlFlow, Range};
@@ -77,18 +78,24 @@ pub struct NnDescentParams {
     /// only); default `min(64, 5 + round(sqrt(n) / 20))` as umap-learn. `Some(0)` starts
     /// from random neighbours.
     pub n_trees: Option<usize>,
-    /// Largest leaf of a tree; default `max(10, k)`, the rule of earlier pynndescent
-    /// versions (0.7, which the peer script installs, builds its initial forest with
-    /// `max(60, min(256, 5 k))`; that was not faster here at equal recall). At least 2.
+    /// Largest leaf of a tree; default `max(60, min(256, 5 k'))` with `k'` the length of
+    /// the lists searched (`k + spare`), as pynndescent 0.7 builds its initial forest.
+    /// At least 2.
     pub leaf_size: Option<usize>,
     /// Most local-join iterations; default `max(5, round(log2 n))` as umap-learn.
     pub n_iters: Option<usize>,
     /// Most new (and, separately, old) candidates sampled per point and iteration;
-    /// default 100 (umap-learn passes 60 to pynndescent). On 70,000 noisy spectra of
-    /// 200 points (`k = 14`) 60 reaches recall 0.943 and 100 reaches 0.953 in the same
-    /// time, because the join converges in fewer iterations; on 10,000 x 300, 0.995
-    /// either way. At least 1.
+    /// default 60, as umap-learn passes to pynndescent. At least 1.
     pub max_candidates: usize,
+    /// List entries kept beyond the `k` returned while searching (default 1): a point's
+    /// `(k + 1)`-th candidate often turns out nearer than one of its first `k` late in the
+    /// search. pynndescent keeps `n_neighbors` real neighbours and umap-learn uses
+    /// `n_neighbors - 1` of them, so it searches with one spare entry too. On 70,000
+    /// noisy spectra of 200 points (`k = 14`, leaves of 75, 60 candidates) recall is
+    /// 0.956 with the spare entry and 0.950 without, in the same time (pynndescent:
+    /// 0.958). Capped at `n - 1 - k`.
+    #[serde(default = "one")]
+    pub spare: usize,
     /// Early stop when an iteration changes at most `delta k n` entries (default 0.001);
     /// finite, in `[0, 1]`.
     pub delta: f64,
@@ -101,8 +108,9 @@ impl Default for NnDescentParams {
             n_trees: None,
             leaf_size: None,
             n_iters: None,
-            max_candidates: 100,
+            max_candidates: 60,
             delta: 0.001,
+            spare: 1,
         }
     }
 }
@@ -144,10 +152,15 @@ impl NnDescentParams {
             .unwrap_or_else(|| 5.max((n.max(1) as f64).log2().round() as usize))
     }
 
-    /// Largest leaf for `k` neighbours: `leaf_size`, or `max(10, k)`.
+    /// Largest leaf for lists of `k` entries: `leaf_size`, or `max(60, min(256, 5 k))`.
     pub fn leaf_size_for(&self, k: usize) -> usize {
-        self.leaf_size.unwrap_or(10.max(k))
+        self.leaf_size.unwrap_or(60.max(256.min(5 * k)))
     }
+}
+
+/// Serde default of [`NnDescentParams::spare`] (models saved before it existed).
+fn one() -> usize {
+    1
 }
 
 /// Approximate kNN graph of `space` by NN-descent (see the [module](self) documentation).
@@ -190,10 +203,12 @@ pub fn nn_descent_with_progress(
         ));
     }
     let proxy = Proxy::new(space);
-    let mut heaps = Heaps::new(n, k);
+    // The lists searched: `k` plus the spare entries there is room for.
+    let listed = k + params.spare.min(n - 1 - k);
+    let mut heaps = Heaps::new(n, listed);
     let mut visit: Vec<u32> = (0..n as u32).collect();
     if let Some(rows) = proxy.tree_rows() {
-        let leaf_size = params.leaf_size_for(k);
+        let leaf_size = params.leaf_size_for(listed);
         for (b, trees) in ranges(0..params.trees_for(n), TREE_BATCH)
             .into_iter()
             .enumerate()
@@ -211,11 +226,11 @@ pub fn nn_descent_with_progress(
         let candidates = Candidates::sample(&mut heaps, params, iteration);
         let changed = local_join(&proxy, &mut heaps, &candidates, &visit);
         check_progress(progress(iteration + 1, total))?;
-        if changed as f64 <= params.delta * (k * n) as f64 {
+        if changed as f64 <= params.delta * (listed * n) as f64 {
             break;
         }
     }
-    finish(space, &heaps, &visit)
+    finish(space, &heaps, &visit, k)
 }
 
 /// `Err(Interrupted)` on `Break`.
@@ -936,19 +951,20 @@ fn local_join(
     changed
 }
 
-/// The graph: each list with `space.distance`, sorted by distance then index. The
-/// points are visited in the order `visit` (neighbours of consecutive points overlap,
-/// so their data is found in the cache).
-fn finish(space: Dissimilarity<'_>, heaps: &Heaps, visit: &[u32]) -> Result<KnnGraph> {
-    let (n, k) = (heaps.len(), heaps.k);
+/// The graph: the `k` first of each list with `space.distance`, sorted by distance then
+/// index. The points are visited in the order `visit` (neighbours of consecutive points
+/// overlap, so their data is found in the cache).
+fn finish(space: Dissimilarity<'_>, heaps: &Heaps, visit: &[u32], k: usize) -> Result<KnnGraph> {
+    let (n, listed) = (heaps.len(), heaps.k);
     let visited = par_map(visit.to_vec(), |i| {
         let i = i as usize;
-        let mut row: Vec<(f64, usize)> = heaps.index[i * k..(i + 1) * k]
+        let mut row: Vec<(f64, usize)> = heaps.index[i * listed..(i + 1) * listed]
             .iter()
             .filter(|&&j| j != EMPTY)
             .map(|&j| (space.distance(i, j as usize), j as usize))
             .collect();
         row.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        row.truncate(k);
         row
     });
     let mut rows = vec![Vec::new(); n];
