@@ -7,7 +7,9 @@
 //!    valence silhouette; UMAP's spread over seeds.
 //! 2. The measured Mn L2,3 EELS edge of an NMC cathode placed on the UMAP map with
 //!    `transform` after the similarity estimator's shift search.
-//! 3. The same three maps of the 38 measured Cu K HERFD scans (seven compounds with
+//! 3. A densMAP map of the Mn library beside UMAP's, with the correlation of local
+//!    radii between spectra and map.
+//! 4. The same three maps of the 38 measured Cu K HERFD scans (seven compounds with
 //!    replicates), scored by compound and valence silhouettes.
 #![allow(missing_docs, clippy::unwrap_used)]
 
@@ -18,11 +20,12 @@ use std::ops::ControlFlow;
 
 use real_data::{data, root};
 use xas_cli::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
-use xas_cli::map_compare::{ScoredMap, place_on_umap, three_maps};
+use xas_cli::map_compare::{ScoredMap, place_on_umap, scored, three_maps};
 use xas_cli::map_plot::{MapPlot, groups_by_category, groups_by_value};
 use xas_core::io::read_file;
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_manifold::quality::{self, labels_from_strings};
+use xas_manifold::umap::density::{DensMap, radius_correlation};
 use xas_manifold::umap::{self, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::measures::Metric;
@@ -75,6 +78,53 @@ fn table(maps: &[ScoredMap], k: usize, silhouette: &str, extra: Option<(&str, &[
             m.seconds * 1e3
         );
     }
+}
+
+/// densMAP of the Mn library against the UMAP map `umap_model`: scores, radius
+/// correlations and the figure `mn_densmap_valence`.
+fn densmap(
+    vectors: &Vectors,
+    classes: &[usize],
+    valence: &[String],
+    k: usize,
+    umap_model: &umap::UmapModel,
+) {
+    let params = UmapParams {
+        densmap: Some(DensMap::default()),
+        ..UmapParams::default()
+    };
+    let t = std::time::Instant::now();
+    let coords = umap::fit_vectors(vectors, &params)
+        .unwrap()
+        .embedding()
+        .to_vec();
+    let map = scored(
+        vectors,
+        classes,
+        k,
+        "densMAP",
+        coords,
+        t.elapsed().as_secs_f64(),
+    )
+    .unwrap();
+    let radii =
+        |coords: &[f64], p: &UmapParams| radius_correlation(vectors.into(), coords, 2, p).unwrap();
+    println!(
+        "
+densMAP: trustworthiness {:.3}, valence silhouette {:.3}, local-radius correlation {:.3} (UMAP {:.3})",
+        map.trustworthiness,
+        map.silhouette,
+        radii(&map.coords, &params),
+        radii(umap_model.embedding(), &UmapParams::default())
+    );
+    save(
+        &plot(
+            &map,
+            "Mn L2,3 library",
+            groups_by_category(&points(&map), valence),
+        ),
+        "mn_densmap_valence",
+    );
 }
 
 fn mn() {
@@ -141,6 +191,8 @@ fn mn() {
             &format!("mn_{name}_tendq"),
         );
     }
+
+    densmap(&vectors, &classes, &valence, k, &model);
 
     // The measured EELS edge on the UMAP map.
     let query = read_file(data().join("mn_l23_eels_nmc/Mn_edge.msa"))
