@@ -85,16 +85,17 @@ fn dist(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// Fits a map by `method`, saves it, and places two new spectra (one of each family,
-/// on a finer grid that covers the map's axis) with `--model`: each lands nearer its
-/// own family's centroid, and the map's quality measures are reported.
-fn fit_and_place(method: &str) {
-    let test = &format!("embed-{method}");
+/// Fits a map by `method` (with the `extra` options), saves it, and places two new
+/// spectra (one of each family, on a finer grid that covers the map's axis) with
+/// `--model`: each lands nearer its own family's centroid, and the map's quality
+/// measures are reported.
+fn fit_and_place(method: &str, extra: &[&str]) {
+    let test = &format!("embed-{method}{}", extra.concat());
     let train = training_table(test);
     let out_csv = scratch(test, "map.csv");
     let model = scratch(test, "model.json");
     let plot = scratch(test, "map.svg");
-    let summary = json_of(&xas(&[
+    let mut args = vec![
         "--json",
         "embed",
         "--method",
@@ -107,7 +108,9 @@ fn fit_and_place(method: &str) {
         s(&model),
         "--plot",
         s(&plot),
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    let summary = json_of(&xas(&args));
     assert_eq!(summary["spectra"], 40);
     assert_eq!(summary["points"], 81);
     let trust = summary["trustworthiness"].as_f64().unwrap();
@@ -152,17 +155,17 @@ fn fit_and_place(method: &str) {
 
 #[test]
 fn umap_map_is_fitted_saved_and_places_new_spectra() {
-    fit_and_place("umap");
+    fit_and_place("umap", &[]);
 }
 
 #[test]
 fn pca_map_is_fitted_saved_and_places_new_spectra() {
-    fit_and_place("pca");
+    fit_and_place("pca", &[]);
 }
 
 #[test]
 fn mds_map_is_fitted_saved_and_places_new_spectra() {
-    fit_and_place("mds");
+    fit_and_place("mds", &[]);
 }
 
 #[test]
@@ -185,6 +188,18 @@ fn umap_is_reproducible_for_a_seed() {
     };
     assert_eq!(run("one.csv", "7"), run("two.csv", "7"));
     assert_ne!(run("one.csv", "7"), run("three.csv", "8"));
+}
+
+/// A densMAP map is saved with its settings and places new spectra like a UMAP map
+/// (`transform` uses the UMAP loss).
+#[test]
+fn densmap_map_is_fitted_saved_and_places_new_spectra() {
+    fit_and_place("umap", &["--densmap"]);
+    let saved = std::fs::read_to_string(scratch("embed-umap--densmap", "model.json")).unwrap();
+    assert!(
+        saved.contains("\"densmap\":{\"lambda\":2.0"),
+        "{saved:.300}"
+    );
 }
 
 /// `--densmap` fits a densMAP map (different from the UMAP map of the same seed) and
