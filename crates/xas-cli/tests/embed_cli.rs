@@ -218,7 +218,9 @@ fn densmap_is_fitted_and_reports_its_radius_correlation() {
     let (dense, dense_map) = fit("dense.csv", &["--densmap"]);
     let (plain, plain_map) = fit("plain.csv", &[]);
     let r = dense["radius_correlation"].as_f64().unwrap();
-    assert!((-1.0..=1.0).contains(&r), "{dense}");
+    // 0.94 here; a UMAP map keeps local density poorly (0.1 on the Mn library of the
+    // demo, 0.08 on the umap-learn test set), densMAP well (0.9 and 0.82).
+    assert!(r > 0.5 && r <= 1.0, "{dense}");
     assert!(plain["radius_correlation"].is_null(), "{plain}");
     assert_ne!(dense_map, plain_map);
     let out = scratch(test, "pca.csv");

@@ -269,7 +269,7 @@ fn bad_requests_are_errors() {
 /// (0.956 against 0.950, `NnDescentParams::spare`); early in a search from random
 /// lists it need not (0.367 against 0.375 after three iterations).
 #[test]
-fn spare_entry_is_capped_and_does_not_lower_recall() {
+fn spare_entry_is_capped_and_helps_a_converged_search() {
     let v = vectors(Metric::Euclidean, &spectra_like(40, 30, 9));
     let all = nn_descent((&v).into(), 39, &NnDescentParams::default()).expect("k = n - 1");
     assert_eq!(

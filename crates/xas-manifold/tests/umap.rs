@@ -332,8 +332,8 @@ fn densmap_keeps_a_wide_cluster_wider_than_a_tight_one() {
     let plain = ratio(None);
     let dense = ratio(Some(umap::density::DensMap::default()));
     println!("spread ratio wide/tight: UMAP {plain:.2}, densMAP {dense:.2}");
-    assert!(
-        dense > 1.5 * plain && dense > 2.0,
-        "UMAP {plain}, densMAP {dense}"
-    );
+    // Within three times umap-learn's seed-to-seed span (0.033, 0.049) of its means
+    // (0.973, 2.465).
+    assert!((plain - 0.973).abs() <= 0.1, "UMAP {plain}");
+    assert!((dense - 2.465).abs() <= 0.15, "densMAP {dense}");
 }

@@ -108,6 +108,14 @@ fn log_radius(sum: f64, weight: f64) -> f64 {
     (EPSILON + mean).ln()
 }
 
+/// [`log_radius`] of every point.
+fn log_radii(sum: &[f64], weight: &[f64]) -> Vec<f64> {
+    sum.iter()
+        .zip(weight)
+        .map(|(&s, &w)| log_radius(s, w))
+        .collect()
+}
+
 /// The input log radii `R` over the edges of `w`, with the distances of `graph` (the
 /// kNN graph `w` was built from); `ln ε` for a point without edges.
 ///
@@ -116,11 +124,7 @@ fn log_radius(sum: f64, weight: f64) -> f64 {
 /// an edge with an end out of range or whose ends are in neither's kNN list.
 pub fn input_log_radii(w: &Edges, graph: &KnnGraph) -> Result<Vec<f64>> {
     let (sum, weight) = input_sums(w, graph)?;
-    Ok(sum
-        .iter()
-        .zip(&weight)
-        .map(|(&s, &w)| log_radius(s, w))
-        .collect())
+    Ok(log_radii(&sum, &weight))
 }
 
 /// Per point, `Σ w d²` and `Σ w` over the edges of `w` (see [`input_log_radii`]).
@@ -157,8 +161,8 @@ fn input_sums(w: &Edges, graph: &KnnGraph) -> Result<(Vec<f64>, Vec<f64>)> {
 
 /// The log local radii of the points of `space` (see the module documentation), over
 /// the fuzzy graph that a fit with `params` builds (`n_neighbors`, `knn`,
-/// `local_connectivity`, `set_op_mix_ratio`), before the fit prunes its weak edges. For a map, pass its coordinates as
-/// Euclidean [`crate::Vectors`].
+/// `local_connectivity`, `set_op_mix_ratio`), before the fit prunes its weak edges.
+/// For a map, pass its coordinates as Euclidean [`crate::Vectors`].
 ///
 /// # Errors
 /// As [`UmapParams::validate`] and the kNN search.
@@ -225,11 +229,7 @@ impl Density {
     pub(crate) fn new(settings: &DensMap, w: &Edges, graph: &KnnGraph) -> Result<Self> {
         let (sum, weight) = input_sums(w, graph)?;
         let connected: Vec<bool> = weight.iter().map(|&w| w > 0.0).collect();
-        let radii: Vec<f64> = sum
-            .iter()
-            .zip(&weight)
-            .map(|(&s, &w)| log_radius(s, w))
-            .collect();
+        let radii = log_radii(&sum, &weight);
         let (mean, sd, _) = masked_mean_sd(&radii, &connected);
         let sd = if sd > 0.0 { sd } else { 1.0 };
         let standard = |(r, &c): (&f64, &bool)| if c { (r - mean) / sd } else { 0.0 };
@@ -273,11 +273,7 @@ impl Density {
                 }
             }
         }
-        let r: Vec<f64> = sum
-            .iter()
-            .zip(&phi_sum)
-            .map(|(&s, &w)| log_radius(s, w))
-            .collect();
+        let r = log_radii(&sum, &phi_sum);
         let (mean, sd, count) = masked_mean_sd(&r, &self.connected);
         let spread = (sd * sd + self.settings.var_shift).sqrt();
         let cov = self
@@ -347,16 +343,16 @@ pub(crate) struct EpochDensity {
 
 impl EpochDensity {
     /// `2 g` of the edges `(head[l], tail[l])` of weights `weight[l]` at squared map
-    /// distances `d2[l]`, for the first `len` lanes (0 beyond).
+    /// distances `d2[l]` (`p[l] = d2[l]^b`), for the first `len` lanes (0 beyond).
     pub(crate) fn coefficients(
         &self,
         d2: &[f32; LANES],
+        p: &[f32; LANES],
         head: &[usize; LANES],
         tail: &[usize; LANES],
         weight: &[f32; LANES],
         len: usize,
     ) -> [f32; LANES] {
-        let p = power::pow_lanes(d2, self.b);
         let mut out = [0.0; LANES];
         for l in 0..len {
             let slope = |i: usize| {
@@ -428,11 +424,16 @@ mod tests {
         }
     }
 
+    /// Points 0, 1, 2 on a line with 0-1 at distance 1 and 1-2 at distance 2, as
+    /// lists of one neighbour.
+    fn three_points() -> KnnGraph {
+        KnnGraph::new(3, 1, vec![1, 0, 1], vec![1.0, 1.0, 2.0]).unwrap()
+    }
+
     /// Input radii by hand on a three-point graph.
     #[test]
     fn input_radii_by_hand() {
-        // Points 0, 1, 2 with 0-1 at distance 1, 1-2 at distance 2; k = 1 lists.
-        let graph = KnnGraph::new(3, 1, vec![1, 0, 1], vec![1.0, 1.0, 2.0]).unwrap();
+        let graph = three_points();
         let w = Edges {
             n_heads: 3,
             n_tails: 3,
@@ -450,7 +451,7 @@ mod tests {
 
     #[test]
     fn an_edge_missing_from_the_knn_graph_is_named() {
-        let graph = KnnGraph::new(3, 1, vec![1, 0, 1], vec![1.0, 1.0, 2.0]).unwrap();
+        let graph = three_points();
         let w = Edges {
             n_heads: 3,
             n_tails: 3,
@@ -556,7 +557,8 @@ mod tests {
             (head[l], tail[l], weight[l]) = (w.head[e], w.tail[e], w.weight[e] as f32);
             lane_d2[l] = d2(w.head[e], w.tail[e]) as f32;
         }
-        let got = epoch.coefficients(&lane_d2, &head, &tail, &weight, edges.len());
+        let p = power::pow_lanes(&lane_d2, b as f32);
+        let got = epoch.coefficients(&lane_d2, &p, &head, &tail, &weight, edges.len());
         for (l, &e) in edges.iter().enumerate() {
             let want = expected(e);
             let rel = (f64::from(got[l]) - want).abs() / want.abs();

@@ -296,8 +296,8 @@ impl Curve {
 
     /// Attractive coefficients `-2ab d2^(b-1) / (1 + a d2^b)`, zero where `d2 = 0`.
     #[inline(always)]
-    fn attraction(&self, d2: &[f32; LANES]) -> [f32; LANES] {
-        let mut coeff = power::pow_lanes(d2, self.b);
+    fn attraction(&self, d2: &[f32; LANES], p: &[f32; LANES]) -> [f32; LANES] {
+        let mut coeff = *p;
         for (c, &x) in coeff.iter_mut().zip(d2) {
             let v = self.attract * (*c / x) / self.a.mul_add(*c, 1.0);
             *c = if x > 0.0 { v } else { 0.0 };
@@ -308,8 +308,8 @@ impl Curve {
     /// Repulsive coefficients `2 gamma b / ((0.001 + d2)(1 + a d2^b))`, zero where
     /// `d2 = 0` (umap-learn skips coincident points).
     #[inline(always)]
-    fn repulsion(&self, d2: &[f32; LANES]) -> [f32; LANES] {
-        let mut coeff = power::pow_lanes(d2, self.b);
+    fn repulsion(&self, d2: &[f32; LANES], p: &[f32; LANES]) -> [f32; LANES] {
+        let mut coeff = *p;
         for (c, &x) in coeff.iter_mut().zip(d2) {
             let v = self.repel / ((0.001 + x) * self.a.mul_add(*c, 1.0));
             *c = if x > 0.0 { v } else { 0.0 };
@@ -432,13 +432,15 @@ impl BlockState<'_> {
             &self.attract
         };
         let d2 = gather::<D>(&mut self.diff, self.coords, self.other, batch);
+        // `d2^b`, shared by the curve's coefficients and the densMAP term.
+        let p = power::pow_lanes(&d2, self.curve.b);
         let (coeff, density) = if negatives {
-            (self.curve.repulsion(&d2), None)
+            (self.curve.repulsion(&d2, &p), None)
         } else {
-            let density = self
-                .density
-                .map(|d| d.coefficients(&d2, &batch.head, &batch.tail, &self.weight, batch.len));
-            (self.curve.attraction(&d2), density)
+            let density = self.density.map(|d| {
+                d.coefficients(&d2, &p, &batch.head, &batch.tail, &self.weight, batch.len)
+            });
+            (self.curve.attraction(&d2, &p), density)
         };
         let steps = steps::<D>(&mut self.diff, &coeff, density.as_ref(), self.alpha);
         apply(steps, self.coords, batch, self.move_other && !negatives);
