@@ -14,7 +14,7 @@ use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 use xas_manifold::mds::ClassicalMds;
 use xas_manifold::pca::{Pca, PcaParams};
 use xas_manifold::quality;
-use xas_manifold::umap::density::{DensMap, radius_correlation};
+use xas_manifold::umap::density::DensMap;
 use xas_manifold::umap::{Stage, Umap, UmapModel, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::library::Library;
@@ -313,12 +313,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         }
     };
     let radius_correlation = match &model {
-        MapModel::Umap(m) if args.densmap => Some(radius_correlation(
-            (&vectors).into(),
-            &coords,
-            dims,
-            m.params(),
-        )?),
+        MapModel::Umap(m) if args.densmap => Some(m.radius_correlation()?),
         _ => None,
     };
     let colors = colors(&input, args.color_by.as_deref())?;

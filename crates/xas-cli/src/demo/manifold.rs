@@ -15,7 +15,7 @@ use xas_core::io::{ReadOptions, read_bytes};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_manifold::Vectors;
 use xas_manifold::quality::labels_from_strings;
-use xas_manifold::umap::density::{DensMap, radius_correlation};
+use xas_manifold::umap::density::DensMap;
 use xas_manifold::umap::{self, UmapParams};
 use xas_metrics::measures::Metric;
 
@@ -56,13 +56,13 @@ pub fn run(report: &mut Report) -> Result<()> {
         ..UmapParams::default()
     };
     let t = Instant::now();
-    let dense_map = umap::fit_vectors(&vectors, &dense)?.embedding().to_vec();
+    let dense_model = umap::fit_vectors(&vectors, &dense)?;
     let seconds = t.elapsed().as_secs_f64();
-    let radii = |coords: &[f64], params| radius_correlation((&vectors).into(), coords, 2, params);
     let (umap_radii, dense_radii) = (
-        radii(model.embedding(), &plain)?,
-        radii(&dense_map, &dense)?,
+        model.radius_correlation()?,
+        dense_model.radius_correlation()?,
     );
+    let dense_map = dense_model.embedding().to_vec();
     maps.push(scored(&vectors, &labels, K, "densMAP", dense_map, seconds)?);
 
     // The EELS edge: energy shift from the similarity estimator, then transform.

@@ -14,9 +14,11 @@
 //! its ends) and `d_ij` the input distance of the kNN graph. A point without edges gets
 //! `ln ε` and is left out of the statistics below. [`log_local_radii`] computes `R` of
 //! any space with the fuzzy graph of a fit (before its weak edges are pruned), so that
-//! the radii of a map can be compared with those of its input (umap-learn's
+//! the radii of a map can be compared with those of its input. umap-learn's
 //! `output_dens` also builds the map's own kNN graph, but averages unsquared map
-//! distances).
+//! distances. Every fit keeps the input radii of its training points
+//! ([`super::UmapModel::input_log_radii`]), so that comparing needs no second search
+//! of the input.
 //!
 //! # The density term
 //! densMAP adds `-λ Corr(R, r)` to the UMAP loss during the last `frac` of the epochs.
@@ -179,15 +181,40 @@ pub fn log_local_radii(space: Dissimilarity<'_>, params: &UmapParams) -> Result<
 /// `tests/umap_vs_umap_learn.rs`, as with umap-learn).
 ///
 /// # Errors
-/// As [`log_local_radii`]; [`Error::InvalidData`] when `low` is not `n x dims` or
-/// either set of radii is constant.
+/// As [`log_local_radii`] and [`radius_correlation_of`].
 pub fn radius_correlation(
     space: Dissimilarity<'_>,
     low: &[f64],
     dims: usize,
     params: &UmapParams,
 ) -> Result<f64> {
-    let n = space.len();
+    check_map(low, space.len(), dims)?;
+    radius_correlation_of(&log_local_radii(space, params)?, low, dims, params)
+}
+
+/// [`radius_correlation`] from the input's log local radii `input` (one per point, as
+/// [`log_local_radii`] or [`super::UmapModel::input_log_radii`] give them): only the
+/// map's kNN graph is searched.
+///
+/// # Errors
+/// [`Error::InvalidData`] when `low` is not `input.len() x dims` or either set of radii
+/// is constant; as [`log_local_radii`] for the map.
+pub fn radius_correlation_of(
+    input: &[f64],
+    low: &[f64],
+    dims: usize,
+    params: &UmapParams,
+) -> Result<f64> {
+    check_map(low, input.len(), dims)?;
+    let axis: Vec<f64> = (0..dims).map(|d| d as f64).collect();
+    let map = Vectors::new(Metric::Euclidean, &axis, low)?;
+    let output = log_local_radii((&map).into(), params)?;
+    pearson(input, &output)
+        .ok_or_else(|| Error::data("map", "local radii are constant; no correlation"))
+}
+
+/// Checks that `low` holds `n` points of `dims` coordinates.
+fn check_map(low: &[f64], n: usize, dims: usize) -> Result<()> {
     if dims == 0 || low.len() != n * dims {
         return Err(Error::data(
             "map",
@@ -197,12 +224,7 @@ pub fn radius_correlation(
             ),
         ));
     }
-    let input = log_local_radii(space, params)?;
-    let axis: Vec<f64> = (0..dims).map(|d| d as f64).collect();
-    let map = Vectors::new(Metric::Euclidean, &axis, low)?;
-    let output = log_local_radii((&map).into(), params)?;
-    pearson(&input, &output)
-        .ok_or_else(|| Error::data("map", "local radii are constant; no correlation"))
+    Ok(())
 }
 
 /// What the layout needs for the density term of a fit: the standardised input radii
@@ -392,6 +414,61 @@ mod tests {
         let phi: Vec<f64> = d2.iter().map(|x| 1.0 / (1.0 + a * x.powf(b))).collect();
         let s: f64 = phi.iter().zip(d2).map(|(p, x)| p * x).sum();
         log_radius(s, phi.iter().sum())
+    }
+
+    /// A fit keeps the input radii that `log_local_radii` computes (over the
+    /// unsupervised graph, also for a supervised fit), and the correlation from them
+    /// is the one that searches the input again.
+    #[test]
+    fn a_fit_keeps_the_input_radii() {
+        use std::ops::ControlFlow;
+
+        use crate::umap::Umap;
+        let rows: Vec<f64> = (0..60)
+            .flat_map(|i| {
+                let t = f64::from(i) * 0.1;
+                [
+                    t.sin(),
+                    t.cos(),
+                    t,
+                    (2.0 * t).sin(),
+                    0.01 * f64::from(i % 7),
+                ]
+            })
+            .collect();
+        let v = Vectors::new(Metric::Euclidean, &[0.0, 1.0, 2.0, 3.0, 4.0], &rows).unwrap();
+        let params = UmapParams {
+            n_epochs: Some(30),
+            ..UmapParams::default()
+        };
+        let expected = log_local_radii((&v).into(), &params).unwrap();
+        let model = Umap::fit((&v).into(), &params, &mut |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(model.input_log_radii(), Some(expected.as_slice()));
+        let labels: Vec<Option<usize>> = (0..60).map(|i| Some(i / 20)).collect();
+        let supervised = Umap::fit_supervised((&v).into(), &labels, &params, &mut |_, _, _| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(supervised.input_log_radii(), Some(expected.as_slice()));
+        let y = model.embedding();
+        let searched = radius_correlation((&v).into(), y, 2, &params).unwrap();
+        assert_eq!(
+            radius_correlation_of(&expected, y, 2, &params).unwrap(),
+            searched
+        );
+        assert_eq!(model.radius_correlation().unwrap(), searched);
+        let err = radius_correlation_of(&expected[1..], y, 2, &params).unwrap_err();
+        assert!(err.to_string().contains("59 points"), "{err}");
+        // A model saved before the radii were kept still loads, without them.
+        let mut saved = serde_json::to_value(&model).unwrap();
+        saved.as_object_mut().unwrap().remove("input_log_radii");
+        let old: crate::umap::UmapModel = serde_json::from_value(saved).unwrap();
+        assert_eq!(old.input_log_radii(), None);
+        let err = old.radius_correlation().unwrap_err().to_string();
+        assert!(err.contains("fit it again"), "{err}");
     }
 
     /// The analytic `∂r/∂d²` equals a central difference of `r` in the squared length

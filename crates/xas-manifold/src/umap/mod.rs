@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 use crate::knn::{self, KnnGraph, KnnMethod};
 use crate::rng::SplitMix64;
 use crate::space::{Dissimilarity, DistanceMatrix, Vectors};
-use density::{DensMap, Density};
+use density::{DensMap, Density, input_log_radii};
 use fuzzy::Edges;
 use layout::LayoutSettings;
 
@@ -297,6 +297,11 @@ fn fit(
     let graph = knn::knn_graph(space, params.n_neighbors - 1, &params.knn)?;
     report(progress, Stage::Neighbors, 1, 1)?;
     let mut w = fuzzy_graph(&graph, params, labels)?;
+    // The input radii over the unsupervised graph, as `density::log_local_radii`.
+    let radii = match labels {
+        None => input_log_radii(&w, &graph)?,
+        Some(_) => input_log_radii(&fuzzy_graph(&graph, params, None)?, &graph)?,
+    };
     let (n_epochs, pruning_epochs) = epochs(params, n);
     w.drop_below(w.max_weight() / pruning_epochs as f64);
     report(progress, Stage::Graph, 1, 1)?;
@@ -335,6 +340,7 @@ fn fit(
         n_epochs,
         embedding,
         init_used,
+        input_log_radii: Some(radii),
         training: match space {
             Dissimilarity::Vectors(v) => Some(v.clone()),
             Dissimilarity::Matrix(_) => None,
@@ -449,6 +455,10 @@ pub struct UmapModel {
     init_used: InitUsed,
     /// The training spectra (absent for a precomputed-distance fit).
     training: Option<Vectors>,
+    /// [`density::log_local_radii`] of the training points (absent in models saved
+    /// before it was kept).
+    #[serde(default)]
+    input_log_radii: Option<Vec<f64>>,
 }
 
 impl UmapModel {
@@ -495,6 +505,34 @@ impl UmapModel {
     /// The training spectra, when the map was fitted on spectra.
     pub fn training(&self) -> Option<&Vectors> {
         self.training.as_ref()
+    }
+
+    /// The log local radii of the training points in the input space, over the
+    /// unsupervised fuzzy graph of the fit before pruning: what
+    /// [`density::log_local_radii`] gives for the training data, kept from the fit so
+    /// that [`density::radius_correlation_of`] needs no second kNN search (umap-learn's
+    /// `output_dens` returns them as `r_orig`). `None` for a model saved before they
+    /// were kept.
+    pub fn input_log_radii(&self) -> Option<&[f64]> {
+        self.input_log_radii.as_deref()
+    }
+
+    /// How well the map keeps local density: [`density::radius_correlation`] of the
+    /// map and its training data, from the kept input radii.
+    ///
+    /// # Errors
+    /// [`Error::InvalidData`] for a model saved before the radii were kept; as
+    /// [`density::radius_correlation_of`].
+    pub fn radius_correlation(&self) -> Result<f64> {
+        let radii = self
+            .input_log_radii()
+            .ok_or_else(|| Error::data("model", "saved without its input radii; fit it again"))?;
+        density::radius_correlation_of(
+            radii,
+            &self.embedding,
+            self.params.n_components,
+            &self.params,
+        )
     }
 
     /// Places new spectra (`rows`, row-major on the training axis) on the map; returns
