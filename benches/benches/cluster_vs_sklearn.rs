@@ -31,8 +31,17 @@ use xas_cluster::{classify_to_map, minority_score};
 use xas_core::image::{RawSample, write_raw_image};
 use xas_core::{RawImageFile, SpectralImage, SpectralImageSource};
 
-/// Rounds of the same-pixels comparison (ours, then the peer at k = 5 and k = 8).
+/// Rounds of the same-pixels comparison (ours, then the peer at each of [`PEER_K`]).
 const REPEATS: usize = 3;
+
+/// Cluster counts of the peer: 5 (the k-means baseline) and 8 (the smallest
+/// that finds the minority on this image).
+const PEER_K: [usize; 2] = [5, 8];
+
+/// The seconds a peer run reports (NaN if it reports none).
+fn peer_seconds(p: &serde_json::Value) -> f64 {
+    p["seconds"].as_f64().unwrap_or(f64::NAN)
+}
 
 fn scene(side: usize) -> SyntheticImage {
     let grid = k_edge_grid();
@@ -86,7 +95,9 @@ fn same_pixels() -> serde_json::Value {
         ]
     };
     let mut ours_runs = Vec::new();
-    let mut peer_runs: [Vec<serde_json::Value>; 2] = [Vec::new(), Vec::new()];
+    // Per peer setting, each round's (our seconds, the peer's result): a round whose
+    // peer failed is left out of both sides of the ratios.
+    let mut peer_runs: [Vec<(f64, serde_json::Value)>; 2] = [Vec::new(), Vec::new()];
     let mut last = None;
     for _ in 0..REPEATS {
         let t = Instant::now();
@@ -99,14 +110,14 @@ fn same_pixels() -> serde_json::Value {
         println!("1e6 pixels: xas-cluster {s:.2} s");
         ours_runs.push(s);
         last = Some((result, map));
-        for (runs, k) in peer_runs.iter_mut().zip([5, 8]) {
+        for (runs, k) in peer_runs.iter_mut().zip(PEER_K) {
             match xas_benches::run_peer("cluster_sklearn.py", &peer_args(k)) {
                 Ok(p) => {
                     println!(
                         "1e6 pixels: scikit-learn k = {k}: {:.2} s",
-                        p["seconds"].as_f64().unwrap_or(f64::NAN)
+                        peer_seconds(&p)
                     );
-                    runs.push(p);
+                    runs.push((s, p));
                 }
                 Err(e) => println!("scikit-learn k = {k} not run ({e})"),
             }
@@ -126,14 +137,11 @@ fn same_pixels() -> serde_json::Value {
     let mut row = json!({"pixels": pixels, "ours_seconds": ours_s, "ours_runs": ours_runs,
                          "ours_recall": ours.recall, "ours_precision": ours.precision,
                          "ours_phases": result.phases.len()});
-    for (runs, k) in peer_runs.iter().zip([5, 8]) {
-        let Some(p) = runs.last() else { continue };
-        let seconds: Vec<f64> = runs
-            .iter()
-            .map(|r| r["seconds"].as_f64().unwrap())
-            .collect();
+    for (runs, k) in peer_runs.iter().zip(PEER_K) {
+        let Some((_, p)) = runs.last() else { continue };
+        let seconds: Vec<f64> = runs.iter().map(|(_, r)| peer_seconds(r)).collect();
         let s = xas_benches::median(&seconds);
-        let ratios: Vec<f64> = seconds.iter().zip(&ours_runs).map(|(p, o)| p / o).collect();
+        let ratios: Vec<f64> = runs.iter().map(|(o, r)| peer_seconds(r) / o).collect();
         let (lo, hi) = ratios.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| {
             (lo.min(r), hi.max(r))
         });

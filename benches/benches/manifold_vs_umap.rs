@@ -33,7 +33,7 @@ use cluster_model::series::{SeriesSettings, crystal_field_xas};
 use xas_core::grid::linspace;
 use xas_manifold::knn::{self, KnnGraph, KnnMethod};
 use xas_manifold::quality;
-use xas_manifold::umap::density::{DensMap, radius_correlation};
+use xas_manifold::umap::density::{DensMap, radius_correlation_of};
 use xas_manifold::umap::{Stage, Umap, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::measures::Metric;
@@ -128,16 +128,17 @@ struct Scores {
     radii: Option<f64>,
 }
 
-fn score(v: &Vectors, y: &[f64], labels: &[usize], densmap: bool) -> Scores {
+/// Trustworthiness and silhouette of the map `y`, with its radius correlation `radii`
+/// when it is a densMAP map.
+fn score(v: &Vectors, y: &[f64], labels: &[usize], radii: Option<f64>) -> Scores {
     let n = v.len();
     let sample = (n > 10_000).then_some((2000, 7));
     let report =
         quality::report(Dissimilarity::Vectors(v), y, 2, 15, Some(labels), sample).unwrap();
-    let radii = densmap.then(|| radius_correlation(v.into(), y, 2, &UmapParams::default()));
     Scores {
         trust: report.trustworthiness,
         silhouette: report.silhouette.unwrap_or(f64::NAN),
-        radii: radii.map(Result::unwrap),
+        radii,
     }
 }
 
@@ -166,6 +167,9 @@ fn run(n: usize, m: usize, peers: bool) {
     let ours_recall = recall(|i| graph.neighbors(i).to_vec(), &queries, &exact);
 
     let mut fits = Vec::new();
+    // The input radii of the data (every fit keeps the same: same kNN settings), for
+    // umap-learn's densMAP map.
+    let mut input_radii = Vec::new();
     for (densmap, parallel) in [(false, false), (false, true), (true, false), (true, true)] {
         let params = UmapParams {
             parallel,
@@ -198,11 +202,12 @@ fn run(n: usize, m: usize, peers: bool) {
             (true, true) => "ours densMAP, parallel",
         };
         println!("  stages ({name}): {}", stages.join(", "));
-        let s = score(&v, model.embedding(), &labels, densmap);
-        fits.push((name, densmap, secs, s));
+        let radii = densmap.then(|| model.radius_correlation().unwrap());
+        fits.push((name, secs, score(&v, model.embedding(), &labels, radii)));
+        input_radii = model.input_log_radii().unwrap().to_vec();
     }
     println!("  kNN graph (ours): {knn_s:.2} s, recall {ours_recall:.4}");
-    for (name, _, secs, s) in &fits {
+    for (name, secs, s) in &fits {
         println!(
             "  {name:<24} fit {secs:>7.2} s   trustworthiness {:.4}   silhouette(valence) {:.3}{}",
             s.trust,
@@ -242,12 +247,19 @@ fn run(n: usize, m: usize, peers: bool) {
         (
             "umap-learn 0.5, parallel",
             "umap_s",
-            score(&v, &emb, &labels, false),
+            score(&v, &emb, &labels, None),
         ),
         (
             "umap-learn densMAP",
             "densmap_s",
-            score(&v, &dens, &labels, true),
+            score(
+                &v,
+                &dens,
+                &labels,
+                Some(
+                    radius_correlation_of(&input_radii, &dens, 2, &UmapParams::default()).unwrap(),
+                ),
+            ),
         ),
     ];
     let nnd_s = result["pynndescent_s"].as_f64().unwrap_or(f64::NAN);
@@ -261,7 +273,7 @@ fn run(n: usize, m: usize, peers: bool) {
             radii_text(peer)
         );
         let densmap = peer.radii.is_some();
-        for (name, _, secs, s) in fits.iter().filter(|f| f.1 == densmap) {
+        for (name, secs, s) in fits.iter().filter(|f| f.2.radii.is_some() == densmap) {
             println!(
                 "  ratio {peer_name} / {name}: {:.1}x   (trustworthiness difference {:+.4})",
                 peer_s / secs,

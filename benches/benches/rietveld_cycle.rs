@@ -83,8 +83,7 @@ fn seconds_per_cycle(
         })
         .unwrap();
     }
-    cycles.sort_by(f64::total_cmp);
-    (cycles[cycles.len() / 2], x.len(), params.len())
+    (xas_benches::median(&cycles), x.len(), params.len())
 }
 
 fn main() {

@@ -93,14 +93,11 @@ pub fn env_count(name: &str, default: usize) -> usize {
 }
 
 /// Median of `values` (the mean of the two middle values for an even count); NaN for
-/// none.
+/// none. Sorts a copy and takes [`xas_bayes::diagnostics::quantile_sorted`] at 0.5.
 pub fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => f64::NAN,
-        n => 0.5 * (sorted[(n - 1) / 2] + sorted[n / 2]),
-    }
+    xas_bayes::diagnostics::quantile_sorted(&sorted, 0.5)
 }
 
 /// Deterministic numbers for benchmark data (64-bit LCG, top 53 bits).

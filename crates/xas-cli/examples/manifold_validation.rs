@@ -20,12 +20,11 @@ use std::ops::ControlFlow;
 
 use real_data::{data, root};
 use xas_cli::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
-use xas_cli::map_compare::{ScoredMap, place_on_umap, scored, three_maps};
+use xas_cli::map_compare::{ScoredMap, densmap_map, place_on_umap, three_maps};
 use xas_cli::map_plot::{MapPlot, groups_by_category, groups_by_value};
 use xas_core::io::read_file;
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_manifold::quality::{self, labels_from_strings};
-use xas_manifold::umap::density::{DensMap, radius_correlation};
 use xas_manifold::umap::{self, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::measures::Metric;
@@ -89,33 +88,14 @@ fn densmap(
     k: usize,
     umap_model: &umap::UmapModel,
 ) {
-    let params = UmapParams {
-        densmap: Some(DensMap::default()),
-        ..UmapParams::default()
-    };
-    let t = std::time::Instant::now();
-    let coords = umap::fit_vectors(vectors, &params)
-        .unwrap()
-        .embedding()
-        .to_vec();
-    let map = scored(
-        vectors,
-        classes,
-        k,
-        "densMAP",
-        coords,
-        t.elapsed().as_secs_f64(),
-    )
-    .unwrap();
-    let radii =
-        |coords: &[f64], p: &UmapParams| radius_correlation(vectors.into(), coords, 2, p).unwrap();
+    let (map, model) = densmap_map(vectors, classes, k).unwrap();
     println!(
         "
 densMAP: trustworthiness {:.3}, valence silhouette {:.3}, local-radius correlation {:.3} (UMAP {:.3})",
         map.trustworthiness,
         map.silhouette,
-        radii(&map.coords, &params),
-        radii(umap_model.embedding(), &UmapParams::default())
+        model.radius_correlation().unwrap(),
+        umap_model.radius_correlation().unwrap()
     );
     save(
         &plot(

@@ -10,6 +10,7 @@ use xas_core::{SpectraMatrix, Spectrum};
 use xas_manifold::mds::ClassicalMds;
 use xas_manifold::pca::{Pca, PcaParams};
 use xas_manifold::quality;
+use xas_manifold::umap::density::DensMap;
 use xas_manifold::umap::{self, UmapModel, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::estimate::{EstimatorParams, SimilarityEstimator};
@@ -60,11 +61,40 @@ pub fn three_maps(
     Ok((vec![pca_map, mds_map, umap_map], model))
 }
 
+/// The densMAP map of `vectors` (umap-learn's defaults), scored at `k` with `labels`,
+/// and its fitted model (whose [`UmapModel::radius_correlation`] measures how well it
+/// keeps local density).
+///
+/// # Errors
+/// A failed fit or quality measure.
+pub fn densmap_map(
+    vectors: &Vectors,
+    labels: &[usize],
+    k: usize,
+) -> Result<(ScoredMap, UmapModel)> {
+    let params = UmapParams {
+        densmap: Some(DensMap::default()),
+        ..UmapParams::default()
+    };
+    let t = Instant::now();
+    let model = umap::fit_vectors(vectors, &params)?;
+    let seconds = t.elapsed().as_secs_f64();
+    let map = scored(
+        vectors,
+        labels,
+        k,
+        "densMAP",
+        model.embedding().to_vec(),
+        seconds,
+    )?;
+    Ok((map, model))
+}
+
 /// The map `coords` (`n x 2`) of `vectors` named `name`, scored at `k` with `labels`.
 ///
 /// # Errors
 /// Failed quality measures (too few spectra for `k`).
-pub fn scored(
+fn scored(
     vectors: &Vectors,
     labels: &[usize],
     k: usize,

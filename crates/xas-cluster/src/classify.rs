@@ -303,6 +303,14 @@ struct Best {
     explains: bool,
 }
 
+/// Where the assignment finds each pixel's [`Best`].
+enum BestSites {
+    /// Kept by the links pass, in image order.
+    Kept(Vec<Option<Best>>),
+    /// Searched again, block by block.
+    Search(SiteSearch),
+}
+
 /// What the links pass counts.
 struct LinkCounts {
     /// Pixels whose most correlated site each site is (flat pixels excluded).
@@ -542,19 +550,18 @@ impl Run<'_> {
         let mut above: Option<Vec<u16>> = None;
         let all_rows: Vec<usize> = (0..height).collect();
         let best = match best {
-            Some(kept) => Ok(kept),
-            None => Err(SiteSearch::new(sites)),
+            Some(kept) => BestSites::Kept(kept),
+            None => BestSites::Search(SiteSearch::new(sites)),
         };
         for chunk in all_rows.chunks(self.rows_per_block) {
             let block = self.read(source, reader, chunk)?;
-            // The links pass's results, or a new search.
             let verdicts = match &best {
-                Ok(kept) => {
+                BestSites::Kept(kept) => {
                     let first = chunk[0] * self.width;
                     let kept = &kept[first..first + block.len()];
                     kept.iter().map(|&b| Self::verdict(phases, b)).collect()
                 }
-                Err(search) => {
+                BestSites::Search(search) => {
                     let nearest = self.nearest(&block, sites, search, false, reader);
                     map_pixels(&block, |i| {
                         let best = nearest[i].map(|n| self.best(&block, i, sites, n));

@@ -7,7 +7,6 @@
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -15,13 +14,12 @@ use xas_core::io::{ReadOptions, read_bytes};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_manifold::Vectors;
 use xas_manifold::quality::labels_from_strings;
-use xas_manifold::umap::density::DensMap;
-use xas_manifold::umap::{self, UmapParams};
+use xas_manifold::umap::UmapParams;
 use xas_metrics::measures::Metric;
 
 use super::Report;
 use crate::library::simulate::{MultipletLibrarySpec, build_multiplet_library};
-use crate::map_compare::{place_on_umap, scored, three_maps};
+use crate::map_compare::{densmap_map, place_on_umap, three_maps};
 use crate::map_plot::{MapPlot, groups_by_category};
 
 const EELS_FILE: &str = "nmc_mn_l23_eels.msa";
@@ -49,21 +47,13 @@ pub fn run(report: &mut Report) -> Result<()> {
         .to_vec();
     let vectors = Vectors::new(Metric::Euclidean, &energy, &rows)?;
     let labels = labels_from_strings(&valence).0;
-    let plain = UmapParams::default();
-    let (mut maps, model) = three_maps(&vectors, &labels, K, &plain)?;
-    let dense = UmapParams {
-        densmap: Some(DensMap::default()),
-        ..UmapParams::default()
-    };
-    let t = Instant::now();
-    let dense_model = umap::fit_vectors(&vectors, &dense)?;
-    let seconds = t.elapsed().as_secs_f64();
+    let (mut maps, model) = three_maps(&vectors, &labels, K, &UmapParams::default())?;
+    let (dense_map, dense_model) = densmap_map(&vectors, &labels, K)?;
     let (umap_radii, dense_radii) = (
         model.radius_correlation()?,
         dense_model.radius_correlation()?,
     );
-    let dense_map = dense_model.embedding().to_vec();
-    maps.push(scored(&vectors, &labels, K, "densMAP", dense_map, seconds)?);
+    maps.push(dense_map);
 
     // The EELS edge: energy shift from the similarity estimator, then transform.
     let query = read_bytes(EELS, Path::new(EELS_FILE), &ReadOptions::default())?

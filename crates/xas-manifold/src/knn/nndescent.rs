@@ -17,11 +17,11 @@
 //!    old. Then every pair (new, new) and (new, old) of `u`'s candidates is compared,
 //!    and each point of the pair offered to the other's list.
 //! 3. **Stop** after `n_iters` iterations, or when an iteration changed at most
-//!    `delta k n` list entries (pynndescent's test).
+//!    `delta k' n` list entries (pynndescent's test), `k' = k + spare`.
 //!
-//! Each point keeps a max-heap of its `k` best `(distance, index)` pairs, ordered by
-//! distance then index, with no repeated index and never the point itself; duplicated
-//! points (distance 0) are ordinary neighbours.
+//! Each point keeps a max-heap of its `k'` best `(distance, index)` pairs (the `k`
+//! nearest are returned), ordered by distance then index, with no repeated index and
+//! never the point itself; duplicated points (distance 0) are ordinary neighbours.
 //!
 //! For the Euclidean and cosine measures the algorithm compares squared Euclidean
 //! distances between single-precision copies of the (unit) rows, as pynndescent does:
@@ -96,7 +96,8 @@ pub struct NnDescentParams {
     /// 0.958). Capped at `n - 1 - k`.
     #[serde(default = "one")]
     pub spare: usize,
-    /// Early stop when an iteration changes at most `delta k n` entries (default 0.001);
+    /// Early stop when an iteration changes at most `delta k' n` entries, `k' = k +
+    /// spare` (default 0.001);
     /// finite, in `[0, 1]`.
     pub delta: f64,
 }

@@ -21,7 +21,10 @@
 //! of the input.
 //!
 //! # The density term
-//! densMAP adds `-λ Corr(R, r)` to the UMAP loss during the last `frac` of the epochs.
+//! densMAP adds `-λ Corr(R, r)` to the UMAP loss during the last `frac` of the epochs,
+//! with `R` and `r` over the edges the fit embeds (as umap-learn: after pruning, and
+//! for a supervised fit intersected with the labels), not the unpruned graph of
+//! [`log_local_radii`].
 //! Each such epoch starts by measuring `r` on the current map: its mean `r̄`, the
 //! shifted spread `s = sqrt(var r + var_shift)` and `cov = Σ_i R̂_i r_i / (n - 1)` with
 //! `R̂` the standardised `R`. A sampled edge `(j, k)` of weight `w_jk` at squared map
@@ -171,7 +174,7 @@ fn input_sums(w: &Edges, graph: &KnnGraph) -> Result<(Vec<f64>, Vec<f64>)> {
 pub fn log_local_radii(space: Dissimilarity<'_>, params: &UmapParams) -> Result<Vec<f64>> {
     params.validate(space.len())?;
     let graph = knn::knn_graph(space, params.n_neighbors - 1, &params.knn)?;
-    let w = fuzzy_graph(&graph, params, None)?;
+    let w = fuzzy_graph(&graph, params);
     input_log_radii(&w, &graph)
 }
 

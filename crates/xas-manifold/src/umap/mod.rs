@@ -296,11 +296,12 @@ fn fit(
     report(progress, Stage::Neighbors, 0, 1)?;
     let graph = knn::knn_graph(space, params.n_neighbors - 1, &params.knn)?;
     report(progress, Stage::Neighbors, 1, 1)?;
-    let mut w = fuzzy_graph(&graph, params, labels)?;
+    let unsupervised = fuzzy_graph(&graph, params);
     // The input radii over the unsupervised graph, as `density::log_local_radii`.
-    let radii = match labels {
-        None => input_log_radii(&w, &graph)?,
-        Some(_) => input_log_radii(&fuzzy_graph(&graph, params, None)?, &graph)?,
+    let radii = input_log_radii(&unsupervised, &graph)?;
+    let mut w = match labels {
+        None => unsupervised,
+        Some(labels) => with_labels(&unsupervised, labels, params)?,
     };
     let (n_epochs, pruning_epochs) = epochs(params, n);
     w.drop_below(w.max_weight() / pruning_epochs as f64);
@@ -323,7 +324,7 @@ fn fit(
         parallel: params.parallel,
     };
     let dims = params.n_components;
-    let mut report = |e, t| progress(Stage::Layout, e, t);
+    let mut layout_progress = |e, t| progress(Stage::Layout, e, t);
     layout::optimize(
         &mut embedding,
         None,
@@ -331,7 +332,7 @@ fn fit(
         &w,
         &settings,
         density.as_ref(),
-        &mut report,
+        &mut layout_progress,
     )?;
     Ok(UmapModel {
         params: params.clone(),
@@ -368,25 +369,20 @@ fn epochs(params: &UmapParams, n: usize) -> (usize, usize) {
     (n_epochs, pruning)
 }
 
-/// The symmetric fuzzy graph of a kNN graph, intersected with the labels if any.
-pub(crate) fn fuzzy_graph(
-    graph: &KnnGraph,
-    params: &UmapParams,
-    labels: Option<&[Option<usize>]>,
-) -> Result<Edges> {
+/// The symmetric fuzzy graph of a kNN graph.
+pub(crate) fn fuzzy_graph(graph: &KnnGraph, params: &UmapParams) -> Edges {
     let a = fuzzy::directed_memberships(graph, params.local_connectivity);
-    let w = fuzzy::fuzzy_union(&a, params.set_op_mix_ratio);
-    match labels {
-        None => Ok(w),
-        Some(labels) => {
-            let far_dist = if params.target_weight < 1.0 {
-                2.5 / (1.0 - params.target_weight)
-            } else {
-                1e12
-            };
-            fuzzy::intersect_categorical(&w, labels, far_dist)
-        }
-    }
+    fuzzy::fuzzy_union(&a, params.set_op_mix_ratio)
+}
+
+/// The fuzzy graph `w` intersected with categorical `labels` (supervised UMAP).
+fn with_labels(w: &Edges, labels: &[Option<usize>], params: &UmapParams) -> Result<Edges> {
+    let far_dist = if params.target_weight < 1.0 {
+        2.5 / (1.0 - params.target_weight)
+    } else {
+        1e12
+    };
+    fuzzy::intersect_categorical(w, labels, far_dist)
 }
 
 /// The initial coordinates, scaled as umap-learn: spectral layouts to `max |y| = 10`
@@ -510,9 +506,10 @@ impl UmapModel {
     /// The log local radii of the training points in the input space, over the
     /// unsupervised fuzzy graph of the fit before pruning: what
     /// [`density::log_local_radii`] gives for the training data, kept from the fit so
-    /// that [`density::radius_correlation_of`] needs no second kNN search (umap-learn's
-    /// `output_dens` returns them as `r_orig`). `None` for a model saved before they
-    /// were kept.
+    /// that [`density::radius_correlation_of`] needs no second kNN search. (umap-learn's
+    /// `output_dens` returns input radii too, but from the pruned graph it embeds, which
+    /// for a supervised fit is the one intersected with the labels, as the density term
+    /// here uses.) `None` for a model saved before they were kept.
     pub fn input_log_radii(&self) -> Option<&[f64]> {
         self.input_log_radii.as_deref()
     }
