@@ -9,7 +9,7 @@
 //!    `transform` after the similarity estimator's shift search.
 //! 3. A densMAP map of the Mn library beside UMAP's, with the correlation of local
 //!    radii between spectra and map.
-//! 4. The same three maps of the 38 measured Cu K HERFD scans (seven compounds with
+//! 4. The same three maps of the 39 measured Cu K HERFD scans (seven compounds with
 //!    replicates), scored by compound and valence silhouettes.
 #![allow(missing_docs, clippy::unwrap_used)]
 

@@ -1,6 +1,7 @@
 //! `xas embed`: 2-D (or n-D) maps of sets of spectra by UMAP, PCA or classical MDS,
 //! saved models, and placement of new spectra on a saved map.
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use xas_manifold::mds::ClassicalMds;
 use xas_manifold::pca::{Pca, PcaParams};
 use xas_manifold::quality;
 use xas_manifold::umap::density::DensMap;
-use xas_manifold::umap::{Stage, Umap, UmapModel, UmapParams};
+use xas_manifold::umap::{InitUsed, Stage, Umap, UmapModel, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
 use xas_metrics::library::Library;
 use xas_metrics::measures::Metric;
@@ -29,6 +30,8 @@ const MODEL_FORMAT: &str = "xas-embed-model";
 const MODEL_VERSION: u32 = 1;
 /// Neighbourhood size of the quality measures reported with a map.
 const QUALITY_K: usize = 15;
+/// Fewest spectra of a map (its quality measures need `k < n / 2` with `k >= 1`).
+const MIN_SPECTRA: usize = 3;
 
 /// The method of `xas embed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -97,7 +100,9 @@ pub struct EmbedArgs {
     /// Normalisation of every spectrum before mapping (a saved map keeps its own).
     #[arg(long, value_enum, default_value = "area")]
     normalization: EmbedNormalization,
-    /// Label that colours the plot and is reported in the silhouette (a library label).
+    /// Label that colours the plot and is reported in the silhouette: a label of a
+    /// saved library (`xas library build`, or `xas library from-files --labels` for
+    /// measured spectra; tables and spectrum files carry none).
     #[arg(long, value_name = "LABEL")]
     color_by: Option<String>,
     /// Output CSV: name, coordinates, labels.
@@ -159,7 +164,11 @@ struct FitSummary {
     trustworthiness: f64,
     continuity: f64,
     knn_preservation: f64,
+    /// Spearman correlation of input and map distances (a sample of pairs).
+    shepard_correlation: f64,
     silhouette: Option<f64>,
+    /// The initial layout of a UMAP fit (a failed spectral layout names its reason).
+    init: Option<InitUsed>,
     /// Pearson correlation of the log local radii of spectra and map (densMAP only).
     radius_correlation: Option<f64>,
     k: usize,
@@ -178,46 +187,94 @@ pub fn run(args: &EmbedArgs, json: bool) -> Result<()> {
     }
 }
 
-/// Reads the input spectra as one matrix on one axis.
+/// Leading bytes of a saved library (`xas library`).
+const LIBRARY_MAGIC: &[u8] = b"\x89XASL";
+
+/// Reads the input spectra as one matrix on one axis: a saved library (given alone,
+/// with its labels), or tables and spectrum files whose spectra are joined in order.
 fn read_input(args: &EmbedArgs) -> Result<SpectraMatrix> {
-    if let [path] = args.input.as_slice() {
+    let mut parts = Vec::with_capacity(args.input.len());
+    for path in &args.input {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if bytes.starts_with(b"\x89XASL") {
+        if bytes.starts_with(LIBRARY_MAGIC) {
+            if args.input.len() > 1 {
+                bail!(
+                    "{}: a saved library is read on its own; give it as the only --input",
+                    path.display()
+                );
+            }
             return Ok(Library::from_bytes(&bytes)
                 .with_context(|| format!("reading library {}", path.display()))?
                 .into_spectra());
         }
-        if let Ok(m) = read_spectra_table(&bytes, path)
-            && m.n_spectra() > 1
-        {
-            return Ok(m);
+        parts.push((path.as_path(), read_file(path, &bytes, &args.columns)?));
+    }
+    join(parts)
+}
+
+/// The spectra of one input file: every column of a table (first column energy), or
+/// the spectra of a spectrum file.
+fn read_file(path: &Path, bytes: &[u8], columns: &ColumnArgs) -> Result<SpectraMatrix> {
+    if let Ok(m) = read_spectra_table(bytes, path)
+        && m.n_spectra() > 1
+    {
+        return Ok(m);
+    }
+    let (_, spectra) = read_spectra(path, columns)?;
+    let mut out: Option<SpectraMatrix> = None;
+    for s in spectra {
+        let name = s
+            .meta
+            .label
+            .clone()
+            .unwrap_or_else(|| path.display().to_string());
+        let m = match &mut out {
+            Some(m) => m,
+            None => out.insert(SpectraMatrix::new(s.energy_ev().to_vec())?),
+        };
+        check_axis(m.energy_ev(), s.energy_ev(), path)?;
+        m.push_row(name, s.intensity())?;
+    }
+    out.with_context(|| format!("{}: no spectra", path.display()))
+}
+
+/// The spectra of all `parts` (with the files they were read from) in one matrix; a
+/// name already taken is qualified by its file's name.
+fn join(parts: Vec<(&Path, SpectraMatrix)>) -> Result<SpectraMatrix> {
+    let mut parts = parts.into_iter();
+    let (_, mut m) = parts.next().context("no spectra in the input")?;
+    let mut taken: HashSet<String> = m.names().iter().cloned().collect();
+    for (path, part) in parts {
+        check_axis(m.energy_ev(), part.energy_ev(), path)?;
+        for (name, row) in part.names().iter().zip(part.rows()) {
+            let name = if taken.contains(name) {
+                format!("{}:{name}", path.display())
+            } else {
+                name.clone()
+            };
+            m.push_row(name.clone(), row)?;
+            taken.insert(name);
         }
     }
-    let mut matrix: Option<SpectraMatrix> = None;
-    for path in &args.input {
-        let (_, spectra) = read_spectra(path, &args.columns)?;
-        for s in spectra {
-            let m = matrix.get_or_insert(SpectraMatrix::new(s.energy_ev().to_vec())?);
-            if m.energy_ev() != s.energy_ev() {
-                bail!(
-                    "{}: energy axis differs from the first input's ({} points {:.3}-{:.3} eV vs {} points); resample onto one grid first",
-                    path.display(),
-                    s.energy_ev().len(),
-                    s.energy_ev()[0],
-                    s.energy_ev()[s.energy_ev().len() - 1],
-                    m.energy_ev().len()
-                );
-            }
-            let name = s
-                .meta
-                .label
-                .clone()
-                .unwrap_or_else(|| path.display().to_string());
-            m.push_row(name, s.intensity())?;
-        }
+    Ok(m)
+}
+
+/// An error naming `path` when its axis `axis` differs from the first input's `first`.
+fn check_axis(first: &[f64], axis: &[f64], path: &Path) -> Result<()> {
+    if first != axis {
+        bail!(
+            "{}: energy axis differs from the first input's ({} points {:.3}-{:.3} eV vs {} points {:.3}-{:.3} eV); resample onto one grid first",
+            path.display(),
+            axis.len(),
+            axis[0],
+            axis[axis.len() - 1],
+            first.len(),
+            first[0],
+            first[first.len() - 1]
+        );
     }
-    matrix.context("no spectra in the input")
+    Ok(())
 }
 
 /// The rows of `m`, normalised.
@@ -251,6 +308,11 @@ fn colors(m: &SpectraMatrix, label: Option<&str>) -> Result<Option<Colors>> {
         .categorical_label_names()
         .chain(m.numeric_label_names())
         .collect();
+    if known.is_empty() {
+        bail!(
+            "--color-by {label}: the input has no labels (only a saved library has; build one with `xas library from-files --labels`)"
+        );
+    }
     bail!(
         "--color-by {label}: no such label (the input has: {})",
         known.join(", ")
@@ -261,15 +323,19 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
     if args.densmap && args.method != EmbedMethod::Umap {
         bail!("--densmap: needs --method umap, not {:?}", args.method);
     }
+    let metric = Metric::from_name(&args.metric).context("--metric")?;
+    if args.method == EmbedMethod::Pca && metric != Metric::Euclidean {
+        bail!("--metric {metric}: PCA is Euclidean; use --method umap or mds for other measures");
+    }
     let input = read_input(args)?;
+    if input.n_spectra() < MIN_SPECTRA {
+        bail!(
+            "a map needs at least {MIN_SPECTRA} spectra, the input has {}",
+            input.n_spectra()
+        );
+    }
     let energy = input.energy_ev().to_vec();
     let rows = normalized_rows(&energy, input.as_slice(), args.normalization)?;
-    let metric = Metric::from_name(&args.metric).context("--metric")?;
-    let metric = if args.method == EmbedMethod::Pca {
-        Metric::Euclidean
-    } else {
-        metric
-    };
     let vectors = Vectors::new(metric, &energy, &rows).context("input spectra")?;
     let dims = args.n_components;
     let (coords, model) = match args.method {
@@ -312,6 +378,18 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
             )
         }
     };
+    let init = match &model {
+        MapModel::Umap(m) => Some(m.init_used().clone()),
+        _ => None,
+    };
+    if let Some(InitUsed::Random {
+        fallback_reason: Some(reason),
+    }) = &init
+    {
+        eprintln!(
+            "umap: the spectral initialisation failed ({reason}); started from random coordinates"
+        );
+    }
     let radius_correlation = match &model {
         MapModel::Umap(m) if args.densmap => Some(m.radius_correlation()?),
         _ => None,
@@ -356,7 +434,9 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         trustworthiness: report.trustworthiness,
         continuity: report.continuity,
         knn_preservation: report.knn_preservation,
+        shepard_correlation: report.shepard,
         silhouette: report.silhouette,
+        init,
         radius_correlation,
         k,
         output: args.output.display().to_string(),
@@ -365,7 +445,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}{}{}; written to {}",
+            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}, Shepard correlation {:.3}{}{}; written to {}",
             summary.method,
             summary.spectra,
             summary.points,
@@ -373,6 +453,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
             summary.trustworthiness,
             summary.continuity,
             summary.knn_preservation,
+            summary.shepard_correlation,
             summary
                 .silhouette
                 .map(|s| format!(", silhouette {s:.3}"))
@@ -498,6 +579,12 @@ fn place(args: &EmbedArgs, model_path: &Path, json: bool) -> Result<()> {
             model_path.display(),
             saved.format,
             saved.version
+        );
+    }
+    if args.color_by.is_some() && args.color_by != saved.color_by {
+        bail!(
+            "--color-by: a saved map keeps the colouring it was fitted with ({}); new spectra are drawn over it",
+            saved.color_by.as_deref().unwrap_or("none")
         );
     }
     let input = read_input(args)?;

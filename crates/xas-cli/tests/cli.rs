@@ -203,4 +203,28 @@ fn demo_writes_report() {
     for f in ["phase_map.png", "truth_map.png"] {
         assert!(dir.join("cluster").join(f).is_file(), "{f} missing");
     }
+    // The maps stage: UMAP separates the valences better than PCA at a high
+    // trustworthiness (0.991 and 0.776 against 0.307, docs/validation/manifold.md),
+    // densMAP keeps the local radii, and the measured NMC EELS edge lands on Mn4+.
+    let maps = &summary["results"]["manifold"];
+    let value = |map: &str, key: &str| maps[map][key].as_f64().unwrap();
+    assert!(value("umap", "trustworthiness") > 0.98, "{maps}");
+    assert!(
+        value("umap", "silhouette_valence") > value("pca", "silhouette_valence") + 0.3,
+        "{maps}"
+    );
+    assert!(value("local_radius_correlation", "densmap") > 0.8, "{maps}");
+    assert!(value("local_radius_correlation", "umap") < 0.3, "{maps}");
+    let eels = &maps["nmc_eels_on_umap"];
+    assert!(
+        eels["nearest"].as_str().unwrap().starts_with("Mn4+"),
+        "{eels}"
+    );
+    assert!(
+        (eels["shift_ev"].as_f64().unwrap() - 10.7).abs() < 0.15,
+        "{eels}"
+    );
+    for f in ["umap.png", "pca.svg"] {
+        assert!(dir.join("manifold").join(f).is_file(), "{f} missing");
+    }
 }

@@ -307,7 +307,7 @@ fn bad_inputs_are_one_line_errors() {
         "-o",
         s(&out),
     ]);
-    assert_one_line_error(&r, "nan.csv");
+    assert_one_line_error(&r, "nan.csv:4: column 3 (s1): `nan` is not a finite number");
 
     // Single-spectrum files on different grids.
     let one = scratch(test, "one.csv");
@@ -330,7 +330,55 @@ fn bad_inputs_are_one_line_errors() {
         "-o",
         s(&out),
     ]);
-    assert_one_line_error(&r, "--color-by valence");
+    assert_one_line_error(&r, "--color-by valence: the input has no labels");
+
+    // Too few spectra for any map; a measure PCA cannot use.
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&one),
+        s(&few),
+        "-o",
+        s(&out),
+    ]);
+    assert!(r.status.success(), "6 spectra make a PCA map");
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&one),
+        s(&two),
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "energy axis differs");
+    let pair = scratch(test, "pair.csv");
+    write_table(&pair, &grid(0.0, 20.0, 41), &columns[..2]);
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&pair),
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "a map needs at least 3 spectra, the input has 2");
+    let r = xas(&[
+        "embed",
+        "--method",
+        "pca",
+        "--metric",
+        "cosine",
+        "--input",
+        s(&train),
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "--metric cosine: PCA is Euclidean");
 
     // New spectra that do not cover the saved map's axis.
     let model = scratch(test, "model.json");
@@ -405,4 +453,129 @@ fn umap_reports_progress_unless_json() {
     );
     let json_run = xas(&["--json", "embed", "--input", s(&train), "-o", s(&out)]);
     assert!(!String::from_utf8_lossy(&json_run.stderr).contains("umap: "));
+}
+
+/// Several tables and spectrum files are joined in order into one map; a name that
+/// is already taken gets its file's name in front.
+#[test]
+fn tables_and_files_are_joined_into_one_map() {
+    let test = "embed-joined";
+    let columns = training_columns();
+    let axis = training_axis();
+    let first = scratch(test, "first.csv");
+    let second = scratch(test, "second.csv");
+    // A single-spectrum file is named after its stem, here the first table's first
+    // column's name.
+    let single = scratch(test, "a0.csv");
+    write_table(&first, &axis, &columns[..20]);
+    write_table(&second, &axis, &columns[20..]);
+    write_table(&single, &axis, &[("x".to_string(), 5.2, 9.9)]);
+    let out = scratch(test, "map.csv");
+    let summary = json_of(&xas(&[
+        "--json",
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&first),
+        s(&second),
+        s(&single),
+        "-o",
+        s(&out),
+    ]));
+    assert_eq!(summary["spectra"], 41);
+    let map = read_coords(&out, 2);
+    let names: Vec<&str> = map.iter().map(|(n, _)| n.as_str()).collect();
+    let expected: Vec<String> = columns
+        .iter()
+        .map(|c| c.0.clone())
+        .chain([format!("{}:a0", single.display())])
+        .collect();
+    assert_eq!(names, expected);
+    // The two families stay apart: each spectrum is nearer its own centroid.
+    let (a, b) = (centroid(&map[..40], "a"), centroid(&map[..40], "b"));
+    for (name, c) in &map[..40] {
+        let own_a = name.starts_with('a');
+        assert_eq!(dist(c, &a) < dist(c, &b), own_a, "{name}: {c:?}");
+    }
+}
+
+/// A saved library brings its labels: `--color-by valence` colours the map and
+/// reports the valence silhouette, the labels are written beside the coordinates, a
+/// library is read only on its own, and a saved map keeps its colouring.
+#[test]
+fn a_library_input_carries_its_labels() {
+    let test = "embed-library";
+    let lib = scratch(test, "mn.lib");
+    let built = xas(&[
+        "library",
+        "build",
+        "--ion",
+        "Mn",
+        "--valences",
+        "2,3,4",
+        "--tendq",
+        "0:2.5:0.5",
+        "-o",
+        s(&lib),
+    ]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let out = scratch(test, "map.csv");
+    let model = scratch(test, "model.json");
+    let summary = json_of(&xas(&[
+        "--json",
+        "embed",
+        "--method",
+        "pca",
+        "--input",
+        s(&lib),
+        "--color-by",
+        "valence",
+        "-o",
+        s(&out),
+        "--save-model",
+        s(&model),
+    ]));
+    assert_eq!(summary["spectra"], 18);
+    let silhouette = summary["silhouette"].as_f64().unwrap();
+    assert!(silhouette > -1.0 && silhouette <= 1.0, "{silhouette}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert!(header.contains(&"valence"), "{header:?}");
+    let valences: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .nth(header.iter().position(|h| *h == "valence").unwrap())
+                .unwrap()
+        })
+        .collect();
+    for v in ["Mn2+", "Mn3+", "Mn4+"] {
+        assert_eq!(
+            valences.iter().filter(|&&x| x == v).count(),
+            6,
+            "{valences:?}"
+        );
+    }
+
+    let table = training_table(test);
+    let r = xas(&["embed", "--input", s(&lib), s(&table), "-o", s(&out)]);
+    assert_one_line_error(&r, "a saved library is read on its own");
+    let r = xas(&[
+        "embed",
+        "--model",
+        s(&model),
+        "--input",
+        s(&lib),
+        "--color-by",
+        "tendq_ev",
+        "-o",
+        s(&out),
+    ]);
+    assert_one_line_error(&r, "keeps the colouring it was fitted with (valence)");
 }

@@ -563,12 +563,14 @@ mod tests {
         let g = gaussian_broaden(&e, &y, 2.0).unwrap();
         assert!((trapezoid(&e, &g) - area).abs() < 1e-12 * area);
         // Zero padding would lose the Lorentzian mass beyond the ends, 2 gamma / (pi D)
-        // for a line D = 100 eV from both (3.2e-3 here); renormalising at the edges must
-        // do better (what remains is of second order in that mass).
+        // for a line D = 100 eV from both (3.2e-3 here); renormalising at the edges
+        // leaves a remainder of second order in that mass (4e-5 measured), so a twentieth
+        // of the zero-padding loss separates the two.
         let gamma = 0.5;
         let l = lorentzian_broaden(&e, &y, gamma).unwrap();
         let zero_padding_loss = 2.0 * gamma / (std::f64::consts::PI * 100.0);
-        assert!((trapezoid(&e, &l) - area).abs() < zero_padding_loss * area);
+        let lost = (trapezoid(&e, &l) - area).abs() / area;
+        assert!(lost < 0.05 * zero_padding_loss, "{lost}");
     }
 
     #[test]
@@ -648,7 +650,7 @@ mod tests {
             for (i, &x) in uneven.iter().enumerate() {
                 if (x - 7100.0).abs() < 30.0 {
                     assert!(
-                        (a[i] - b_on_uneven[i]).abs() < 2e-3,
+                        (a[i] - b_on_uneven[i]).abs() < 1e-5,
                         "{kernel:?} {x}: {} {}",
                         a[i],
                         b_on_uneven[i]

@@ -223,16 +223,21 @@ mod tests {
     fn huge_values_do_not_overflow() {
         let e = vec![1.0, 2.0, 3.0];
         let y = vec![1e300, -1e300, 5e299];
-        for method in [
-            Normalization::L2,
-            Normalization::StandardScore,
-            Normalization::Max,
+        // The values are u (2, -2, 1) with u = 5e299: norm 3u, mean u / 3, deviations
+        // u (5, -7, 2) / 3, population sd u sqrt(26) / 3.
+        let sd = 26f64.sqrt();
+        for (method, expected) in [
+            (Normalization::L2, [2.0 / 3.0, -2.0 / 3.0, 1.0 / 3.0]),
+            (
+                Normalization::StandardScore,
+                [5.0 / sd, -7.0 / sd, 2.0 / sd],
+            ),
+            (Normalization::Max, [1.0, -1.0, 0.5]),
         ] {
             let out = normalize_values(&e, &y, method).unwrap();
-            assert!(
-                out.iter().all(|v| v.is_finite() && v.abs() <= 2.0),
-                "{method:?}"
-            );
+            for (o, x) in out.iter().zip(expected) {
+                assert!((o - x).abs() < 1e-14, "{method:?}: {out:?}");
+            }
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::ops::ControlFlow;
 
+use xas_manifold::knn::{KnnMethod, NnDescentParams};
+use xas_manifold::quality;
 use xas_manifold::umap::{self, Init, InitUsed, Stage, Umap, UmapParams};
 use xas_manifold::{DistanceMatrix, Error, Vectors};
 use xas_metrics::measures::Metric;
@@ -55,6 +57,18 @@ fn neighbour_agreement(y: &[f64], labels: &[usize]) -> f64 {
         })
         .count();
     hits as f64 / n as f64
+}
+
+/// The label of the map point of `y` nearest to `p`.
+fn nearest_label(y: &[f64], labels: &[usize], p: &[f64]) -> usize {
+    let nearest = (0..labels.len())
+        .min_by(|&a, &b| {
+            let da = (p[0] - y[2 * a]).hypot(p[1] - y[2 * a + 1]);
+            let db = (p[0] - y[2 * b]).hypot(p[1] - y[2 * b + 1]);
+            da.total_cmp(&db)
+        })
+        .expect("non-empty");
+    labels[nearest]
 }
 
 /// Smallest distance between points of different labels over the largest distance
@@ -115,15 +129,9 @@ fn transform_places_new_spectra_with_their_cluster_and_keeps_the_model() {
     assert_eq!(placed.len(), 15 * 2);
     let y = model.embedding();
     for (r, p) in placed.chunks(2).enumerate() {
-        let nearest = (0..labels.len())
-            .min_by(|&a, &b| {
-                let da = (p[0] - y[2 * a]).hypot(p[1] - y[2 * a + 1]);
-                let db = (p[0] - y[2 * b]).hypot(p[1] - y[2 * b + 1]);
-                da.total_cmp(&db)
-            })
-            .expect("non-empty");
         assert_eq!(
-            labels[nearest], new_labels[r],
+            nearest_label(y, &labels, p),
+            new_labels[r],
             "new spectrum {r} placed in the wrong cluster"
         );
     }
@@ -144,10 +152,16 @@ fn precomputed_distances_and_cosine_work() {
     let d = v.distance_matrix().expect("matrix");
     let model = umap::fit_matrix(&d, &UmapParams::default()).expect("fit");
     assert_eq!(neighbour_agreement(model.embedding(), &labels), 1.0);
-    // A model fitted on distances places points from their distance rows.
-    let row0: Vec<f64> = d.row(0).to_vec();
-    let placed = model.transform_distances(&row0).expect("transform");
-    assert_eq!(placed.len(), 2);
+    // A model fitted on distances places points from their distance rows: the rows of
+    // one spectrum of each cluster land in their clusters.
+    for i in [0, 79] {
+        let placed = model.transform_distances(d.row(i)).expect("transform");
+        assert_eq!(placed.len(), 2);
+        assert_eq!(
+            nearest_label(model.embedding(), &labels, &placed),
+            labels[i]
+        );
+    }
     assert!(matches!(
         model.transform(&rows[..dim]),
         Err(Error::InvalidData { .. })
@@ -193,13 +207,42 @@ fn random_and_given_initialisations() {
         }
     );
     assert_eq!(neighbour_agreement(model.embedding(), &labels), 1.0);
+    // Given coordinates are used, mapped onto [0, 10] per axis as every initial
+    // layout: after one epoch (which samples nothing) the map is those coordinates,
+    // to single precision.
+    let start: Vec<f64> = (0..60)
+        .flat_map(|i| [i as f64, -2.0 * (i % 7) as f64])
+        .collect();
     let given = UmapParams {
-        init: Init::Given(model.embedding().to_vec()),
-        n_epochs: Some(5),
+        init: Init::Given(start.clone()),
+        n_epochs: Some(1),
         ..UmapParams::default()
     };
     let again = umap::fit_vectors(&v, &given).expect("fit");
     assert_eq!(again.init_used(), &InitUsed::Given);
+    for (p, s) in again.embedding().chunks(2).zip(start.chunks(2)) {
+        let expected = [10.0 * s[0] / 59.0, 10.0 * (s[1] + 12.0) / 12.0];
+        assert!(
+            (p[0] - expected[0]).abs() < 1e-5 && (p[1] - expected[1]).abs() < 1e-5,
+            "{p:?} vs {expected:?}"
+        );
+    }
+    // A spectral layout of more dimensions than the points span falls back to random
+    // coordinates and says why.
+    let (few, _) = blobs(10, &[15.0], dim, 0.02, 6);
+    let few = Vectors::new(Metric::Euclidean, &axis(dim), &few).expect("valid");
+    let wide = UmapParams {
+        n_neighbors: 4,
+        n_components: 9,
+        ..UmapParams::default()
+    };
+    let fallback = umap::fit_vectors(&few, &wide).expect("fit");
+    assert_eq!(
+        fallback.init_used(),
+        &InitUsed::Random {
+            fallback_reason: Some("10 points cannot span 9 spectral dimensions".into())
+        }
+    );
     let short = UmapParams {
         init: Init::Given(vec![0.0; 3]),
         ..UmapParams::default()
@@ -244,7 +287,13 @@ fn errors_are_named_and_progress_can_stop_the_fit() {
     let stopped = Umap::fit((&v).into(), &small, &mut stop_at_epoch_3);
     assert!(matches!(stopped, Err(Error::Interrupted)));
     let d = DistanceMatrix::new(2, vec![0.0, 1.0, 1.0, 0.0]).expect("valid");
-    assert!(umap::fit_matrix(&d, &small).is_err());
+    let err = umap::fit_matrix(&d, &small)
+        .expect_err("2 points")
+        .to_string();
+    assert!(
+        err.contains("n_neighbors") && err.contains("the input has 2"),
+        "{err}"
+    );
     for (name, params) in [
         (
             "min_dist",
@@ -336,4 +385,66 @@ fn densmap_keeps_a_wide_cluster_wider_than_a_tight_one() {
     // (0.973, 2.465).
     assert!((plain - 0.973).abs() <= 0.1, "UMAP {plain}");
     assert!((dense - 2.465).abs() <= 0.15, "densMAP {dense}");
+}
+
+/// Above 4096 points the default kNN search is NN-descent (as umap-learn's): the map
+/// equals the one fitted with NN-descent asked for explicitly, bit for bit (and not
+/// the one from the exact graph), and keeps
+/// three clusters of 1500 spectra each apart.
+#[test]
+fn large_inputs_go_through_nn_descent() {
+    let dim = 24;
+    let (rows, labels) = blobs(1500, &[5.0, 12.0, 19.0], dim, 0.03, 11);
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let auto = umap::fit_vectors(&v, &UmapParams::default()).expect("fit");
+    assert_eq!(auto.n_epochs(), 500);
+    let explicit = UmapParams {
+        knn: KnnMethod::NnDescent(NnDescentParams::default()),
+        ..UmapParams::default()
+    };
+    let nn = umap::fit_vectors(&v, &explicit).expect("fit");
+    assert_eq!(auto.embedding(), nn.embedding());
+    // (The exact graph differs in a few entries here, and so does its map.)
+    let exact = UmapParams {
+        knn: KnnMethod::Exact,
+        ..UmapParams::default()
+    };
+    assert_ne!(
+        umap::fit_vectors(&v, &exact).expect("fit").embedding(),
+        auto.embedding()
+    );
+    let y = auto.embedding();
+    let mut g = Xorshift(3);
+    let sample: Vec<usize> = (0..300)
+        .map(|_| (g.next() * 4500.0) as usize % 4500)
+        .collect();
+    let agree = sample
+        .iter()
+        .filter(|&&i| nearest_label(y, &labels, &[y[2 * i], y[2 * i + 1]]) == labels[i])
+        .count();
+    assert_eq!(agree, sample.len());
+}
+
+/// The parallel layout (Hogwild, not reproducible run to run) gives a map of the
+/// same quality as the serial one: the clusters stay separate and the trustworthiness
+/// agrees to 0.01.
+#[test]
+fn parallel_layout_matches_the_serial_map_in_quality() {
+    let dim = 60;
+    let (rows, labels) = blobs(80, &[12.0, 30.0, 48.0], dim, 0.02, 1);
+    let v = Vectors::new(Metric::Euclidean, &axis(dim), &rows).expect("valid");
+    let trust = |parallel: bool| {
+        let params = UmapParams {
+            parallel,
+            ..UmapParams::default()
+        };
+        let model = umap::fit_vectors(&v, &params).expect("fit");
+        let y = model.embedding();
+        assert_eq!(neighbour_agreement(y, &labels), 1.0, "parallel {parallel}");
+        assert!(separation(y, &labels) > 0.5, "parallel {parallel}");
+        quality::trustworthiness((&v).into(), y, 2, 15).expect("trustworthiness")
+    };
+    let (serial, parallel) = (trust(false), trust(true));
+    println!("trustworthiness serial {serial:.4}, parallel {parallel:.4}");
+    assert!((serial - parallel).abs() < 0.01, "{serial} vs {parallel}");
 }

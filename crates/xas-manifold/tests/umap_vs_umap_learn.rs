@@ -8,7 +8,7 @@
 //! is the mean over umap-learn's `random_state` 0..4 (its seed-to-seed spread is
 //! recorded beside it), and ours is the mean over our seeds 0..4; our embeddings are
 //! scored by `quality::trustworthiness`, which equals scikit-learn's `trustworthiness`
-//! to 1e-12 (tests/nndescent_quality.rs).
+//! to 1e-12 (`quality::tests::matches_scikit_learn`).
 
 #![allow(clippy::unwrap_used)]
 

@@ -477,6 +477,17 @@ fn rows_find_themselves_and_custom_distances_work() {
         .unwrap();
     assert_eq!(custom[0].index, 0);
     assert_eq!(custom[0].distance, 0.0);
+    // The second is the nearest other row in L1, at its L1 distance.
+    let l1 = |j: usize| -> f64 {
+        data[..m]
+            .iter()
+            .zip(&data[j * m..(j + 1) * m])
+            .map(|(a, b)| (a - b).abs())
+            .sum()
+    };
+    let nearest = (1..n).min_by(|&a, &b| l1(a).total_cmp(&l1(b))).unwrap();
+    assert_eq!(custom[1].index, nearest);
+    assert_eq!(custom[1].distance, l1(nearest));
 }
 
 fn field_of(err: Error) -> String {

@@ -188,7 +188,12 @@ mod tests {
             123_456_789.123_456_78,
         ] {
             let text = format_number(v);
-            assert_eq!(text.parse::<f64>().unwrap(), v, "{text}");
+            // Bits, not values: -0.0 == 0.0, and the sign must survive.
+            assert_eq!(
+                text.parse::<f64>().unwrap().to_bits(),
+                v.to_bits(),
+                "{text}"
+            );
         }
     }
 

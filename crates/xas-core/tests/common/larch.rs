@@ -32,6 +32,8 @@ pub struct Row {
     pub step: f64,
     /// Largest |norm - norm_larch| in the window.
     pub max_norm_diff: f64,
+    /// Points of the comparison window.
+    pub window_points: usize,
 }
 
 impl Row {
@@ -92,13 +94,14 @@ pub fn compare(path: &Path) -> Row {
     let edge = normalize_edge_step(&mu, &EdgeStepParams::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let e0_larch = header_value(&mu, "larch_pre_edge_e0_eV(on energy_cal)");
-    let max_norm_diff = mu
+    let diffs: Vec<f64> = mu
         .energy_ev()
         .iter()
         .zip(edge.norm.iter().zip(norm_larch.intensity()))
         .filter(|(e, _)| (e0_larch + WINDOW_EV.0..=e0_larch + WINDOW_EV.1).contains(*e))
         .map(|(_, (a, b))| (a - b).abs())
-        .fold(0.0, f64::max);
+        .collect();
+    let max_norm_diff = diffs.iter().copied().fold(0.0, f64::max);
     Row {
         file: path
             .file_name()
@@ -109,6 +112,7 @@ pub fn compare(path: &Path) -> Row {
         step_larch: header_value(&mu, "larch_edge_step"),
         step: edge.edge_step,
         max_norm_diff,
+        window_points: diffs.len(),
     }
 }
 

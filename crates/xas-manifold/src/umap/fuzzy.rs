@@ -302,7 +302,7 @@ mod tests {
         let (sigma, rho) = smooth_knn_dist(&dists, 7.0, 1.0, 1.0);
         assert_eq!(rho, 0.5);
         let sum: f64 = dists[1..].iter().map(|&d| membership(d, sigma, rho)).sum();
-        assert!((sum - 7f64.log2()).abs() < 1e-4, "{sum}");
+        assert!((sum - 7f64.log2()).abs() < SMOOTH_K_TOLERANCE, "{sum}");
     }
 
     #[test]
@@ -330,28 +330,39 @@ mod tests {
         assert_eq!(w0.len(), 2, "intersection keeps mutual edges only");
     }
 
+    /// Chain 0-1-2-3 labelled `[0, 0, 1, 1]` plus an unlabelled point 4 joined to 2
+    /// and 3. The cross-class edge 1-2 keeps `2 e^-5 - e^-10` after the union of the
+    /// scaled rows; edge 3-4 (0.5 each way) keeps `0.5 + 0.25 e^-1`: row 3 scaled by
+    /// `e^-1`, row 4 by `e^-1` and then restored to maximum 1 by the reset.
     #[test]
     fn labels_weaken_cross_class_edges() {
-        let a = Edges::from_triples(
-            3,
-            3,
-            vec![(0, 1, 1.0), (1, 0, 1.0), (1, 2, 1.0), (2, 1, 1.0)],
-        );
-        let w = intersect_categorical(&a, &[Some(0), Some(0), Some(1)], 5.0).expect("labels");
-        let w12 = (0..w.len())
-            .find(|&e| w.head[e] == 1 && w.tail[e] == 2)
-            .map(|e| w.weight[e]);
-        let w01 = (0..w.len())
-            .find(|&e| w.head[e] == 0 && w.tail[e] == 1)
-            .map(|e| w.weight[e]);
-        assert_eq!(w01, Some(1.0));
-        // Row 2 is rescaled to max 1 by the reset: its only edge becomes 1 again.
-        assert!((w12.expect("edge") - 1.0).abs() < 1e-15);
-        let row1: Vec<f64> = (0..w.len())
-            .filter(|&e| w.head[e] == 1)
-            .map(|e| w.weight[e])
+        let pairs = [
+            (0, 1, 1.0),
+            (1, 2, 1.0),
+            (2, 3, 1.0),
+            (3, 4, 0.5),
+            (2, 4, 1.0),
+        ];
+        let triples = pairs
+            .iter()
+            .flat_map(|&(i, j, w)| [(i, j, w), (j, i, w)])
             .collect();
-        assert_eq!(row1.len(), 2);
+        let a = Edges::from_triples(5, 5, triples);
+        let labels = [Some(0), Some(0), Some(1), Some(1), None];
+        let w = intersect_categorical(&a, &labels, 5.0).expect("labels");
+        let get = |i, j| {
+            (0..w.len())
+                .find(|&e| w.head[e] == i && w.tail[e] == j)
+                .map(|e| w.weight[e])
+                .expect("edge")
+        };
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-15 * y;
+        assert_eq!(get(0, 1), 1.0);
+        assert_eq!(get(2, 4), 1.0);
+        let (e1, e5) = ((-1.0f64).exp(), (-5.0f64).exp());
+        assert!(close(get(1, 2), 2.0 * e5 - e5 * e5), "{}", get(1, 2));
+        assert!(close(get(3, 4), 0.5 + 0.25 * e1), "{}", get(3, 4));
+        assert_eq!(get(1, 2), get(2, 1));
         assert!(intersect_categorical(&a, &[Some(0)], 5.0).is_err());
     }
 }

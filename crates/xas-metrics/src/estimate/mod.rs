@@ -525,8 +525,11 @@ mod tests {
         )
         .unwrap();
         let loo = est.leave_one_out();
-        // Neighbours sit 0.2 eV to either side: the weighted mean is exact inside.
-        assert!(loo.mean_absolute_error[0].1 < 0.03, "{loo:?}");
+        // Neighbours sit 0.2 eV to either side: the weighted mean is exact inside (to
+        // the grid's asymmetry). The two ends have both neighbours on one side, 0.2 and
+        // 0.4 eV away, and are off by 0.27 eV each: MAE 2 x 0.267 / 41 = 0.0130
+        // (measured 0.01303), so the 39 inner spectra add less than 0.0005 in all.
+        assert!(loo.mean_absolute_error[0].1 < 0.0135, "{loo:?}");
         assert!(loo.accuracy[0].1 > 0.95, "{loo:?}");
     }
 

@@ -517,8 +517,9 @@ pub fn probability_masses(energy_ev: &[f64], y: &[f64]) -> Option<Vec<f64>> {
 
 /// Kullback–Leibler divergence `KL(P || Q) = sum_i P'_i ln(P'_i / Q'_i)` in nats, on the
 /// [`probability_masses`] smoothed as `P' = (P + eps) / (1 + n eps)`, `eps =`
-/// [`KL_EPSILON`] (zeros of `Q` would otherwise give infinity). An empty spectrum has all
-/// masses 0 before smoothing, i.e. becomes the uniform distribution.
+/// [`KL_EPSILON`] (zeros of `Q` would otherwise give infinity). An empty spectrum (no
+/// positive area) is the uniform distribution, masses `1/n`, so it is at 0 only from
+/// another empty or flat spectrum.
 ///
 /// **Not symmetric**: `KL(P || Q) != KL(Q || P)` in general; [`jensen_shannon`] is the
 /// symmetric alternative.
@@ -530,10 +531,11 @@ pub fn kullback_leibler(energy_ev: &[f64], a: &[f64], b: &[f64]) -> f64 {
     kl.max(0.0)
 }
 
-/// `(P + eps) / (1 + n eps)` for [`kullback_leibler`].
+/// `(P + eps) / (1 + n eps)` for [`kullback_leibler`], with `P` uniform for an empty
+/// spectrum.
 fn smoothed_masses(energy_ev: &[f64], y: &[f64]) -> Vec<f64> {
     let n = y.len();
-    let masses = probability_masses(energy_ev, y).unwrap_or_else(|| vec![0.0; n]);
+    let masses = probability_masses(energy_ev, y).unwrap_or_else(|| vec![1.0 / n.max(1) as f64; n]);
     let norm = 1.0 + n as f64 * KL_EPSILON;
     masses.iter().map(|m| (m + KL_EPSILON) / norm).collect()
 }
