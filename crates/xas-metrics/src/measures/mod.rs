@@ -519,7 +519,7 @@ pub fn probability_masses(energy_ev: &[f64], y: &[f64]) -> Option<Vec<f64>> {
 /// [`probability_masses`] smoothed as `P' = (P + eps) / (1 + n eps)`, `eps =`
 /// [`KL_EPSILON`] (zeros of `Q` would otherwise give infinity). An empty spectrum (no
 /// positive area) is the uniform distribution, masses `1/n`, so it is at 0 only from
-/// another empty or flat spectrum.
+/// another empty spectrum or one whose masses are all equal.
 ///
 /// **Not symmetric**: `KL(P || Q) != KL(Q || P)` in general; [`jensen_shannon`] is the
 /// symmetric alternative.
