@@ -1,5 +1,5 @@
-//! `xas embed`: 2-D (or n-D) maps of sets of spectra by UMAP, PCA or classical MDS,
-//! saved models, and placement of new spectra on a saved map.
+//! `xas embed`: 2-D (or n-D) maps of sets of spectra by UMAP, PCA, classical MDS or
+//! SMACOF, saved models, and placement of new spectra on a saved map.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -12,7 +12,7 @@ use xas_core::SpectraMatrix;
 use xas_core::io::{read_spectra_table, write_atomic};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
-use xas_manifold::mds::ClassicalMds;
+use xas_manifold::mds::{self, ClassicalMds, Smacof, SmacofParams};
 use xas_manifold::pca::{Pca, PcaParams};
 use xas_manifold::quality;
 use xas_manifold::umap::density::DensMap;
@@ -42,6 +42,9 @@ pub enum EmbedMethod {
     Pca,
     /// Classical (Torgerson) multidimensional scaling on any measure.
     Mds,
+    /// Metric multidimensional scaling by SMACOF on any measure (started from the
+    /// classical map; the summary reports its stress-1).
+    Smacof,
 }
 
 /// Normalisation of every spectrum before it is mapped.
@@ -71,7 +74,7 @@ pub struct EmbedArgs {
     /// Method of a new map.
     #[arg(long, value_enum, default_value = "umap")]
     method: EmbedMethod,
-    /// Similarity measure (UMAP and MDS; PCA is Euclidean): euclidean, manhattan,
+    /// Similarity measure (UMAP, MDS and SMACOF; PCA is Euclidean): euclidean, manhattan,
     /// chebyshev, cosine, pearson, spearman, derivative-pearson, kl, js, hellinger, w1,
     /// wcc[:L_EV], dtw[:BAND].
     #[arg(long, default_value = "euclidean")]
@@ -130,6 +133,10 @@ enum MapModel {
         mds: ClassicalMds,
         training: Vectors,
     },
+    Smacof {
+        smacof: Smacof,
+        training: Vectors,
+    },
 }
 
 /// A saved map: the model, the coordinates and labels of the spectra it was fitted
@@ -169,6 +176,8 @@ struct FitSummary {
     silhouette: Option<f64>,
     /// The initial layout of a UMAP fit (a failed spectral layout names its reason).
     init: Option<InitUsed>,
+    /// Kruskal's stress-1 of a SMACOF map, normalised by the dissimilarities.
+    stress_1: Option<f64>,
     /// Pearson correlation of the log local radii of spectra and map (densMAP only).
     radius_correlation: Option<f64>,
     k: usize,
@@ -377,6 +386,25 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                 },
             )
         }
+        EmbedMethod::Smacof => {
+            let d = vectors.distance_matrix()?;
+            let params = SmacofParams {
+                dims,
+                ..SmacofParams::default()
+            };
+            let smacof = mds::smacof(&d, &params, smacof_progress(json))?;
+            (
+                smacof.coords().to_vec(),
+                MapModel::Smacof {
+                    smacof,
+                    training: vectors.clone(),
+                },
+            )
+        }
+    };
+    let stress_1 = match &model {
+        MapModel::Smacof { smacof, .. } => Some(smacof.stress_1()),
+        _ => None,
     };
     let init = match &model {
         MapModel::Umap(m) => Some(m.init_used().clone()),
@@ -437,6 +465,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         shepard_correlation: report.shepard,
         silhouette: report.silhouette,
         init,
+        stress_1,
         radius_correlation,
         k,
         output: args.output.display().to_string(),
@@ -445,7 +474,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}, Shepard correlation {:.3}{}{}; written to {}",
+            "{:?} map of {} spectra x {} points ({}): trustworthiness {:.3}, continuity {:.3}, kNN preservation {:.3} at k = {k}, Shepard correlation {:.3}{}{}{}; written to {}",
             summary.method,
             summary.spectra,
             summary.points,
@@ -457,6 +486,10 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
             summary
                 .silhouette
                 .map(|s| format!(", silhouette {s:.3}"))
+                .unwrap_or_default(),
+            summary
+                .stress_1
+                .map(|v| format!(", stress-1 {v:.3}"))
                 .unwrap_or_default(),
             summary
                 .radius_correlation
@@ -594,17 +627,14 @@ fn place(args: &EmbedArgs, model_path: &Path, json: bool) -> Result<()> {
     let (coords, method) = match &saved.model {
         MapModel::Umap(m) => (m.transform(&rows)?, EmbedMethod::Umap),
         MapModel::Pca { pca, .. } => (pca.transform(&rows)?, EmbedMethod::Pca),
-        MapModel::Mds { mds, training } => {
-            let mut out = Vec::new();
-            for (r, row) in rows.chunks_exact(axis.len()).enumerate() {
-                let q = training.prepare_query(&format!("spectrum {r}"), row)?;
-                let d: Vec<f64> = (0..training.len())
-                    .map(|j| training.distance_prepared(&q, j))
-                    .collect();
-                out.extend(mds.transform(&d)?);
-            }
-            (out, EmbedMethod::Mds)
-        }
+        MapModel::Mds { mds, training } => (
+            place_by_distances(training, &rows, |d| mds.transform(d))?,
+            EmbedMethod::Mds,
+        ),
+        MapModel::Smacof { smacof, training } => (
+            place_by_distances(training, &rows, |d| smacof.transform(d))?,
+            EmbedMethod::Smacof,
+        ),
     };
     write_csv(&args.output, input.names(), &coords, saved.dims, &input)?;
     let overlay: Vec<(String, (f64, f64))> = input
@@ -637,12 +667,40 @@ fn place(args: &EmbedArgs, model_path: &Path, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Coordinates of the new spectra `rows` (on the training axis) from their distances
+/// to the training spectra, by `transform`.
+fn place_by_distances(
+    training: &Vectors,
+    rows: &[f64],
+    transform: impl Fn(&[f64]) -> xas_manifold::Result<Vec<f64>>,
+) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for (r, row) in rows.chunks_exact(training.dim()).enumerate() {
+        let q = training.prepare_query(&format!("spectrum {r}"), row)?;
+        let d: Vec<f64> = (0..training.len())
+            .map(|j| training.distance_prepared(&q, j))
+            .collect();
+        out.extend(transform(&d)?);
+    }
+    Ok(out)
+}
+
+/// Prints every tenth SMACOF iteration on standard error.
+fn smacof_progress(quiet: bool) -> impl FnMut(usize, usize) -> ControlFlow<()> {
+    move |done, total| {
+        if !quiet && done % (total / 10).max(1) == 0 {
+            eprintln!("smacof: iteration {done}/{total}");
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// The energy axis a saved map expects.
 fn model_axis(model: &MapModel) -> &[f64] {
     match model {
         MapModel::Umap(m) => m.training().map_or(&[], |t| t.energy_ev()),
         MapModel::Pca { energy_ev, .. } => energy_ev,
-        MapModel::Mds { training, .. } => training.energy_ev(),
+        MapModel::Mds { training, .. } | MapModel::Smacof { training, .. } => training.energy_ev(),
     }
 }
 

@@ -182,6 +182,39 @@ fn mds_map_is_fitted_saved_and_places_new_spectra() {
     fit_and_place("mds", &[]);
 }
 
+/// Metric MDS: the summary reports stress-1 (a good map of two compact families),
+/// and new spectra are placed by the one-point stress minimisation.
+#[test]
+fn smacof_map_is_fitted_saved_and_places_new_spectra() {
+    fit_and_place("smacof", &[]);
+    let test = "embed-smacof-stress";
+    let train = training_table(test);
+    let out = scratch(test, "map.csv");
+    let summary = json_of(&xas(&[
+        "--json",
+        "embed",
+        "--method",
+        "smacof",
+        "--input",
+        s(&train),
+        "-o",
+        s(&out),
+    ]));
+    let stress = summary["stress_1"].as_f64().unwrap();
+    assert!(stress > 0.0 && stress < 0.2, "stress-1 {stress}");
+    let pca = json_of(&xas(&[
+        "--json",
+        "embed",
+        "--method",
+        "mds",
+        "--input",
+        s(&train),
+        "-o",
+        s(&out),
+    ]));
+    assert!(pca["stress_1"].is_null());
+}
+
 #[test]
 fn umap_is_reproducible_for_a_seed() {
     let test = "embed-repro";
