@@ -520,6 +520,8 @@ fn progress_printer(quiet: bool) -> impl FnMut(Stage, usize, usize) -> ControlFl
         let tenth = (total / 10).max(1);
         let show = match stage {
             Stage::Layout => done % tenth == 0 || done == total,
+            // NN-descent's iterations, each a pass over all spectra.
+            Stage::Neighbors => done > 0,
             _ => done == total,
         };
         if show && !quiet {

@@ -3,7 +3,7 @@
 use std::ops::ControlFlow;
 
 use xas_manifold::knn::nndescent::{NnDescentParams, nn_descent, nn_descent_with_progress};
-use xas_manifold::knn::{KnnGraph, exact};
+use xas_manifold::knn::{KnnGraph, KnnMethod, exact, knn_graph_with_progress};
 use xas_manifold::{Dissimilarity, DistanceMatrix, Error, Vectors};
 use xas_metrics::measures::Metric;
 
@@ -321,4 +321,42 @@ fn spare_entry_is_capped_and_helps_a_converged_search() {
     let (with, without) = (found(1), found(0));
     println!("recall with a spare entry {with:.4}, without {without:.4}");
     assert!(with > without, "{with} <= {without}");
+}
+
+/// Progress of the kNN search: NN-descent reports its iterations and always ends at
+/// `done = total`, also when it converges early; the exact search reports `1/1`;
+/// breaking stops either with `Interrupted`.
+#[test]
+fn knn_search_reports_progress_and_can_be_stopped() {
+    let v = vectors(Metric::Euclidean, &spectra_like(600, 40, 12));
+    let nn = KnnMethod::NnDescent(NnDescentParams::default());
+    let mut seen = Vec::new();
+    let g = knn_graph_with_progress((&v).into(), 10, &nn, |d, t| {
+        seen.push((d, t));
+        ControlFlow::Continue(())
+    })
+    .expect("graph");
+    assert_eq!(
+        g,
+        nn_descent((&v).into(), 10, &NnDescentParams::default()).unwrap()
+    );
+    let &(done, total) = seen.last().unwrap();
+    assert_eq!(done, total, "{seen:?}");
+    assert_eq!(seen[0].0, 0, "{seen:?}");
+    assert!(
+        seen.len() >= 3,
+        "initial graph, an iteration, the end: {seen:?}"
+    );
+    let mut exact_seen = Vec::new();
+    knn_graph_with_progress((&v).into(), 10, &KnnMethod::Exact, |d, t| {
+        exact_seen.push((d, t));
+        ControlFlow::Continue(())
+    })
+    .expect("graph");
+    assert_eq!(exact_seen, [(1, 1)]);
+    for method in [nn, KnnMethod::Exact] {
+        let stopped =
+            knn_graph_with_progress((&v).into(), 10, &method, |_, _| ControlFlow::Break(()));
+        assert!(matches!(stopped, Err(Error::Interrupted)), "{method:?}");
+    }
 }

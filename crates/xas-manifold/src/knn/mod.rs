@@ -4,6 +4,8 @@
 
 pub mod nndescent;
 
+use std::ops::ControlFlow;
+
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -159,13 +161,45 @@ pub(crate) fn check_k(n: usize, k: usize) -> Result<()> {
 /// # Errors
 /// [`Error::InvalidParameter`] when `k = 0` or `k >= n`; errors of the search.
 pub fn knn_graph(space: Dissimilarity<'_>, k: usize, method: &KnnMethod) -> Result<KnnGraph> {
+    knn_graph_with_progress(space, k, method, |_, _| ControlFlow::Continue(()))
+}
+
+/// [`knn_graph`] reporting progress as `progress(done, total)`: NN-descent's
+/// iterations (see [`nndescent::nn_descent_with_progress`]), a single `(1, 1)` for the
+/// exact search; the last call is always `done = total`.
+///
+/// # Errors
+/// As [`knn_graph`]; [`Error::Interrupted`] when `progress` breaks.
+pub fn knn_graph_with_progress(
+    space: Dissimilarity<'_>,
+    k: usize,
+    method: &KnnMethod,
+    mut progress: impl FnMut(usize, usize) -> ControlFlow<()>,
+) -> Result<KnnGraph> {
     check_k(space.len(), k)?;
-    match method {
-        KnnMethod::Exact => exact(space, k),
-        KnnMethod::Auto if space.len() < EXACT_BELOW => exact(space, k),
-        KnnMethod::Auto => nndescent::nn_descent(space, k, &NnDescentParams::default()),
-        KnnMethod::NnDescent(params) => nndescent::nn_descent(space, k, params),
+    let params = match method {
+        KnnMethod::Auto if space.len() >= EXACT_BELOW => NnDescentParams::default(),
+        KnnMethod::NnDescent(params) => params.clone(),
+        KnnMethod::Exact | KnnMethod::Auto => {
+            let graph = exact(space, k)?;
+            return match progress(1, 1) {
+                ControlFlow::Continue(()) => Ok(graph),
+                ControlFlow::Break(()) => Err(Error::Interrupted),
+            };
+        }
+    };
+    let mut last = (0, 1);
+    let graph = nndescent::nn_descent_with_progress(space, k, &params, |done, total| {
+        last = (done, total);
+        progress(done, total)
+    })?;
+    if last.0 < last.1 {
+        // Stopped early by the convergence test: report the end.
+        if progress(last.1, last.1).is_break() {
+            return Err(Error::Interrupted);
+        }
     }
+    Ok(graph)
 }
 
 /// The exact kNN graph: every pair is compared.

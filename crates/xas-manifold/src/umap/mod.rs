@@ -223,7 +223,8 @@ impl UmapParams {
 /// The stage a long fit is in, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Building the kNN graph.
+    /// Building the kNN graph: NN-descent's iterations (`done` of at most `total`,
+    /// ending at `total` also when it converges early), or `1/1` for the exact search.
     Neighbors,
     /// Building the fuzzy graph.
     Graph,
@@ -294,8 +295,10 @@ fn fit(
     params.validate(n)?;
     let (a, b) = params.curve()?;
     report(progress, Stage::Neighbors, 0, 1)?;
-    let graph = knn::knn_graph(space, params.n_neighbors - 1, &params.knn)?;
-    report(progress, Stage::Neighbors, 1, 1)?;
+    let graph =
+        knn::knn_graph_with_progress(space, params.n_neighbors - 1, &params.knn, |d, t| {
+            progress(Stage::Neighbors, d, t)
+        })?;
     let unsupervised = fuzzy_graph(&graph, params);
     // The input radii over the unsupervised graph, as `density::log_local_radii`.
     let radii = input_log_radii(&unsupervised, &graph)?;
