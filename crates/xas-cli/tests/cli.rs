@@ -101,6 +101,21 @@ fn normalize_writes_csv_and_plots() {
     assert!(out.status.success());
     let written: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(written[0]["label"], "feo_rt1");
+    // The area method was applied: unit trapezoid area over energy.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    assert_eq!(lines.next().unwrap(), "energy_eV,mu,norm");
+    let rows: Vec<[f64; 2]> = lines
+        .map(|l| {
+            let f: Vec<f64> = l.split(',').map(|v| v.parse().unwrap()).collect();
+            [f[0], f[2]]
+        })
+        .collect();
+    let area: f64 = rows
+        .windows(2)
+        .map(|w| 0.5 * (w[1][0] - w[0][0]) * (w[1][1] + w[0][1]))
+        .sum();
+    assert!((area - 1.0).abs() < 1e-9, "area {area}");
 }
 
 #[test]

@@ -75,8 +75,18 @@ fn stxm_phases_match_the_region_spectra() {
             .unwrap();
         let corr = pearson(&phase.mean_od, &r.spectrum);
         assert!(corr >= 0.98, "{}: r = {corr}", r.name);
-        assert!(phase.fraction > 0.01);
     }
+    // The classification itself is deterministic: the pixel counts of
+    // docs/validation/cluster.md (7486 oxidised, 6335 reduced; the rest has no signal).
+    let counts: Vec<(Option<&str>, u64)> = result
+        .phases
+        .iter()
+        .map(|p| (p.reference.as_deref(), p.pixels))
+        .collect();
+    assert_eq!(
+        counts,
+        [(Some("oxidized_r"), 7486), (Some("reduced_r"), 6335)]
+    );
 }
 
 #[test]

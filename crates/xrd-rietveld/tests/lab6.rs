@@ -83,7 +83,14 @@ fn lab6_lattice_parameter_and_profile() {
     eprintln!("{:?}", result.correlations);
     let a = model.phases[0].crystal.cell.a;
     eprintln!("a = {a}");
+    // The certificate's value within the 0.001 Å. The 4.158 Å start is only
+    // 0.0012 Å off, so also: within 3e-4 Å (measured 1.1e-4: a = 4.15672 Å; zero and
+    // displacement correlate at 0.9999 and let `a` slide by ~2e-4 along their valley),
+    // converged, and the fit statistics of docs/validation/rietveld.md, section 2.
     assert!((a - 4.156826).abs() < 0.001, "a = {a}");
+    assert!((a - 4.156826).abs() < 3e-4, "a = {a}");
+    assert!(result.converged, "{} cycles", result.cycles);
+    assert!(result.r.rwp < 5.1 && result.r.gof < 1.45, "{:?}", result.r);
 }
 
 /// R_Bragg and R_F against exact values: a pattern whose peaks are the model's doubled

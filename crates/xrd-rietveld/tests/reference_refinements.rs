@@ -63,8 +63,8 @@ fn fluoroapatite_matches_the_gsas_references() {
     );
     let c = &model.phases[0].crystal;
     eprintln!("a = {}, c = {}", c.cell.a, c.cell.c);
-    // GSAS FAP.EXP: Rwp 10.05 %; GSAS-II tutorial 10.38 %, rerun 9.42 %.
-    assert!(result.r.rwp <= 10.0, "Rwp {}", result.r.rwp);
+    // GSAS FAP.EXP: Rwp 10.05 %; GSAS-II tutorial 10.38 %, rerun 9.42 %; ours 8.84 %.
+    assert!(result.r.rwp <= 9.0, "Rwp {}", result.r.rwp);
     assert!((c.cell.a - 9.3719).abs() < 0.001 && (c.cell.c - 6.8859).abs() < 0.001);
     // GSAS-II tutorial coordinates.
     let reference = [
@@ -86,6 +86,35 @@ fn fluoroapatite_matches_the_gsas_references() {
     }
     let ca1 = c.atoms.iter().find(|a| a.label == "Ca1").unwrap();
     assert!((ca1.xyz[2] - 0.00202).abs() < 0.002);
+    // The start model already meets several of those tolerances; our own refined
+    // coordinates (docs/validation/rietveld.md, section 3) guard against regressions.
+    assert_refined(
+        c,
+        &[
+            ("Ca1", [0.333333, 0.666667, 0.00130]),
+            ("Ca2", [0.24166, 0.99224, 0.25]),
+            ("P3", [0.39713, 0.36757, 0.25]),
+            ("O5", [0.32523, 0.48539, 0.25]),
+            ("O6", [0.59072, 0.46927, 0.25]),
+            ("O7", [0.33967, 0.25820, 0.07089]),
+        ],
+        1e-4,
+    );
+}
+
+/// Every coordinate of the `atoms` within `tol` of its refined value (modulo 1).
+fn assert_refined(c: &Crystal, atoms: &[(&str, [f64; 3])], tol: f64) {
+    for (label, xyz) in atoms {
+        let atom = c.atoms.iter().find(|a| a.label == *label).unwrap();
+        for i in 0..3 {
+            let d = atom.xyz[i] - xyz[i];
+            assert!(
+                (d - d.round()).abs() < tol,
+                "{label}: {:?} vs refined {xyz:?}",
+                atom.xyz
+            );
+        }
+    }
 }
 
 #[test]
@@ -100,8 +129,8 @@ fn pbso4_round_robin_from_the_wyckoff_model() {
     let c = &model.phases[0].crystal;
     eprintln!("cell {} {} {}", c.cell.a, c.cell.b, c.cell.c);
     // GSAS-II CW Combined tutorial (X-ray and neutron refined together): X-ray Rwp
-    // 11.00 %, a 8.480297, b 5.398574, c 6.960012 Å.
-    assert!(result.r.rwp <= 11.5, "Rwp {}", result.r.rwp);
+    // 11.00 %, a 8.480297, b 5.398574, c 6.960012 Å; ours 8.35 % (X-ray alone).
+    assert!(result.r.rwp <= 8.6, "Rwp {}", result.r.rwp);
     // From the X-ray pattern alone (λ fixed at the instrument file's 1.5405 Å) all three
     // edges come out larger by one common factor: a calibration difference, not a
     // shape error. The factor is 2.5e-4 (a is 0.0021 Å larger; the issue asks for
@@ -124,14 +153,19 @@ fn pbso4_round_robin_from_the_wyckoff_model() {
         ("O3", [0.08086, 0.02693, 0.80927], 0.01),
     ];
     for (label, xyz, tol) in reference {
-        let atom = c.atoms.iter().find(|a| a.label == label).unwrap();
-        for i in 0..3 {
-            let d = atom.xyz[i] - xyz[i];
-            assert!(
-                (d - d.round()).abs() < tol,
-                "{label}: {:?} vs {xyz:?}",
-                atom.xyz
-            );
-        }
+        assert_refined(c, &[(label, xyz)], tol);
     }
+    // The Wyckoff start passes most of those; our refined values (section 4) guard
+    // against regressions.
+    assert_refined(
+        c,
+        &[
+            ("Pb", [0.18780, 0.25, 0.16729]),
+            ("S", [0.06312, 0.25, 0.68418]),
+            ("O1", [-0.09200, 0.25, 0.59377]),
+            ("O2", [0.18612, 0.25, 0.54004]),
+            ("O3", [0.07906, 0.02714, 0.81293]),
+        ],
+        1e-4,
+    );
 }
