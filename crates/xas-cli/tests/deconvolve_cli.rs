@@ -59,6 +59,21 @@ fn two_peaks_are_selected_and_reported() {
     // The uniform ripple has sd 0.02.
     let sigma = fits[1]["sigma"].as_f64().unwrap();
     assert!((sigma / 0.02 - 1.0).abs() < 0.15, "{sigma}");
+    // The two peaks (amplitude, position, FWHM) at their MAP, ordered by position (the
+    // posterior means mix the exchangeable labels): 1 at 1, 0.6 at 2, both 0.3 wide.
+    let map: Vec<f64> = fits[1]["map"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut peaks: Vec<&[f64]> = map.chunks(3).collect();
+    peaks.sort_by(|p, q| p[1].total_cmp(&q[1]));
+    for (peak, truth) in peaks.iter().zip([[1.0, 1.0, 0.3], [0.6, 2.0, 0.3]]) {
+        assert!((peak[0] - truth[0]).abs() < 0.03, "{peaks:?}");
+        assert!((peak[1] - truth[1]).abs() < 0.01, "{peaks:?}");
+        assert!((peak[2] - truth[2]).abs() < 0.01, "{peaks:?}");
+    }
     for file in [
         "model_selection.csv",
         "summary.json",

@@ -79,13 +79,28 @@ fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
     assert_eq!(valence["label"], "valence");
     assert_eq!(valence["value"], "Mn4+", "{r}");
     let shift = r["estimate"]["shift_ev"].as_f64().unwrap();
-    assert!((9.0..12.0).contains(&shift), "shift {shift}");
+    assert!(
+        (shift - 10.7).abs() < 0.3,
+        "shift {shift} (measured +10.7 eV)"
+    );
     assert_eq!(r["estimate"]["neighbours"].as_array().unwrap().len(), 3);
     assert_eq!(r["metric"], "manhattan");
 
-    // Without the shift search the miscalibrated edge does not cover the library.
-    let out = estimate(&lib, &eels, &[]);
-    assert!(out.status.success());
+    // Without the shift search the 10.7 eV miscalibration misleads the estimate: the
+    // edge, compared where it stands, looks like Mn3+.
+    let out = json_of(&xas(&[
+        "--json",
+        "estimate",
+        "--library",
+        s(&lib),
+        "--input",
+        s(&eels),
+    ]));
+    assert_eq!(out[0]["estimate"]["shift_ev"].as_f64(), Some(0.0));
+    assert_eq!(
+        out[0]["estimate"]["categorical"][0]["value"], "Mn3+",
+        "{out}"
+    );
     // With tuning, leave-one-out errors are reported in the text output.
     let out = estimate(&lib, &eels, &["--shift-search", "-15:15:0.2", "--tune"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -214,8 +229,25 @@ fn similarity_of_two_files() {
         "--metric",
         "wcc:2",
     ]));
+    // The common grid's step (the first file's mean spacing) exceeds 2 eV, so WCC with
+    // a 2 eV half-width keeps only the zero shift and equals the cosine distance; a
+    // 20 eV half-width tolerates the shift between the two edges and is smaller.
+    let distance = |metric: &str| {
+        json_of(&xas(&[
+            "--json",
+            "similarity",
+            s(&a),
+            s(&b),
+            "--metric",
+            metric,
+        ]))[0]["distance"]
+            .as_f64()
+            .unwrap()
+    };
     let d = rows[0]["distance"].as_f64().unwrap();
-    assert!(d > 0.0 && d < 2.0, "{d}");
+    let cosine = distance("cosine");
+    assert!((d - cosine).abs() < 1e-12, "{d} vs cosine {cosine}");
+    assert!(distance("wcc:20") < d - 1e-3, "{d}");
     let text = String::from_utf8_lossy(&xas(&["similarity", s(&a), s(&b)]).stdout).to_string();
     assert!(
         text.contains("euclidean") && text.contains("dtw:10"),
