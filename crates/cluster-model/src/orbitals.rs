@@ -182,6 +182,35 @@ mod tests {
         assert!(eigen_sum_and_trace(&d4h_dt()).abs() < 1e-14);
     }
 
+    /// The fields in the complex basis `|m>` (both spins alike) against the textbook
+    /// matrix elements: Oh with 10Dq = 1 (Dq = 0.1) has `<±2|V|±2> = Dq`,
+    /// `<±2|V|∓2> = 5 Dq`, `<±1|V|±1> = -4 Dq`, `<0|V|0> = 6 Dq`; D4h's Ds is diagonal,
+    /// +2 for m = ±2, -1 for ±1, -2 for 0.
+    #[test]
+    fn crystal_fields_have_the_textbook_matrix_elements() {
+        let oh = oh_crystal_field();
+        let ds = d4h_ds();
+        for up in [true, false] {
+            let at =
+                |h: &OneParticle, m1: i64, m2: i64| h[so_index(L_D, m1, up)][so_index(L_D, m2, up)];
+            for (m, oh_diag, ds_diag) in [
+                (2, 0.1, 2.0),
+                (1, -0.4, -1.0),
+                (0, 0.6, -2.0),
+                (-1, -0.4, -1.0),
+                (-2, 0.1, 2.0),
+            ] {
+                assert!((at(&oh, m, m) - oh_diag).abs() < 1e-15, "Oh m {m}");
+                assert!((at(&ds, m, m) - ds_diag).abs() < 1e-15, "Ds m {m}");
+                for m2 in (-2..=2).filter(|&m2| m2 != m) {
+                    let off = if m.abs() == 2 && m2 == -m { 0.5 } else { 0.0 };
+                    assert!((at(&oh, m, m2) - off).abs() < 1e-15, "Oh {m} {m2}");
+                    assert!(at(&ds, m, m2).abs() < 1e-15, "Ds {m} {m2}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn spin_orbit_is_symmetric_with_the_right_trace_of_square() {
         // Eigenvalues of l.s: l/2 (x 2l+2) and -(l+1)/2 (x 2l): tr (l.s)^2 known.

@@ -208,3 +208,43 @@ fn xmcd_needs_a_field_and_changes_sign_between_l3_and_l2() {
     let linear = sum(Polarization::X) + sum(Polarization::Y);
     assert!((circular - linear).abs() < 1e-12);
 }
+
+/// Linear dichroism of a single 3d hole: Cu2+ (d9) without 3d spin-orbit coupling in a
+/// tetragonal field with Ds > 0 puts the hole in `x2-y2` (+0.6 10Dq + 2 Ds). Summed
+/// over all final states, the intensity of polarisation e is `<i| D_e† D_e |i>` (the
+/// final-state Hamiltonian drops out), and `x2-y2` couples only to `p_x` and `p_y`:
+/// z-polarised absorption vanishes and x and y share the 3 x 2/15 of one hole equally.
+#[test]
+fn a_single_x2_y2_hole_absorbs_no_z_polarised_light() {
+    let mut p = ClusterParams::for_ion("Cu2+".parse().unwrap(), 0.8).unwrap();
+    p.initial.zeta_3d = 0.0;
+    p.tendq = 1.0;
+    p.ds = 0.2;
+    let mut calc = Calculator::new(&p).unwrap();
+    let mut total = |pol| {
+        calc.xas_sticks(&p, pol, &InitialStates::default())
+            .unwrap()
+            .total()
+    };
+    let (x, y, z) = (
+        total(Polarization::X),
+        total(Polarization::Y),
+        total(Polarization::Z),
+    );
+    assert!(z.abs() < 1e-12, "z {z}");
+    assert!(
+        (x - 0.2).abs() < 1e-12 && (y - 0.2).abs() < 1e-12,
+        "x {x}, y {y}"
+    );
+    // With Ds < 0 the hole moves to z2, which takes 2/3 of the intensity along z.
+    p.ds = -0.2;
+    let mut calc = Calculator::new(&p).unwrap();
+    let mut total = |pol| {
+        calc.xas_sticks(&p, pol, &InitialStates::default())
+            .unwrap()
+            .total()
+    };
+    let (x, z) = (total(Polarization::X), total(Polarization::Z));
+    assert!((z - 0.4 * 2.0 / 3.0).abs() < 1e-12, "z {z}");
+    assert!((x - 0.4 / 6.0).abs() < 1e-12, "x {x}");
+}

@@ -154,7 +154,7 @@ fn eigenvalues_and_ground_state_match() {
                 let (ours, theirs) = (e[i] - e[0], reference[i] - reference[0]);
                 // Measured: 5e-12 (rounding at -3800 eV).
                 assert!(
-                    (ours - theirs).abs() < 1e-9,
+                    (ours - theirs).abs() < 1e-10,
                     "{} {key}[{i}]: {ours} vs {theirs}",
                     r.key
                 );
@@ -166,7 +166,7 @@ fn eigenvalues_and_ground_state_match() {
         for (n, w) in &ground.configuration_weights {
             let reference = c["config_weights_ground"][n.to_string()].as_f64().unwrap();
             assert!(
-                (w - reference).abs() < 1e-10,
+                (w - reference).abs() < 1e-12,
                 "{} weight d{n}: {w} vs {reference}",
                 r.key
             );

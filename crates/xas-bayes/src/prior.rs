@@ -486,7 +486,9 @@ mod tests {
         // Log-normal(0, s²): mean e^(s²/2), excess kurtosis e^(4s²) + 2e^(3s²) + 3e^(2s²) - 6.
         let ln = Prior::log_normal(0.0, 0.5);
         let k = 1f64.exp() + 2.0 * 0.75f64.exp() + 3.0 * 0.5f64.exp() - 6.0;
-        assert_moments(&ln, 0.125f64.exp(), ln.sd(), k);
+        // sd = sqrt((e^(s²) - 1) e^(s²)) = 0.60390053 for s = 0.5.
+        assert!((ln.sd() - 0.603_900_53).abs() < 1e-8, "{}", ln.sd());
+        assert_moments(&ln, 0.125f64.exp(), 0.603_900_53, k);
         // Half-normal: mean √(2/π), sd √(1 - 2/π), excess kurtosis
         // 8(π - 3)/(π - 2)² ≈ 0.869.
         let half = Prior::normal(0.0, 1.0).truncated(0.0, f64::INFINITY);

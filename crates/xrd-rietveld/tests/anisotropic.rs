@@ -227,6 +227,11 @@ fn a_pattern_with_anisotropic_lead_refines_back_to_its_tensor() {
             (got.value - want).abs() < 3.0 * got.esd + 1e-12,
             "{got:?} vs {want}"
         );
+        // The pattern determines the tensor: a small esd, close to the truth.
+        assert!(
+            got.esd < 1e-3 && (got.value - want).abs() < 2e-3,
+            "{got:?} vs {want}"
+        );
     }
     assert_eq!((u[3].value, u[5].value), (0.0, 0.0), "fixed by the mirror");
     // The refined CIF carries the tensor and reads back.

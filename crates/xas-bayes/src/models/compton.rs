@@ -398,14 +398,15 @@ mod tests {
 
     #[test]
     fn every_fe_shell_holds_one_electron_and_the_4s_is_the_narrowest() {
-        let q = grid();
+        // Each shell on its own grid, |q| <= 12 zeta (the profiles fall as q^-6 and
+        // faster): all seven, s, p and d, integrate to one electron.
         for (orbital, _) in fe_shells() {
+            let q: Vec<f64> = (0..=6000)
+                .map(|i| 12.0 * orbital.zeta * (i as f64 / 3000.0 - 1.0))
+                .collect();
             let j = orbital.compton_profile(&q).unwrap();
             let a = area(&q, &j);
-            // Core shells are wider than the grid: only check the valence ones fully.
-            if orbital.zeta < 3.0 {
-                assert!((a - 1.0).abs() < 2e-3, "{orbital:?}: area {a}");
-            }
+            assert!((a - 1.0).abs() < 2e-5, "{orbital:?}: area {a}");
         }
         let j3d = FE_3D.compton_profile(&[0.0]).unwrap()[0];
         let j4s = FE_4S.compton_profile(&[0.0]).unwrap()[0];
@@ -435,9 +436,16 @@ mod tests {
         );
         let misfit = FeMcsExperiment::new(q, 0.4, 2e6, 0.95).unwrap();
         let t = misfit.accumulate(truth, 64, 1, true).unwrap();
-        assert!(t.reduced_chi_square[63] > 4.0 * t.reduced_chi_square[3]);
+        // The misfit's chi-square grows in proportion to the counts (16x from 4 to 64
+        // cycles), and the sd of a_3d, scaled by it, no longer shrinks: without the
+        // misfit it would halve from 16 to 64 cycles.
         assert!(
-            t.sd_a3d[63] > 0.5 * t.sd_a3d[15],
+            t.reduced_chi_square[63] > 12.0 * t.reduced_chi_square[3],
+            "{:?}",
+            (t.reduced_chi_square[3], t.reduced_chi_square[63])
+        );
+        assert!(
+            t.sd_a3d[63] > 0.85 * t.sd_a3d[15],
             "{:?}",
             (t.sd_a3d[15], t.sd_a3d[63])
         );

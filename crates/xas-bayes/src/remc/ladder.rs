@@ -162,6 +162,8 @@ mod tests {
         let rank: f64 = w.iter().enumerate().map(|(i, w)| i as f64 * w).sum::<f64>() * 2.0
             / (999.0 * w.iter().sum::<f64>());
         assert!((rank - 0.5).abs() < 2e-3, "{rank} at beta {b}");
+        // The root of that condition, by bisection outside the code: beta = 0.35884.
+        assert!((b - 0.35884).abs() < 1e-3, "beta {b}");
         // A likelihood that is flat over the prior needs no tempering.
         assert_eq!(first_rung(&[1.0, 1.0, 1.0], 0.5, 1.0).unwrap(), 1.0);
         assert!(first_rung(&[f64::INFINITY; 5], 0.5, 1.0).is_err());
