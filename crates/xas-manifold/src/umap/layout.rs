@@ -70,7 +70,8 @@ pub struct LayoutSettings {
     pub gamma: f64,
     /// Initial learning rate `alpha_0`.
     pub initial_alpha: f64,
-    /// Negative samples per positive sample.
+    /// Negative samples per positive sample; 0 turns the repulsion off (as in
+    /// umap-learn, where the schedule's period becomes infinite).
     pub negative_sample_rate: usize,
     /// Epochs.
     pub n_epochs: usize,
@@ -201,7 +202,7 @@ pub fn optimize(
     let fixed = tail.map(|t| Coords::new(t, dims));
     let max_w = edges.max_weight();
     let n_epochs = settings.n_epochs;
-    let rate = settings.negative_sample_rate.max(1) as f64;
+    let rate = settings.negative_sample_rate as f64;
     let (mut next, mut schedule): (Vec<f64>, Vec<Schedule>) = edges
         .weight
         .iter()
@@ -560,6 +561,61 @@ fn apply(steps: &[[f32; LANES]], coords: &Coords, batch: &Batch, move_tail: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two separate edges, 0-1 and 2-3: attraction moves both ends of an edge by
+    /// opposite steps, so without negative samples each edge's midpoint stays where it
+    /// was (to single precision) while its ends approach; with them, the midpoints
+    /// are pushed about.
+    #[test]
+    fn a_zero_negative_sample_rate_turns_the_repulsion_off() {
+        let edges = Edges {
+            n_heads: 4,
+            n_tails: 4,
+            head: vec![0, 1, 2, 3],
+            tail: vec![1, 0, 3, 2],
+            weight: vec![1.0; 4],
+        };
+        let start = [0.0, 0.0, 4.0, 1.0, 10.0, 10.0, 13.0, 7.0];
+        let midpoints = |y: &[f64]| {
+            [
+                0.5 * (y[0] + y[2]),
+                0.5 * (y[1] + y[3]),
+                0.5 * (y[4] + y[6]),
+                0.5 * (y[5] + y[7]),
+            ]
+        };
+        let run = |rate: usize| {
+            let mut y = start.to_vec();
+            let settings = LayoutSettings {
+                a: 1.577,
+                b: 0.895,
+                gamma: 1.0,
+                initial_alpha: 1.0,
+                negative_sample_rate: rate,
+                n_epochs: 50,
+                seed: 1,
+                parallel: false,
+            };
+            optimize(&mut y, None, 2, &edges, &settings, None, &mut |_, _| {
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            y
+        };
+        let still = run(0);
+        for (m, m0) in midpoints(&still).iter().zip(midpoints(&start)) {
+            assert!((m - m0).abs() < 1e-5, "{still:?}");
+        }
+        let gap = |y: &[f64]| (y[0] - y[2]).hypot(y[1] - y[3]);
+        assert!(gap(&still) < 0.5 * gap(&start), "{still:?}");
+        let pushed = run(5);
+        let moved = midpoints(&pushed)
+            .iter()
+            .zip(midpoints(&start))
+            .map(|(m, m0)| (m - m0).abs())
+            .fold(0.0, f64::max);
+        assert!(moved > 0.1, "{pushed:?}");
+    }
 
     /// The negative-sample clock draws, epoch by epoch, what umap-learn's recursion
     /// draws (`n_neg = floor((n - next_neg) / every_neg)`, `next_neg += n_neg

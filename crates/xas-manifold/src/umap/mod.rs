@@ -103,7 +103,7 @@ pub struct UmapParams {
     pub local_connectivity: f64,
     /// Weight `gamma` of the negative samples (1.0).
     pub repulsion_strength: f64,
-    /// Negative samples per positive sample (5).
+    /// Negative samples per positive sample (5); 0 turns the repulsion off.
     pub negative_sample_rate: usize,
     /// Curve parameter `a`, fitted from `min_dist` and `spread` when `None`.
     pub a: Option<f64>,
