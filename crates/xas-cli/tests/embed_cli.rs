@@ -99,6 +99,13 @@ fn dist(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
+/// The JSON summary of `xas --json embed --method METHOD args...`.
+fn embed_json(method: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json", "embed", "--method", method];
+    all.extend_from_slice(args);
+    json_of(&xas(&all))
+}
+
 /// Fits a map by `method` (with the `extra` options), saves it, and places two new
 /// spectra (one of each family, on a finer grid that covers the map's axis) with
 /// `--model`: each lands nearer its own family's centroid, and the map's quality
@@ -190,29 +197,11 @@ fn smacof_map_is_fitted_saved_and_places_new_spectra() {
     let test = "embed-smacof-stress";
     let train = training_table(test);
     let out = scratch(test, "map.csv");
-    let summary = json_of(&xas(&[
-        "--json",
-        "embed",
-        "--method",
-        "smacof",
-        "--input",
-        s(&train),
-        "-o",
-        s(&out),
-    ]));
+    let summary = embed_json("smacof", &["--input", s(&train), "-o", s(&out)]);
     let stress = summary["stress_1"].as_f64().unwrap();
     assert!(stress > 0.0 && stress < 0.2, "stress-1 {stress}");
-    let pca = json_of(&xas(&[
-        "--json",
-        "embed",
-        "--method",
-        "mds",
-        "--input",
-        s(&train),
-        "-o",
-        s(&out),
-    ]));
-    assert!(pca["stress_1"].is_null());
+    let classical = embed_json("mds", &["--input", s(&train), "-o", s(&out)]);
+    assert!(classical["stress_1"].is_null());
 }
 
 #[test]
@@ -310,17 +299,13 @@ fn densmap_is_fitted_and_reports_its_radius_correlation() {
 fn bad_inputs_are_one_line_errors() {
     let test = "embed-errors";
     let out = scratch(test, "out.csv");
-
-    // Too few spectra for the neighbourhood.
-    let few = scratch(test, "few.csv");
     let columns: Vec<(String, f64, f64)> = (0..5)
         .map(|i| (format!("s{i}"), 5.0 + i as f64, 1.0))
         .collect();
+    // Five spectra: too few for 15 neighbours.
+    let few = scratch(test, "few.csv");
     write_table(&few, &grid(0.0, 20.0, 41), &columns);
-    let r = xas(&["embed", "--input", s(&few), "-o", s(&out)]);
-    assert_one_line_error(&r, "n_neighbors");
-
-    // A non-finite value.
+    // The same with one value `nan`.
     let nan = scratch(test, "nan.csv");
     let mut lines: Vec<String> = std::fs::read_to_string(&few)
         .unwrap()
@@ -331,91 +316,19 @@ fn bad_inputs_are_one_line_errors() {
     fields[2] = "nan";
     lines[3] = fields.join(",");
     std::fs::write(&nan, lines.join("\n")).unwrap();
-    let r = xas(&[
-        "embed",
-        "--method",
-        "pca",
-        "--input",
-        s(&nan),
-        "-o",
-        s(&out),
-    ]);
-    assert_one_line_error(&r, "nan.csv:4: column 3 (s1): `nan` is not a finite number");
-
-    // Single-spectrum files on different grids.
-    let one = scratch(test, "one.csv");
-    let two = scratch(test, "two.csv");
+    // Single-spectrum files on different grids, and a pair of spectra.
+    let (one, two, pair) = (
+        scratch(test, "one.csv"),
+        scratch(test, "two.csv"),
+        scratch(test, "pair.csv"),
+    );
     write_table(&one, &grid(0.0, 20.0, 41), &columns[..1]);
     write_table(&two, &grid(0.0, 20.0, 51), &columns[1..2]);
-    let r = xas(&["embed", "--input", s(&one), s(&two), "-o", s(&out)]);
-    assert_one_line_error(&r, "energy axis differs");
-
-    // A label the input does not have.
-    let train = training_table(test);
-    let r = xas(&[
-        "embed",
-        "--method",
-        "pca",
-        "--input",
-        s(&train),
-        "--color-by",
-        "valence",
-        "-o",
-        s(&out),
-    ]);
-    assert_one_line_error(&r, "--color-by valence: the input has no labels");
-
-    // Too few spectra for any map; a measure PCA cannot use.
-    let r = xas(&[
-        "embed",
-        "--method",
-        "pca",
-        "--input",
-        s(&one),
-        s(&few),
-        "-o",
-        s(&out),
-    ]);
-    assert!(r.status.success(), "6 spectra make a PCA map");
-    let r = xas(&[
-        "embed",
-        "--method",
-        "pca",
-        "--input",
-        s(&one),
-        s(&two),
-        "-o",
-        s(&out),
-    ]);
-    assert_one_line_error(&r, "energy axis differs");
-    let pair = scratch(test, "pair.csv");
     write_table(&pair, &grid(0.0, 20.0, 41), &columns[..2]);
-    let r = xas(&[
-        "embed",
-        "--method",
-        "pca",
-        "--input",
-        s(&pair),
-        "-o",
-        s(&out),
-    ]);
-    assert_one_line_error(&r, "a map needs at least 3 spectra, the input has 2");
-    let r = xas(&[
-        "embed",
-        "--method",
-        "pca",
-        "--metric",
-        "cosine",
-        "--input",
-        s(&train),
-        "-o",
-        s(&out),
-    ]);
-    assert_one_line_error(&r, "--metric cosine: PCA is Euclidean");
-
-    // New spectra that do not cover the saved map's axis.
+    let train = training_table(test);
+    // A saved PCA map, and new spectra that do not cover its axis.
     let model = scratch(test, "model.json");
-    let r = xas(&[
+    let saved = xas(&[
         "embed",
         "--method",
         "pca",
@@ -426,31 +339,57 @@ fn bad_inputs_are_one_line_errors() {
         "--save-model",
         s(&model),
     ]);
-    assert!(r.status.success());
+    assert!(saved.status.success());
     let narrow = scratch(test, "narrow.csv");
     write_table(&narrow, &grid(2.0, 18.0, 41), &columns[..2]);
+    // Six spectra from two files on one grid make a PCA map.
     let r = xas(&[
         "embed",
-        "--model",
-        s(&model),
+        "--method",
+        "pca",
         "--input",
-        s(&narrow),
+        s(&one),
+        s(&few),
         "-o",
         s(&out),
     ]);
-    assert_one_line_error(&r, "does not cover the map's axis");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
 
-    // A file that is not a saved map.
-    let r = xas(&[
-        "embed",
-        "--model",
-        s(&train),
-        "--input",
-        s(&narrow),
-        "-o",
-        s(&out),
-    ]);
-    assert_one_line_error(&r, "not a saved map");
+    let pca = ["--method", "pca"];
+    let cases: [(Vec<&str>, &str); 8] = [
+        (vec!["--input", s(&few)], "n_neighbors"),
+        (
+            [&pca[..], &["--input", s(&nan)]].concat(),
+            "nan.csv:4: column 3 (s1): `nan` is not a finite number",
+        ),
+        (vec!["--input", s(&one), s(&two)], "energy axis differs"),
+        (
+            [&pca[..], &["--input", s(&pair)]].concat(),
+            "a map needs at least 3 spectra, the input has 2",
+        ),
+        (
+            [&pca[..], &["--metric", "cosine", "--input", s(&train)]].concat(),
+            "--metric cosine: PCA is Euclidean",
+        ),
+        (
+            [&pca[..], &["--input", s(&train), "--color-by", "valence"]].concat(),
+            "--color-by valence: the input has no labels",
+        ),
+        (
+            vec!["--model", s(&model), "--input", s(&narrow)],
+            "does not cover the map's axis",
+        ),
+        (
+            vec!["--model", s(&train), "--input", s(&narrow)],
+            "not a saved map",
+        ),
+    ];
+    for (args, needle) in cases {
+        let mut all = vec!["embed"];
+        all.extend(args);
+        all.extend(["-o", s(&out)]);
+        assert_one_line_error(&xas(&all), needle);
+    }
 }
 
 /// Without `--json` a UMAP fit reports its stages and every tenth of its layout epochs on
@@ -504,18 +443,10 @@ fn tables_and_files_are_joined_into_one_map() {
     write_table(&second, &axis, &columns[20..]);
     write_table(&single, &axis, &[("x".to_string(), 5.2, 9.9)]);
     let out = scratch(test, "map.csv");
-    let summary = json_of(&xas(&[
-        "--json",
-        "embed",
-        "--method",
+    let summary = embed_json(
         "pca",
-        "--input",
-        s(&first),
-        s(&second),
-        s(&single),
-        "-o",
-        s(&out),
-    ]));
+        &["--input", s(&first), s(&second), s(&single), "-o", s(&out)],
+    );
     assert_eq!(summary["spectra"], 41);
     let map = read_coords(&out, 2);
     let names: Vec<&str> = map.iter().map(|(n, _)| n.as_str()).collect();
@@ -539,40 +470,23 @@ fn tables_and_files_are_joined_into_one_map() {
 #[test]
 fn a_library_input_carries_its_labels() {
     let test = "embed-library";
-    let lib = scratch(test, "mn.lib");
-    let built = xas(&[
-        "library",
-        "build",
-        "--ion",
-        "Mn",
-        "--valences",
-        "2,3,4",
-        "--tendq",
-        "0:2.5:0.5",
-        "-o",
-        s(&lib),
-    ]);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let (lib, built) = common::mn_library(test, &[]);
+    assert_eq!(built["spectra"], 18);
     let out = scratch(test, "map.csv");
     let model = scratch(test, "model.json");
-    let summary = json_of(&xas(&[
-        "--json",
-        "embed",
-        "--method",
+    let summary = embed_json(
         "pca",
-        "--input",
-        s(&lib),
-        "--color-by",
-        "valence",
-        "-o",
-        s(&out),
-        "--save-model",
-        s(&model),
-    ]));
+        &[
+            "--input",
+            s(&lib),
+            "--color-by",
+            "valence",
+            "-o",
+            s(&out),
+            "--save-model",
+            s(&model),
+        ],
+    );
     assert_eq!(summary["spectra"], 18);
     let silhouette = summary["silhouette"].as_f64().unwrap();
     assert!(silhouette > -1.0 && silhouette <= 1.0, "{silhouette}");

@@ -21,29 +21,11 @@ fn estimate(lib: &Path, input: &Path, extra: &[&str]) -> Output {
     xas(&args)
 }
 
-/// A small Mn library (valences 2-4, 10Dq 0-2.5 eV in 0.5 eV steps) at the EELS
-/// resolution, built once per test that needs it.
+/// A small Mn library at the EELS resolution, built once per test that needs it
+/// (`common::mn_library`), with its table and labels written beside it.
 fn mn_library(test: &str) -> PathBuf {
-    let lib = scratch(test, "mn.lib");
     let table = scratch(test, "mn_table.csv");
-    let out = xas(&[
-        "--json",
-        "library",
-        "build",
-        "--ion",
-        "Mn",
-        "--valences",
-        "2,3,4",
-        "--tendq",
-        "0:2.5:0.5",
-        "--gauss-fwhm",
-        "1.0",
-        "-o",
-        s(&lib),
-        "--table",
-        s(&table),
-    ]);
-    let summary = json_of(&out);
+    let (lib, summary) = common::mn_library(test, &["--gauss-fwhm", "1.0", "--table", s(&table)]);
     assert_eq!(summary["spectra"], 18);
     assert_eq!(summary["categorical_labels"][0][0], "valence");
     assert!(table.exists() && scratch(test, "mn_table_labels.csv").exists());
@@ -60,20 +42,19 @@ fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
 
     // The measured NMC cathode edge (Mn ~4+), its axis ~10 eV low.
     let eels = demo_data("nmc_mn_l23_eels.msa");
-    let out = xas(&[
-        "--json",
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&eels),
-        "--metric",
-        "manhattan",
-        "--k",
-        "3",
-        "--shift-search",
-        "-15:15",
-    ]);
+    let out = estimate(
+        &lib,
+        &eels,
+        &[
+            "--json",
+            "--metric",
+            "manhattan",
+            "--k",
+            "3",
+            "--shift-search",
+            "-15:15",
+        ],
+    );
     let r = &json_of(&out)[0];
     let valence = &r["estimate"]["categorical"][0];
     assert_eq!(valence["label"], "valence");
@@ -88,14 +69,7 @@ fn library_build_info_and_estimate_of_the_nmc_eels_edge() {
 
     // Without the shift search the 10.7 eV miscalibration misleads the estimate: the
     // edge, compared where it stands, looks like Mn3+.
-    let out = json_of(&xas(&[
-        "--json",
-        "estimate",
-        "--library",
-        s(&lib),
-        "--input",
-        s(&eels),
-    ]));
+    let out = json_of(&estimate(&lib, &eels, &["--json"]));
     assert_eq!(out[0]["estimate"]["shift_ev"].as_f64(), Some(0.0));
     assert_eq!(
         out[0]["estimate"]["categorical"][0]["value"], "Mn3+",

@@ -63,3 +63,26 @@ pub fn mean_sd(parameters: &Value, name: &str) -> (f64, f64) {
         .unwrap_or_else(|| panic!("no parameter {name}"));
     (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap())
 }
+
+/// Builds a small simulated Mn L2,3 library (valences 2-4, 10Dq 0-2.5 eV in 0.5 eV
+/// steps, 18 spectra) with `xas --json library build ... extra`, in `test`'s scratch
+/// folder; returns its path and the printed summary.
+pub fn mn_library(test: &str, extra: &[&str]) -> (PathBuf, Value) {
+    let lib = scratch(test, "mn.lib");
+    let mut args = vec![
+        "--json",
+        "library",
+        "build",
+        "--ion",
+        "Mn",
+        "--valences",
+        "2,3,4",
+        "--tendq",
+        "0:2.5:0.5",
+        "-o",
+        arg(&lib),
+    ];
+    args.extend_from_slice(extra);
+    let summary = json_of(&xas(&args));
+    (lib, summary)
+}
