@@ -200,7 +200,8 @@ fn demo_writes_report() {
     // The strategy search stage: a physical best trial, its plan and its search plot.
     let search = &summary["results"]["rietveld-auto"];
     assert!(search["valid_trials"].as_u64().unwrap() >= 1, "{search}");
-    assert!(search["rwp"].as_f64().unwrap() < 12.0, "{search}");
+    // 16 seeded trials: Rwp 9.08 % in every run so far.
+    assert!(search["rwp"].as_f64().unwrap() < 9.3, "{search}");
     for f in ["best_plan.toml", "search.svg", "search.csv"] {
         assert!(dir.join("rietveld-auto").join(f).is_file(), "{f} missing");
     }
