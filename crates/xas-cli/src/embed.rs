@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use xas_core::SpectraMatrix;
+use xas_core::grid::uniform_grid;
 use xas_core::io::{read_spectra_table, write_atomic};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
@@ -23,6 +24,7 @@ use xas_metrics::measures::Metric;
 
 use crate::load::{ColumnArgs, read_spectra};
 use crate::map_plot::{MapPlot, groups_by_category, groups_by_value};
+use crate::range::colon_numbers;
 
 /// Format tag of saved maps.
 const MODEL_FORMAT: &str = "xas-embed-model";
@@ -68,6 +70,12 @@ pub struct EmbedArgs {
     /// energy axis.
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
+    /// Resample every input spectrum onto this grid, START:STOP:STEP in eV (linear
+    /// interpolation; each spectrum must cover it), e.g. to map measured spectra on
+    /// different axes. Without it all inputs must share one axis. A saved map
+    /// (`--model`) uses its own axis.
+    #[arg(long, value_name = "START:STOP:STEP")]
+    grid: Option<String>,
     /// Place the input spectra on this saved map instead of fitting a new one.
     #[arg(long, value_name = "MODEL.json")]
     model: Option<PathBuf>,
@@ -202,6 +210,14 @@ const LIBRARY_MAGIC: &[u8] = b"\x89XASL";
 /// Reads the input spectra as one matrix on one axis: a saved library (given alone,
 /// with its labels), or tables and spectrum files whose spectra are joined in order.
 fn read_input(args: &EmbedArgs) -> Result<SpectraMatrix> {
+    let grid = args
+        .grid
+        .as_deref()
+        .map(|g| {
+            let [a, b, c] = colon_numbers("--grid", g, "START:STOP:STEP in eV", "632:662:0.1")?;
+            uniform_grid(a, b, c).with_context(|| format!("--grid `{g}`"))
+        })
+        .transpose()?;
     let mut parts = Vec::with_capacity(args.input.len());
     for path in &args.input {
         let bytes =
@@ -213,13 +229,41 @@ fn read_input(args: &EmbedArgs) -> Result<SpectraMatrix> {
                     path.display()
                 );
             }
-            return Ok(Library::from_bytes(&bytes)
+            let library = Library::from_bytes(&bytes)
                 .with_context(|| format!("reading library {}", path.display()))?
-                .into_spectra());
+                .into_spectra();
+            return match &grid {
+                Some(grid) => resampled(&library, grid),
+                None => Ok(library),
+            };
         }
-        parts.push((path.as_path(), read_file(path, &bytes, &args.columns)?));
+        let part = read_file(path, &bytes, &args.columns)?;
+        let part = match &grid {
+            Some(grid) => resampled(&part, grid).with_context(|| path.display().to_string())?,
+            None => part,
+        };
+        parts.push((path.as_path(), part));
     }
     join(parts)
+}
+
+/// The spectra of `m` on `grid` (linear interpolation), with their names and labels.
+fn resampled(m: &SpectraMatrix, grid: &[f64]) -> Result<SpectraMatrix> {
+    let rows = onto_axis(m, grid, "--grid")?;
+    let mut out = SpectraMatrix::new(grid.to_vec())?;
+    for (name, row) in m.names().iter().zip(rows.chunks_exact(grid.len())) {
+        out.push_row(name.clone(), row)?;
+    }
+    for label in m.numeric_label_names() {
+        out.set_numeric_label(label, m.numeric_label(label).unwrap_or_default().to_vec())?;
+    }
+    for label in m.categorical_label_names() {
+        out.set_categorical_label(
+            label,
+            m.categorical_label(label).unwrap_or_default().to_vec(),
+        )?;
+    }
+    Ok(out)
 }
 
 /// The spectra of one input file: every column of a table (first column energy), or
@@ -273,7 +317,7 @@ fn join(parts: Vec<(&Path, SpectraMatrix)>) -> Result<SpectraMatrix> {
 fn check_axis(first: &[f64], axis: &[f64], path: &Path) -> Result<()> {
     if first != axis {
         bail!(
-            "{}: energy axis differs from the first input's ({} points {:.3}-{:.3} eV vs {} points {:.3}-{:.3} eV); resample onto one grid first",
+            "{}: energy axis differs from the first input's ({} points {:.3}-{:.3} eV vs {} points {:.3}-{:.3} eV); give --grid START:STOP:STEP to resample onto one grid",
             path.display(),
             axis.len(),
             axis[0],
@@ -616,6 +660,9 @@ fn place(args: &EmbedArgs, model_path: &Path, json: bool) -> Result<()> {
             saved.version
         );
     }
+    if args.grid.is_some() {
+        bail!("--grid: a saved map resamples new spectra onto its own axis");
+    }
     if args.color_by.is_some() && args.color_by != saved.color_by {
         bail!(
             "--color-by: a saved map keeps the colouring it was fitted with ({}); new spectra are drawn over it",
@@ -624,7 +671,7 @@ fn place(args: &EmbedArgs, model_path: &Path, json: bool) -> Result<()> {
     }
     let input = read_input(args)?;
     let axis = model_axis(&saved.model);
-    let rows = onto_axis(&input, axis)?;
+    let rows = onto_axis(&input, axis, "the map's axis")?;
     let rows = normalized_rows(axis, &rows, saved.normalization)?;
     let (coords, method) = match &saved.model {
         MapModel::Umap(m) => (m.transform(&rows)?, EmbedMethod::Umap),
@@ -706,18 +753,26 @@ fn model_axis(model: &MapModel) -> &[f64] {
     }
 }
 
-/// The spectra of `m` on `axis`: as they are when the axes agree, else linearly
-/// interpolated (an error names the spectrum when it does not cover the axis).
-fn onto_axis(m: &SpectraMatrix, axis: &[f64]) -> Result<Vec<f64>> {
+/// The spectra of `m` on `axis` (named `target` in errors): as they are when the axes
+/// agree, else linearly interpolated (an error names the spectrum when it does not
+/// cover the axis).
+fn onto_axis(m: &SpectraMatrix, axis: &[f64], target: &str) -> Result<Vec<f64>> {
     if m.energy_ev() == axis {
         return Ok(m.as_slice().to_vec());
     }
     let mut out = Vec::with_capacity(m.n_spectra() * axis.len());
     for (name, row) in m.names().iter().zip(m.rows()) {
         out.extend(
-            interpolate(m.energy_ev(), row, axis, Interpolation::Linear, Extrapolation::Error).with_context(|| {
+            interpolate(
+                m.energy_ev(),
+                row,
+                axis,
+                Interpolation::Linear,
+                Extrapolation::Error,
+            )
+            .with_context(|| {
                 format!(
-                    "spectrum {name} ({:.2}-{:.2} eV) does not cover the map's axis ({:.2}-{:.2} eV)",
+                    "spectrum {name} ({:.2}-{:.2} eV) does not cover {target} ({:.2}-{:.2} eV)",
                     m.energy_ev()[0],
                     m.energy_ev()[m.n_points() - 1],
                     axis[0],

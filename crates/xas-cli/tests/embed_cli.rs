@@ -355,9 +355,51 @@ fn bad_inputs_are_one_line_errors() {
     ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
 
+    // ... and, resampled onto one grid, files on different axes do too.
+    let resampled = embed_json(
+        "pca",
+        &[
+            "--input",
+            s(&one),
+            s(&two),
+            s(&few),
+            "--grid",
+            "0:20:0.25",
+            "-o",
+            s(&out),
+        ],
+    );
+    assert_eq!(
+        (resampled["spectra"].as_u64(), resampled["points"].as_u64()),
+        (Some(7), Some(81))
+    );
+
     let pca = ["--method", "pca"];
-    let cases: [(Vec<&str>, &str); 8] = [
+    let cases: [(Vec<&str>, &str); 12] = [
         (vec!["--input", s(&few)], "n_neighbors"),
+        (
+            [&pca[..], &["--input", s(&few), "--grid", "0:30:0.5"]].concat(),
+            "does not cover --grid (0.00-30.00 eV)",
+        ),
+        (
+            [&pca[..], &["--input", s(&few), "--grid", "0-20"]].concat(),
+            "--grid `0-20`: expected START:STOP:STEP",
+        ),
+        (
+            vec![
+                "--model",
+                s(&model),
+                "--input",
+                s(&few),
+                "--grid",
+                "0:20:0.5",
+            ],
+            "--grid: a saved map resamples new spectra onto its own axis",
+        ),
+        (
+            [&pca[..], &["--input", s(&one), s(&two)]].concat(),
+            "give --grid START:STOP:STEP",
+        ),
         (
             [&pca[..], &["--input", s(&nan)]].concat(),
             "nan.csv:4: column 3 (s1): `nan` is not a finite number",
@@ -509,6 +551,23 @@ fn a_library_input_carries_its_labels() {
             "{valences:?}"
         );
     }
+
+    // Resampled onto a narrower grid, the library keeps its labels.
+    let narrow = embed_json(
+        "pca",
+        &[
+            "--input",
+            s(&lib),
+            "--grid",
+            "640:655:0.25",
+            "--color-by",
+            "valence",
+            "-o",
+            s(&out),
+        ],
+    );
+    assert_eq!(narrow["points"], 61);
+    assert!(narrow["silhouette"].as_f64().is_some(), "{narrow}");
 
     let table = training_table(test);
     let r = xas(&["embed", "--input", s(&lib), s(&table), "-o", s(&out)]);
