@@ -170,14 +170,29 @@ pub struct ClassifyArgs {
     /// Phases below this fraction of the image are listed as minorities with their regions.
     #[arg(long, default_value_t = 0.001)]
     min_fraction: f64,
-    /// Run a baseline clustering instead (needs --k).
-    #[arg(long, value_enum, requires = "k")]
+    /// Run a baseline clustering instead (needs --k; the classifier's options do not
+    /// apply to it).
+    #[arg(
+        long,
+        value_enum,
+        requires = "k",
+        conflicts_with_all = [
+            "library",
+            "reference",
+            "noise",
+            "split_probability",
+            "min_support",
+            "survey_stride",
+            "filter",
+            "min_fraction",
+        ]
+    )]
     baseline: Option<BaselineArg>,
     /// Number of clusters of the baseline.
-    #[arg(long)]
+    #[arg(long, requires = "baseline")]
     k: Option<usize>,
     /// Seed of the baseline.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, requires = "baseline")]
     seed: u64,
     /// Output folder.
     #[arg(short = 'o', long)]
@@ -210,7 +225,7 @@ pub struct SynthArgs {
     #[arg(long)]
     stream: bool,
     /// Survey every N-th row for site discovery with --stream.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, requires = "stream")]
     survey_stride: usize,
     /// Raw stack to write, or with --stream the output folder of the classification.
     #[arg(short = 'o', long)]

@@ -76,8 +76,24 @@ pub struct EmbedArgs {
     /// (`--model`) uses its own axis.
     #[arg(long, value_name = "START:STOP:STEP")]
     grid: Option<String>,
-    /// Place the input spectra on this saved map instead of fitting a new one.
-    #[arg(long, value_name = "MODEL.json")]
+    /// Place the input spectra on this saved map instead of fitting a new one (the
+    /// map keeps its method, measure, normalisation and parameters).
+    #[arg(
+        long,
+        value_name = "MODEL.json",
+        conflicts_with_all = [
+            "method",
+            "metric",
+            "n_neighbors",
+            "min_dist",
+            "n_components",
+            "seed",
+            "parallel",
+            "densmap",
+            "normalization",
+            "save_model",
+        ]
+    )]
     model: Option<PathBuf>,
     /// Method of a new map.
     #[arg(long, value_enum, default_value = "umap")]
@@ -87,18 +103,18 @@ pub struct EmbedArgs {
     /// wcc[:L_EV], dtw[:BAND].
     #[arg(long, default_value = "euclidean")]
     metric: String,
-    /// UMAP neighbourhood size, counting the spectrum itself.
-    #[arg(long, default_value_t = 15)]
-    n_neighbors: usize,
-    /// UMAP minimum distance between points of the map.
-    #[arg(long, default_value_t = 0.1)]
-    min_dist: f64,
+    /// UMAP neighbourhood size, counting the spectrum itself [default: 15].
+    #[arg(long)]
+    n_neighbors: Option<usize>,
+    /// UMAP minimum distance between points of the map [default: 0.1].
+    #[arg(long)]
+    min_dist: Option<f64>,
     /// Dimension of the map.
     #[arg(long, default_value_t = 2)]
     n_components: usize,
-    /// Seed of every random choice (UMAP).
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
+    /// Seed of every random choice of UMAP [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Parallel UMAP optimisation: faster on several cores, not reproducible run to run.
     #[arg(long)]
     parallel: bool,
@@ -373,8 +389,17 @@ fn colors(m: &SpectraMatrix, label: Option<&str>) -> Result<Option<Colors>> {
 }
 
 fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
-    if args.densmap && args.method != EmbedMethod::Umap {
-        bail!("--densmap: needs --method umap, not {:?}", args.method);
+    let umap_only = [
+        ("--densmap", args.densmap),
+        ("--n-neighbors", args.n_neighbors.is_some()),
+        ("--min-dist", args.min_dist.is_some()),
+        ("--seed", args.seed.is_some()),
+        ("--parallel", args.parallel),
+    ];
+    if args.method != EmbedMethod::Umap
+        && let Some((flag, _)) = umap_only.iter().find(|(_, given)| *given)
+    {
+        bail!("{flag}: needs --method umap, not {:?}", args.method);
     }
     let metric = Metric::from_name(&args.metric).context("--metric")?;
     if args.method == EmbedMethod::Pca && metric != Metric::Euclidean {
@@ -393,11 +418,12 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
     let dims = args.n_components;
     let (coords, model) = match args.method {
         EmbedMethod::Umap => {
+            let defaults = UmapParams::default();
             let params = UmapParams {
-                n_neighbors: args.n_neighbors,
-                min_dist: args.min_dist,
+                n_neighbors: args.n_neighbors.unwrap_or(defaults.n_neighbors),
+                min_dist: args.min_dist.unwrap_or(defaults.min_dist),
                 n_components: dims,
-                seed: args.seed,
+                seed: args.seed.unwrap_or(defaults.seed),
                 parallel: args.parallel,
                 densmap: args.densmap.then(DensMap::default),
                 ..UmapParams::default()

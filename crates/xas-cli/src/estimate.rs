@@ -36,8 +36,8 @@ pub struct EstimateArgs {
     /// derivative-pearson, kl, js, hellinger, w1, wcc[:L_EV], dtw[:BAND].
     #[arg(long, default_value = "euclidean")]
     metric: String,
-    /// Neighbours that vote (inverse-distance weights).
-    #[arg(long, default_value_t = 5)]
+    /// Neighbours that vote (inverse-distance weights); --tune chooses it instead.
+    #[arg(long, default_value_t = 5, conflicts_with = "tune")]
     k: usize,
     /// Choose k and the weighting (inverse distance or Gaussian kernel) by
     /// leave-one-out on the library, and report its errors (costs one all-pairs pass).

@@ -59,10 +59,10 @@ pub struct FitArgs {
     /// Noise of the XAS data: one standard deviation, `col:NAME|INDEX` for a column of
     /// per-point standard deviations, or `fit` to sample it as the parameter
     /// `sigma_xas` (log-normal prior around the point-to-point scatter).
-    #[arg(long, value_name = "SIGMA|col:COLUMN|fit")]
+    #[arg(long, value_name = "SIGMA|col:COLUMN|fit", requires = "xas")]
     xas_sigma: Option<String>,
     /// Noise of the XPS data (as `--xas-sigma`; the parameter is `sigma_xps`).
-    #[arg(long, value_name = "SIGMA|col:COLUMN|fit")]
+    #[arg(long, value_name = "SIGMA|col:COLUMN|fit", requires = "xps")]
     xps_sigma: Option<String>,
     /// Intensity column of the spectrum files (name or zero-based index).
     #[arg(long, default_value = "1")]
@@ -85,7 +85,7 @@ pub struct FitArgs {
     seed: u64,
     /// Lanczos steps per start vector for the XPS final states (0: dense
     /// diagonalisation; 80 steps are within 3e-5 of the maximum of the exact spectrum).
-    #[arg(long, default_value_t = 80)]
+    #[arg(long, default_value_t = 80, requires = "xps")]
     xps_lanczos: usize,
     /// Background under each spectrum: none, or a straight line (parameters `bg0_T`,
     /// `bg1_T` about the middle of the data's energy range).
@@ -101,8 +101,27 @@ pub struct FitArgs {
     /// Output folder (new run).
     #[arg(short = 'o', long, conflicts_with = "resume")]
     out: Option<PathBuf>,
-    /// Continue the run in this folder from its checkpoint.
-    #[arg(long)]
+    /// Continue the run in this folder from its checkpoint, with the settings recorded
+    /// in its `run.json` (only --time-limit and --plot-format may be given with it).
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "model",
+            "xas",
+            "xps",
+            "xas_sigma",
+            "xps_sigma",
+            "y_column",
+            "priors",
+            "replicas",
+            "sweeps",
+            "burn_in",
+            "seed",
+            "xps_lanczos",
+            "background",
+            "mark",
+        ]
+    )]
     resume: Option<PathBuf>,
     /// Stop (with a checkpoint) after this many minutes of sampling, e.g. to fit a batch
     /// queue's wall-time limit; continue later with `--resume`.
@@ -342,8 +361,8 @@ fn new_config(args: &FitArgs) -> Result<RunConfig> {
         background: args.background == BackgroundArg::Linear,
     };
     let marks = args.mark.as_deref().map(parse_marks).transpose()?;
-    Ok(RunConfig::new(data, args.priors.as_deref(), remc, options)?
-        .with_marks(marks.unwrap_or_default()))
+    RunConfig::new(data, args.priors.as_deref(), remc, options)?
+        .with_marks(marks.unwrap_or_default())
 }
 
 impl RunConfig {
@@ -379,9 +398,19 @@ impl RunConfig {
     }
 
     /// Reference values drawn on the corner plot.
-    pub fn with_marks(mut self, marks: Vec<(String, f64)>) -> Self {
+    ///
+    /// # Errors
+    /// A mark whose name is not a parameter of the fit (the message lists them).
+    pub fn with_marks(mut self, marks: Vec<(String, f64)>) -> Result<Self> {
+        let names = self.priors.names();
+        if let Some((name, _)) = marks.iter().find(|(n, _)| !names.contains(n)) {
+            bail!(
+                "--mark {name}: not a parameter of this fit (they are: {})",
+                names.join(", ")
+            );
+        }
         self.marks = marks;
-        self
+        Ok(self)
     }
 }
 

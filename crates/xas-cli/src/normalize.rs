@@ -51,7 +51,7 @@ pub struct NormalizeArgs {
     columns: ColumnArgs,
 }
 
-/// Edge-step options (ignored by the other methods).
+/// Edge-step options (refused with the other methods).
 #[derive(Debug, Args)]
 struct EdgeArgs {
     /// Edge energy E0 in eV (default: from the derivative maximum).
@@ -78,6 +78,23 @@ struct EdgeArgs {
 }
 
 impl EdgeArgs {
+    /// The first edge-step option given, by its flag.
+    fn first_given(&self) -> Option<&'static str> {
+        let values = [
+            ("--e0", self.e0),
+            ("--pre1", self.pre1),
+            ("--pre2", self.pre2),
+            ("--norm1", self.norm1),
+            ("--norm2", self.norm2),
+        ];
+        values
+            .iter()
+            .find(|(_, v)| v.is_some())
+            .map(|(flag, _)| *flag)
+            .or(self.nnorm.map(|_| "--nnorm"))
+            .or(self.flat.then_some("--flat"))
+    }
+
     fn params(&self) -> EdgeStepParams {
         EdgeStepParams {
             e0_ev: self.e0,
@@ -103,6 +120,11 @@ struct Written {
 
 /// Runs `xas normalize`.
 pub fn run(args: &NormalizeArgs, json: bool) -> Result<()> {
+    if args.method != Method::Edge
+        && let Some(flag) = args.edge.first_given()
+    {
+        bail!("{flag}: applies to --method edge only");
+    }
     let (_, spectra) = read_spectra(&args.file, &args.columns)?;
     let several = spectra.len() > 1;
     let mut written = Vec::new();

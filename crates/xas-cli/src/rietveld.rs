@@ -59,7 +59,7 @@ pub struct RietveldArgs {
     #[arg(long)]
     instrument: Option<PathBuf>,
     /// Wavelength (Å) when there is no instrument file (monochromatic, polarisation 0.5).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "instrument")]
     wavelength: Option<f64>,
     /// Start model(s), one CIF per phase (the first block with atoms of each file).
     #[arg(long, required = true)]
@@ -69,12 +69,12 @@ pub struct RietveldArgs {
     plan: Option<PathBuf>,
     /// Search the refinement strategy automatically (early-stage window, background
     /// model and terms, zero, displacement and profile terms released, stage order),
-    /// rejecting unphysical results; --background and --background-terms are then chosen
-    /// by the search.
+    /// rejecting unphysical results; the search chooses the background model and its
+    /// terms itself (--background and --background-terms are refused with it).
     #[arg(long)]
     auto: bool,
     /// Trials of the strategy search (--auto).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, requires = "auto")]
     trials: usize,
     /// Let the strategy search (--auto) also release crystallite size and microstrain
     /// (for nanocrystalline or strained samples; they are not determined alongside the
@@ -82,20 +82,21 @@ pub struct RietveldArgs {
     #[arg(long, requires = "auto")]
     sample_broadening: bool,
     /// Seed of the strategy search (--auto): the same seed and batch give the same search.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, requires = "auto")]
     seed: u64,
     /// Trials run together, in parallel, by the strategy search (--auto). The result
     /// depends on it, never on the number of cores.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, requires = "auto")]
     batch: usize,
     /// 2θ range refined, `LO:HI` degrees (the whole pattern otherwise).
     #[arg(long)]
     range: Option<String>,
-    /// Background model.
-    #[arg(long, value_enum, default_value = "chebyshev")]
+    /// Background model (the strategy search chooses its own).
+    #[arg(long, value_enum, default_value = "chebyshev", conflicts_with = "auto")]
     background: BackgroundArg,
-    /// Number of background terms (coefficients or knots).
-    #[arg(long, default_value_t = 8)]
+    /// Number of background terms, coefficients or knots (the strategy search chooses
+    /// its own).
+    #[arg(long, default_value_t = 8, conflicts_with = "auto")]
     background_terms: usize,
     /// March-Dollase preferred orientation of every phase about this reciprocal axis,
     /// `H,K,L` (e.g. 0,0,1); the ratio starts at 1 and is refined with the `po` group.

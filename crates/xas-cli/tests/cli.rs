@@ -121,6 +121,19 @@ fn normalize_writes_csv_and_plots() {
 #[test]
 fn bad_input_gives_one_line_errors() {
     assert_one_line_error(&xas(&["info", "/no/such/file.xdi"]), "/no/such/file.xdi");
+    // Edge-step options with another method would be ignored.
+    let out = scratch("refused.csv");
+    let args = [
+        "normalize",
+        &demo_file("feo_rt1.xdi"),
+        "-o",
+        out.to_str().unwrap(),
+        "--method",
+        "max",
+        "--e0",
+        "7120",
+    ];
+    assert_one_line_error(&xas(&args), "--e0: applies to --method edge only");
 
     let nan = scratch("nan.txt");
     std::fs::write(&nan, "# energy mu\n1 0.1\n2 NaN\n3 0.3\n").unwrap();

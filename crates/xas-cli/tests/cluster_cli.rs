@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+use common::{arg as s, assert_one_line_error, assert_usage_error, json_of, scratch, xas};
 use xas_core::SpectralImage;
 use xas_core::image::{RawSample, write_raw_image};
 
@@ -256,4 +256,31 @@ fn nxstxm_file_brings_its_energies_and_i0() {
     assert_eq!(v["shape"]["width"], 64);
     assert_eq!(v["shape"]["energies"], 123);
     assert!(!v["phases"].as_array().unwrap().is_empty(), "{v}");
+}
+
+/// Options that would be ignored are refused: `--k` and `--seed` belong to a baseline,
+/// and a baseline takes none of the classifier's options.
+#[test]
+fn options_of_the_other_mode_are_refused() {
+    let out = scratch("cluster", "refused");
+    let stack = scratch("cluster", "none.xasimg");
+    let r = cluster(&stack, &["--i0-counts", "1000", "--k", "5"], &out);
+    assert_usage_error(&r, "--baseline");
+    let r = cluster(
+        &stack,
+        &[
+            "--i0-counts",
+            "1000",
+            "--baseline",
+            "kmeans",
+            "--k",
+            "5",
+            "--filter",
+            "none",
+        ],
+        &out,
+    );
+    assert_usage_error(&r, "--filter");
+    let r = xas(&["cluster", "synth", "--survey-stride", "4", "-o", s(&out)]);
+    assert_usage_error(&r, "--stream");
 }

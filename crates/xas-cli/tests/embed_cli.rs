@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+use common::{arg as s, assert_one_line_error, assert_usage_error, json_of, scratch, xas};
 use xas_manifold::Vectors;
 use xas_manifold::umap::UmapParams;
 use xas_manifold::umap::density::{DensMap, radius_correlation};
@@ -432,6 +432,37 @@ fn bad_inputs_are_one_line_errors() {
         all.extend(["-o", s(&out)]);
         assert_one_line_error(&xas(&all), needle);
     }
+    // UMAP's options with another method, and a new map's options with a saved one,
+    // would be ignored: they are refused.
+    for flag in [
+        &["--seed", "7"][..],
+        &["--n-neighbors", "5"],
+        &["--parallel"],
+    ] {
+        let mut all = vec![
+            "embed",
+            "--method",
+            "mds",
+            "--input",
+            s(&train),
+            "-o",
+            s(&out),
+        ];
+        all.extend_from_slice(flag);
+        assert_one_line_error(&xas(&all), &format!("{}: needs --method umap", flag[0]));
+    }
+    let r = xas(&[
+        "embed",
+        "--model",
+        s(&model),
+        "--input",
+        s(&narrow),
+        "--method",
+        "pca",
+        "-o",
+        s(&out),
+    ]);
+    assert_usage_error(&r, "--method");
 }
 
 /// Without `--json` a UMAP fit reports its stages and every tenth of its layout epochs on

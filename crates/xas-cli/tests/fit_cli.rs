@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use cluster_model::params::ClusterParams;
-use common::{arg as s, assert_one_line_error, json_of, mean_sd, scratch, xas};
+use common::{arg as s, assert_one_line_error, assert_usage_error, json_of, mean_sd, scratch, xas};
 use xas_bayes::models::nio::{NioCluster, Spectroscopy};
 use xas_bayes::posterior::ForwardModel;
 
@@ -282,10 +282,13 @@ fn bad_inputs_are_one_line_errors() {
             ],
             "Delta",
         ),
-        (&["--xas-sigma", "0.02"], "--xas"),
         (
             &["--xas", "missing.csv", "--xas-sigma", "0.02"],
             "missing.csv",
+        ),
+        (
+            &["--xas", input, "--xas-sigma", "0.02", "--mark", "delta=4.7"],
+            "--mark delta: not a parameter of this fit (they are: Delta, 10Dq",
         ),
     ];
     for (args, needle) in cases {
@@ -295,4 +298,14 @@ fn bad_inputs_are_one_line_errors() {
         assert_one_line_error(&xas(&all), needle);
     }
     assert_one_line_error(&xas(&["fit", "--resume", "no-such-run"]), "run.json");
+    // Options that would be ignored are refused by the parser: the noise of a
+    // spectrum not given, and run settings with --resume (it keeps its run.json).
+    assert_usage_error(
+        &xas(&["fit", "--xas-sigma", "0.02", "-o", out_dir]),
+        "--xas",
+    );
+    assert_usage_error(
+        &xas(&["fit", "--resume", "no-such-run", "--sweeps", "100"]),
+        "--sweeps",
+    );
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+use common::{arg as s, assert_one_line_error, assert_usage_error, json_of, scratch, xas};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -219,5 +219,28 @@ fn auto_refuses_a_plan_and_zero_trials() {
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{err}");
+    }
+}
+
+/// Options that would be ignored are refused: the search's settings without --auto, a
+/// background the search would replace, a wavelength beside an instrument file.
+#[test]
+fn options_that_would_be_ignored_are_refused() {
+    let out_dir = scratch("rietveld", "refused");
+    let (pattern, prm, cif) = fluoroapatite();
+    for (extra, needle) in [
+        (&["--trials", "5"][..], "--auto"),
+        (&["--seed", "3"][..], "--auto"),
+        (
+            &["--auto", "--background-terms", "5"][..],
+            "--background-terms",
+        ),
+        (&["--wavelength", "1.54"][..], "--wavelength"),
+    ] {
+        let mut args = vec!["rietveld"];
+        args.extend(inputs(&pattern, &prm, &cif));
+        args.extend_from_slice(extra);
+        args.extend(["-o", s(&out_dir)]);
+        assert_usage_error(&xas(&args), needle);
     }
 }

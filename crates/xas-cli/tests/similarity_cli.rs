@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{arg as s, assert_one_line_error, json_of, scratch, xas};
+use common::{arg as s, assert_one_line_error, assert_usage_error, json_of, scratch, xas};
 
 fn demo_data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -90,6 +90,8 @@ fn estimate_errors_are_one_line() {
     let out = estimate(&lib, &fe, &[]);
     assert_one_line_error(&out, "does not cover the library");
     let eels = demo_data("nmc_mn_l23_eels.msa");
+    // --tune chooses k itself.
+    assert_usage_error(&estimate(&lib, &eels, &["--k", "3", "--tune"]), "--tune");
     let out = estimate(&lib, &eels, &["--metric", "nope"]);
     assert_one_line_error(&out, "unknown measure `nope`");
     let out = estimate(&lib, &eels, &["--k", "0"]);

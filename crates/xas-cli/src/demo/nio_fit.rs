@@ -50,7 +50,7 @@ pub fn run(report: &mut Report) -> Result<()> {
         remc,
         ModelOptions::default(),
     )?
-    .with_marks(marks);
+    .with_marks(marks)?;
     let dir = report.file("")?;
     let run = FitRun {
         dir: &dir,

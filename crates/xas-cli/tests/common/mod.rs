@@ -86,3 +86,14 @@ pub fn mn_library(test: &str, extra: &[&str]) -> (PathBuf, Value) {
     let summary = json_of(&xas(&args));
     (lib, summary)
 }
+
+/// A command line that the argument parser refuses: exit status 2, an `error:` line
+/// containing `needle` (the parser adds its usage lines), no panic.
+pub fn assert_usage_error(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let first = err.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "stderr: {err}");
+    assert!(err.contains(needle), "`{needle}` not in: {err}");
+    assert!(!err.contains("panicked"), "stderr: {err}");
+}
