@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use xas_core::SpectraMatrix;
 use xas_core::grid::uniform_grid;
-use xas_core::io::{read_spectra_table, write_atomic};
+use xas_core::io::{Format, detect_format, read_spectra_table, write_atomic};
 use xas_core::normalize::{Normalization, normalize_values};
 use xas_core::resample::{Extrapolation, Interpolation, interpolate};
 use xas_manifold::mds::{self, ClassicalMds, Smacof, SmacofParams};
@@ -282,10 +282,16 @@ fn resampled(m: &SpectraMatrix, grid: &[f64]) -> Result<SpectraMatrix> {
     Ok(out)
 }
 
-/// The spectra of one input file: every column of a table (first column energy), or
-/// the spectra of a spectrum file.
+/// The spectra of one input file: every column of a plain-text table (first column
+/// energy), or the spectra of a spectrum file (XDI, Athena, EMSA: their absorption
+/// column, not the detector columns beside it), read with the chosen columns when
+/// `--x-column`/`--y-column` are given.
 fn read_file(path: &Path, bytes: &[u8], columns: &ColumnArgs) -> Result<SpectraMatrix> {
-    if let Ok(m) = read_spectra_table(bytes, path)
+    let chosen = columns.x_column.is_some() || columns.y_column.is_some();
+    let plain = matches!(detect_format(path, bytes), Ok(Format::Columns));
+    if plain
+        && !chosen
+        && let Ok(m) = read_spectra_table(bytes, path)
         && m.n_spectra() > 1
     {
         return Ok(m);

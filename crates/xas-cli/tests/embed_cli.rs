@@ -616,3 +616,44 @@ fn a_library_input_carries_its_labels() {
     ]);
     assert_one_line_error(&r, "keeps the colouring it was fitted with (valence)");
 }
+
+/// XDI files are one spectrum each (their absorption column, not I0 beside it), named
+/// after the file; on different axes they need --grid. `--y-column` picks one column
+/// of a plain table instead of taking them all.
+#[test]
+fn spectrum_files_give_their_absorption_column() {
+    let test = "embed-xdi";
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-data");
+    let files: Vec<PathBuf> = ["fe2o3_rt", "fe_metal_rt", "feo_rt1", "fen_rt"]
+        .iter()
+        .map(|f| demo.join(format!("{f}.xdi")))
+        .collect();
+    let out = scratch(test, "map.csv");
+    let mut args: Vec<&str> = vec!["--input"];
+    args.extend(files.iter().map(|f| s(f)));
+    args.extend(["--grid", "7100:7200:0.5", "-o", s(&out)]);
+    let summary = embed_json("pca", &args);
+    assert_eq!(summary["spectra"], 4, "{summary}");
+    let names: Vec<String> = read_coords(&out, 2).into_iter().map(|r| r.0).collect();
+    assert_eq!(names, ["fe2o3_rt", "fe_metal_rt", "feo_rt1", "fen_rt"]);
+
+    // Three tables of two columns each, `x` and `y`: --y-column y maps one spectrum
+    // from each.
+    let tables: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let path = scratch(test, &format!("t{i}.csv"));
+            let centre = 5.0 + 3.0 * i as f64;
+            let columns = [
+                ("x".to_string(), centre, 1.0),
+                ("y".to_string(), centre + 1.0, 2.0),
+            ];
+            write_table(&path, &training_axis(), &columns);
+            path
+        })
+        .collect();
+    let mut args: Vec<&str> = vec!["--input"];
+    args.extend(tables.iter().map(|f| s(f)));
+    args.extend(["--y-column", "y", "-o", s(&out)]);
+    let summary = embed_json("pca", &args);
+    assert_eq!(summary["spectra"], 3, "{summary}");
+}
