@@ -64,9 +64,11 @@ pub struct FitArgs {
     /// Noise of the XPS data (as `--xas-sigma`; the parameter is `sigma_xps`).
     #[arg(long, value_name = "SIGMA|col:COLUMN|fit", requires = "xps")]
     xps_sigma: Option<String>,
-    /// Intensity column of the spectrum files (name or zero-based index).
-    #[arg(long, default_value = "1")]
-    y_column: String,
+    /// Intensity column of the spectrum files (name or zero-based index) [default: the
+    /// reader's choice: an XDI file's absorption column, a plain table's second
+    /// column].
+    #[arg(long)]
+    y_column: Option<String>,
     /// Priors overriding the defaults: a TOML table per parameter, e.g.
     /// `[Delta]` `kind = "uniform"` `lo = 3.0` `hi = 7.0`.
     #[arg(long)]
@@ -222,12 +224,13 @@ fn parse_marks(text: &str) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
-/// Column `y` against the first column of the file `path`, whose contents are `bytes`.
-fn read_column(path: &Path, bytes: &[u8], y: &str) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Column `y` (the reader's choice when `None`) against the first column of the file
+/// `path`, whose contents are `bytes`.
+fn read_column(path: &Path, bytes: &[u8], y: Option<&str>) -> Result<(Vec<f64>, Vec<f64>)> {
     let options = ReadOptions {
         format: Some(xas_core::io::detect_format(path, bytes)?),
         x_column: Some(ColumnSelector::Index(0)),
-        y_column: Some(selector(y)),
+        y_column: y.map(selector),
     };
     let spectra = xas_core::io::read_bytes(bytes, path, &options)
         .with_context(|| format!("reading {}", path.display()))?;
@@ -238,7 +241,12 @@ fn read_column(path: &Path, bytes: &[u8], y: &str) -> Result<(Vec<f64>, Vec<f64>
 }
 
 /// The data set of `path` with the noise given by `sigma` (`--xas-sigma`, ...).
-fn read_data(path: &Path, y: &str, sigma: Option<&str>, kind: Spectroscopy) -> Result<DataSet> {
+fn read_data(
+    path: &Path,
+    y: Option<&str>,
+    sigma: Option<&str>,
+    kind: Spectroscopy,
+) -> Result<DataSet> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let (x, values) = read_column(path, &bytes, y)?;
     let flag = format!("--{}-sigma", kind.tag());
@@ -252,7 +260,7 @@ fn read_data(path: &Path, y: &str, sigma: Option<&str>, kind: Spectroscopy) -> R
         },
         Some(text) => match text.strip_prefix("col:") {
             Some(col) => {
-                let (xs, s) = read_column(path, &bytes, col)?;
+                let (xs, s) = read_column(path, &bytes, Some(col))?;
                 if xs != x {
                     bail!(
                         "{}: the sigma column {col} does not share the energy axis",
@@ -345,7 +353,7 @@ fn new_config(args: &FitArgs) -> Result<RunConfig> {
         (Spectroscopy::Xps, &args.xps, &args.xps_sigma),
     ] {
         if let Some(path) = path {
-            let d = read_data(path, &args.y_column, sigma.as_deref(), kind)?;
+            let d = read_data(path, args.y_column.as_deref(), sigma.as_deref(), kind)?;
             data.push((kind, d));
         }
     }
@@ -770,6 +778,21 @@ fn summary_text(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Without --y-column an XDI file gives its absorption column, not the detector
+    /// column that happens to come second; a plain table gives its second column.
+    #[test]
+    fn the_intensity_column_defaults_to_the_readers_choice() {
+        let xdi = "# XDI/1.0\n# Column.1: energy eV\n# Column.2: i0\n# Column.3: mutrans\n\
+                   # ///\n#----\n# energy i0 mutrans\n850 1000 0.1\n851 1001 0.2\n852 1002 0.3\n";
+        let (x, y) = read_column(Path::new("ni.xdi"), xdi.as_bytes(), None).unwrap();
+        assert_eq!((x, y), (vec![850.0, 851.0, 852.0], vec![0.1, 0.2, 0.3]));
+        let (_, i0) = read_column(Path::new("ni.xdi"), xdi.as_bytes(), Some("i0")).unwrap();
+        assert_eq!(i0, [1000.0, 1001.0, 1002.0]);
+        let csv = "energy,intensity,sigma\n850,0.1,0.01\n851,0.2,0.01\n852,0.3,0.01\n";
+        let (_, y) = read_column(Path::new("ni.csv"), csv.as_bytes(), None).unwrap();
+        assert_eq!(y, [0.1, 0.2, 0.3]);
+    }
 
     #[test]
     fn marks_parse_and_errors_name_the_item() {
