@@ -258,6 +258,20 @@ fn open_stack(args: &ClassifyArgs, path: &Path) -> Result<Stack> {
             .with_context(|| format!("{what} needs --energies (one energy per image)"))?;
         Ok(read_values(file)?)
     };
+    let nexus =
+        matches!(ext.as_deref(), Some("h5" | "hdf5" | "nxs" | "hdf")) && args.shape.is_none();
+    if nexus && args.energies.is_some() {
+        bail!(
+            "--energies: an NXstxm file ({}) carries its own energies",
+            path.display()
+        );
+    }
+    if !nexus && args.dataset.is_some() {
+        bail!(
+            "--dataset: applies to NXstxm stacks (.h5, .nxs), not {}",
+            path.display()
+        );
+    }
     if let Some(shape) = args.shape {
         let layout = RawArrayLayout {
             shape,

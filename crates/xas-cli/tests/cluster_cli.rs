@@ -216,6 +216,16 @@ fn tiff_stacks_and_bad_inputs() {
     assert_one_line_error(&bad, "5 energies for the 4 pages");
     // A TIFF without energies.
     assert_one_line_error(&cluster(&tif, &["--i0-counts", "1000"], &out), "--energies");
+    // Options of another format would be ignored.
+    let bad = cluster(
+        &tif,
+        &["--energies", e, "--i0-counts", "1000", "--dataset", "x"],
+        &out,
+    );
+    assert_one_line_error(&bad, "--dataset: applies to NXstxm stacks");
+    let h5 = scratch("cluster", "stack.h5");
+    let bad = cluster(&h5, &["--energies", e, "--i0-counts", "1000"], &out);
+    assert_one_line_error(&bad, "--energies: an NXstxm file");
     // I0 with a zero.
     let i0 = scratch("cluster", "i0.txt");
     std::fs::write(&i0, "700 900\n701 0\n702 905\n703 910\n").unwrap();
