@@ -13,7 +13,7 @@ use xas_bayes::models::peaks::{Background, Shape};
 use xas_bayes::remc::{Progress, RemcSettings};
 use xas_core::io::write_atomic;
 
-use crate::load::{ColumnArgs, read_spectra};
+use crate::load::{ColumnArgs, first_spectrum};
 use crate::plot::{Figure, Panel, Series};
 
 /// Peak shape on the command line.
@@ -138,10 +138,7 @@ fn progress_printer(quiet: bool) -> impl FnMut(usize, &Progress) -> ControlFlow<
 /// # Errors
 /// An unreadable file, bad settings, or a failed fit.
 pub fn run(args: &DeconvolveArgs, json: bool) -> Result<()> {
-    let (_, spectra) = read_spectra(&args.input, &args.columns)?;
-    let Some(s) = spectra.first() else {
-        bail!("{}: no spectrum in the file", args.input.display());
-    };
+    let s = &first_spectrum(&args.input, &args.columns, "deconvolving")?;
     if let Some(sigma) = args.sigma
         && !(sigma.is_finite() && sigma > 0.0)
     {

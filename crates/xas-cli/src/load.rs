@@ -49,6 +49,23 @@ pub fn read_spectra(path: &Path, columns: &ColumnArgs) -> Result<(Format, Vec<Sp
     Ok((format, spectra))
 }
 
+/// The first spectrum of `path`; when the file holds several, a note on standard error
+/// says so and what is done with the first (`doing`, e.g. "comparing").
+pub fn first_spectrum(path: &Path, columns: &ColumnArgs, doing: &str) -> Result<Spectrum> {
+    let (_, mut spectra) = read_spectra(path, columns)?;
+    if spectra.is_empty() {
+        anyhow::bail!("{}: no spectrum in the file", path.display());
+    }
+    if spectra.len() > 1 {
+        eprintln!(
+            "note: {} holds {} spectra; {doing} the first",
+            path.display(),
+            spectra.len()
+        );
+    }
+    Ok(spectra.swap_remove(0))
+}
+
 /// A file-name-safe version of a spectrum label.
 pub fn file_stem_for(label: &str) -> String {
     let s: String = label

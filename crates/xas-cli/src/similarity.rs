@@ -1,15 +1,14 @@
 //! `xas similarity`: distances between two spectra under one or all measures.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
-use xas_core::Spectrum;
 use xas_metrics::measures::Metric;
 use xas_metrics::pair::CommonGrid;
 
-use crate::load::{ColumnArgs, read_spectra};
+use crate::load::{ColumnArgs, first_spectrum};
 use crate::normalize::{Method, simple_normalization};
 
 /// Arguments of `xas similarity`.
@@ -36,22 +35,6 @@ struct Row {
     distance: f64,
 }
 
-/// The first spectrum of `path` (a note is printed when the file holds several).
-fn first_spectrum(path: &Path, columns: &ColumnArgs, json: bool) -> Result<Spectrum> {
-    let (_, mut spectra) = read_spectra(path, columns)?;
-    if spectra.is_empty() {
-        bail!("{}: no spectrum in the file", path.display());
-    }
-    if spectra.len() > 1 && !json {
-        eprintln!(
-            "note: {} holds {} spectra; comparing the first",
-            path.display(),
-            spectra.len()
-        );
-    }
-    Ok(spectra.swap_remove(0))
-}
-
 /// Runs `xas similarity`.
 ///
 /// # Errors
@@ -62,8 +45,8 @@ pub fn run(args: &SimilarityArgs, json: bool) -> Result<()> {
     } else {
         vec![Metric::from_name(&args.metric).context("--metric")?]
     };
-    let a = first_spectrum(&args.a, &args.columns, json)?;
-    let b = first_spectrum(&args.b, &args.columns, json)?;
+    let a = first_spectrum(&args.a, &args.columns, "comparing")?;
+    let b = first_spectrum(&args.b, &args.columns, "comparing")?;
     let common = CommonGrid::new(&a, &b, simple_normalization(args.normalization)?)
         .with_context(|| format!("{} vs {}", args.a.display(), args.b.display()))?;
     let rows: Vec<Row> = metrics
