@@ -65,9 +65,10 @@ pub enum EmbedNormalization {
 /// Arguments of `xas embed`.
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
-    /// Input: a saved library (`xas library`), a table (first column energy, one
-    /// column per spectrum, named in the header), or several spectrum files on one
-    /// energy axis.
+    /// Input: a saved library (`xas library`, given alone), or tables (first column
+    /// energy, one column per spectrum, named in the header) and spectrum files (XDI,
+    /// Athena, EMSA, two-column text: one spectrum each), joined in order, on one energy
+    /// axis or resampled onto `--grid`.
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
     /// Resample every input spectrum onto this grid, START:STOP:STEP in eV (linear

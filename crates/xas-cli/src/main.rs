@@ -35,7 +35,7 @@ enum Command {
     Estimate(estimate::EstimateArgs),
     /// Distances between two spectra under one or all similarity measures.
     Similarity(similarity::SimilarityArgs),
-    /// Map sets of spectra in 2-D (UMAP, PCA, MDS), save the map, place new spectra on it.
+    /// Map sets of spectra in 2-D (UMAP, PCA, MDS, SMACOF), save the map, place new spectra on it.
     Embed(Box<embed::EmbedArgs>),
     /// Fit 1..K peaks by replica-exchange Monte Carlo and select K (and the noise level)
     /// by the Bayes free energy.
