@@ -19,7 +19,7 @@ use xas_manifold::quality;
 use xas_manifold::umap::density::DensMap;
 use xas_manifold::umap::{InitUsed, Stage, Umap, UmapModel, UmapParams};
 use xas_manifold::{Dissimilarity, Vectors};
-use xas_metrics::library::Library;
+use xas_metrics::library::{Library, MAGIC};
 use xas_metrics::measures::Metric;
 
 use crate::load::{ColumnArgs, read_spectra};
@@ -221,9 +221,6 @@ pub fn run(args: &EmbedArgs, json: bool) -> Result<()> {
     }
 }
 
-/// Leading bytes of a saved library (`xas library`).
-const LIBRARY_MAGIC: &[u8] = b"\x89XASL";
-
 /// Reads the input spectra as one matrix on one axis: a saved library (given alone,
 /// with its labels), or tables and spectrum files whose spectra are joined in order.
 fn read_input(args: &EmbedArgs) -> Result<SpectraMatrix> {
@@ -239,7 +236,7 @@ fn read_input(args: &EmbedArgs) -> Result<SpectraMatrix> {
     for path in &args.input {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if bytes.starts_with(LIBRARY_MAGIC) {
+        if bytes.starts_with(&MAGIC) {
             if args.input.len() > 1 {
                 bail!(
                     "{}: a saved library is read on its own; give it as the only --input",
@@ -410,7 +407,9 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
     }
     let metric = Metric::from_name(&args.metric).context("--metric")?;
     if args.method == EmbedMethod::Pca && metric != Metric::Euclidean {
-        bail!("--metric {metric}: PCA is Euclidean; use --method umap or mds for other measures");
+        bail!(
+            "--metric {metric}: PCA is Euclidean; use --method umap, mds or smacof for other measures"
+        );
     }
     let input = read_input(args)?;
     if input.n_spectra() < MIN_SPECTRA {
@@ -419,11 +418,14 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
             input.n_spectra()
         );
     }
+    // Checked before the fit, which can be long.
+    let colors = colors(&input, args.color_by.as_deref())?;
     let energy = input.energy_ev().to_vec();
     let rows = normalized_rows(&energy, input.as_slice(), args.normalization)?;
     let vectors = Vectors::new(metric, &energy, &rows).context("input spectra")?;
     let dims = args.n_components;
-    let (coords, model) = match args.method {
+    // MDS works on all distances (`matrix`); the quality measures then reuse them.
+    let (coords, model, matrix) = match args.method {
         EmbedMethod::Umap => {
             let defaults = UmapParams::default();
             let params = UmapParams {
@@ -436,7 +438,11 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                 ..UmapParams::default()
             };
             let model = Umap::fit((&vectors).into(), &params, &mut progress_printer(json))?;
-            (model.embedding().to_vec(), MapModel::Umap(Box::new(model)))
+            (
+                model.embedding().to_vec(),
+                MapModel::Umap(Box::new(model)),
+                None,
+            )
         }
         EmbedMethod::Pca => {
             let params = PcaParams {
@@ -450,6 +456,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                     pca,
                     energy_ev: energy.clone(),
                 },
+                None,
             )
         }
         EmbedMethod::Mds => {
@@ -461,6 +468,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                     mds,
                     training: vectors.clone(),
                 },
+                Some(d),
             )
         }
         EmbedMethod::Smacof => {
@@ -476,6 +484,7 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
                     smacof,
                     training: vectors.clone(),
                 },
+                Some(d),
             )
         }
     };
@@ -499,13 +508,15 @@ fn fit(args: &EmbedArgs, json: bool) -> Result<()> {
         MapModel::Umap(m) if args.densmap => Some(m.radius_correlation()?),
         _ => None,
     };
-    let colors = colors(&input, args.color_by.as_deref())?;
     let k = QUALITY_K
         .min(input.n_spectra().saturating_sub(1) / 2)
         .max(1);
     let labels = colors.as_ref().and_then(category_indices);
+    let space = matrix
+        .as_ref()
+        .map_or(Dissimilarity::Vectors(&vectors), Dissimilarity::Matrix);
     let report = quality::report(
-        Dissimilarity::Vectors(&vectors),
+        space,
         &coords,
         dims,
         k,

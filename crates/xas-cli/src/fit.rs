@@ -410,11 +410,13 @@ impl RunConfig {
     /// # Errors
     /// A mark whose name is not a parameter of the fit (the message lists them).
     pub fn with_marks(mut self, marks: Vec<(String, f64)>) -> Result<Self> {
-        let names = self.priors.names();
-        if let Some((name, _)) = marks.iter().find(|(n, _)| !names.contains(n)) {
+        if let Some((name, _)) = marks
+            .iter()
+            .find(|(n, _)| self.priors.index_of(n).is_none())
+        {
             bail!(
-                "--mark {name}: not a parameter of this fit (they are: {})",
-                names.join(", ")
+                "mark {name}: not a parameter of this fit (they are: {})",
+                self.priors.names().join(", ")
             );
         }
         self.marks = marks;

@@ -80,19 +80,17 @@ struct EdgeArgs {
 impl EdgeArgs {
     /// The first edge-step option given, by its flag.
     fn first_given(&self) -> Option<&'static str> {
-        let values = [
-            ("--e0", self.e0),
-            ("--pre1", self.pre1),
-            ("--pre2", self.pre2),
-            ("--norm1", self.norm1),
-            ("--norm2", self.norm2),
-        ];
-        values
-            .iter()
-            .find(|(_, v)| v.is_some())
-            .map(|(flag, _)| *flag)
-            .or(self.nnorm.map(|_| "--nnorm"))
-            .or(self.flat.then_some("--flat"))
+        [
+            ("--e0", self.e0.is_some()),
+            ("--pre1", self.pre1.is_some()),
+            ("--pre2", self.pre2.is_some()),
+            ("--norm1", self.norm1.is_some()),
+            ("--norm2", self.norm2.is_some()),
+            ("--nnorm", self.nnorm.is_some()),
+            ("--flat", self.flat),
+        ]
+        .into_iter()
+        .find_map(|(flag, given)| given.then_some(flag))
     }
 
     fn params(&self) -> EdgeStepParams {

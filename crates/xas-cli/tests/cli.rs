@@ -4,16 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::{assert_one_line_error, xas};
 
 fn demo_file(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("demo-data")
-        .join(name)
-        .display()
-        .to_string()
+    common::demo_data(name).display().to_string()
 }
 
 fn scratch(name: &str) -> PathBuf {

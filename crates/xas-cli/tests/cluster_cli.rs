@@ -98,8 +98,8 @@ fn synthetic_stack_is_classified_with_its_minority() {
     ));
     let gain = auto["noise"]["gain"].as_f64().unwrap();
     assert!((gain / 9.3131 - 1.0).abs() < 0.2, "{}", auto["noise"]);
-    // The offset itself is barely determined at these counts (about 1 % of the
-    // variance; estimated 1984 against -63), but the variance the model predicts at
+    // The offset itself is barely determined at these counts (1-2 % of the variance;
+    // estimated 1984 against -63), but the variance the model predicts at
     // the scene's transmitted counts (1e4 to 2.7e4) is within 3 %.
     let offset = auto["noise"]["offset"].as_f64().unwrap();
     for counts in [1e4, 2.7e4] {

@@ -117,10 +117,6 @@ fn fit_and_place(method: &str, extra: &[&str]) {
     let model = scratch(test, "model.json");
     let plot = scratch(test, "map.svg");
     let mut args = vec![
-        "--json",
-        "embed",
-        "--method",
-        method,
         "--input",
         s(&train),
         "-o",
@@ -131,7 +127,7 @@ fn fit_and_place(method: &str, extra: &[&str]) {
         s(&plot),
     ];
     args.extend_from_slice(extra);
-    let summary = json_of(&xas(&args));
+    let summary = embed_json(method, &args);
     assert_eq!(summary["spectra"], 40);
     assert_eq!(summary["points"], 81);
     let trust = summary["trustworthiness"].as_f64().unwrap();
@@ -198,8 +194,10 @@ fn smacof_map_is_fitted_saved_and_places_new_spectra() {
     let train = training_table(test);
     let out = scratch(test, "map.csv");
     let summary = embed_json("smacof", &["--input", s(&train), "-o", s(&out)]);
+    // Two compact families in a plane: stress-1 0.0094 measured (below 0.05 is a good
+    // map by Kruskal's rule of thumb).
     let stress = summary["stress_1"].as_f64().unwrap();
-    assert!(stress > 0.0 && stress < 0.2, "stress-1 {stress}");
+    assert!(stress > 0.0 && stress < 0.015, "stress-1 {stress}");
     let classical = embed_json("mds", &["--input", s(&train), "-o", s(&out)]);
     assert!(classical["stress_1"].is_null());
 }
@@ -561,8 +559,10 @@ fn a_library_input_carries_its_labels() {
         ],
     );
     assert_eq!(summary["spectra"], 18);
+    // PCA does not separate the valences of this coarse library (0.5 eV steps of
+    // 10Dq): silhouette -0.0024 measured.
     let silhouette = summary["silhouette"].as_f64().unwrap();
-    assert!(silhouette > -1.0 && silhouette <= 1.0, "{silhouette}");
+    assert!((silhouette + 0.0024).abs() < 0.005, "{silhouette}");
     let text = std::fs::read_to_string(&out).unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     assert!(header.contains(&"valence"), "{header:?}");
@@ -623,10 +623,9 @@ fn a_library_input_carries_its_labels() {
 #[test]
 fn spectrum_files_give_their_absorption_column() {
     let test = "embed-xdi";
-    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-data");
     let files: Vec<PathBuf> = ["fe2o3_rt", "fe_metal_rt", "feo_rt1", "fen_rt"]
         .iter()
-        .map(|f| demo.join(format!("{f}.xdi")))
+        .map(|f| common::demo_data(&format!("{f}.xdi")))
         .collect();
     let out = scratch(test, "map.csv");
     let mut args: Vec<&str> = vec!["--input"];
@@ -634,8 +633,13 @@ fn spectrum_files_give_their_absorption_column() {
     args.extend(["--grid", "7100:7200:0.5", "-o", s(&out)]);
     let summary = embed_json("pca", &args);
     assert_eq!(summary["spectra"], 4, "{summary}");
-    let names: Vec<String> = read_coords(&out, 2).into_iter().map(|r| r.0).collect();
+    let map = read_coords(&out, 2);
+    let names: Vec<&str> = map.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(names, ["fe2o3_rt", "fe_metal_rt", "feo_rt1", "fen_rt"]);
+    // The same map as from the absorption column named explicitly.
+    args.extend(["--y-column", "mutrans"]);
+    embed_json("pca", &args);
+    assert_eq!(read_coords(&out, 2), map);
 
     // Three tables of two columns each, `x` and `y`: --y-column y maps one spectrum
     // from each.

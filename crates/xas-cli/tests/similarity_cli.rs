@@ -6,13 +6,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{arg as s, assert_one_line_error, assert_usage_error, json_of, scratch, xas};
-
-fn demo_data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("demo-data")
-        .join(name)
-}
+use common::{
+    arg as s, assert_one_line_error, assert_usage_error, demo_data, json_of, scratch, xas,
+};
 
 /// Runs `xas estimate --library LIB --input INPUT extra...`.
 fn estimate(lib: &Path, input: &Path, extra: &[&str]) -> Output {

@@ -162,6 +162,14 @@ fn precomputed_distances_and_cosine_work() {
             labels[i]
         );
     }
+    // So do the rows of new spectra (no zero distance to a training point).
+    let (new_rows, new_labels) = blobs(2, &[10.0, 28.0], dim, 0.02, 9);
+    for (row, label) in new_rows.chunks(dim).zip(new_labels) {
+        let q = v.prepare_query("new", row).expect("query");
+        let distances: Vec<f64> = (0..v.len()).map(|j| v.distance_prepared(&q, j)).collect();
+        let placed = model.transform_distances(&distances).expect("transform");
+        assert_eq!(nearest_label(model.embedding(), &labels, &placed), label);
+    }
     assert!(matches!(
         model.transform(&rows[..dim]),
         Err(Error::InvalidData { .. })
@@ -446,5 +454,6 @@ fn parallel_layout_matches_the_serial_map_in_quality() {
     };
     let (serial, parallel) = (trust(false), trust(true));
     println!("trustworthiness serial {serial:.4}, parallel {parallel:.4}");
-    assert!((serial - parallel).abs() < 0.01, "{serial} vs {parallel}");
+    // Measured 0.9935 both; the seed-to-seed spread is about 1e-4.
+    assert!((serial - parallel).abs() < 0.002, "{serial} vs {parallel}");
 }

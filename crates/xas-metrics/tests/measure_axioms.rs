@@ -234,7 +234,10 @@ fn degenerate_conventions() {
         .sum();
     let kl = kullback_leibler(&e, &zero, &peak);
     assert!(close(kl, expected, 1e-12), "{kl} vs {expected}");
-    assert!(kl > 8.0, "the zeros of the peak cost ln(0.2 / 1e-10) each");
+    assert!(
+        kl > 8.0,
+        "the peak's two zeros cost 0.2 ln(0.2 / 1e-10) each"
+    );
 }
 
 #[test]

@@ -97,3 +97,10 @@ pub fn assert_usage_error(out: &Output, needle: &str) {
     assert!(err.contains(needle), "`{needle}` not in: {err}");
     assert!(!err.contains("panicked"), "stderr: {err}");
 }
+
+/// A file of the CLI's embedded demo data.
+pub fn demo_data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo-data")
+        .join(name)
+}

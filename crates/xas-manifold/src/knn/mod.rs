@@ -178,26 +178,22 @@ pub fn knn_graph_with_progress(
 ) -> Result<KnnGraph> {
     check_k(space.len(), k)?;
     let params = match method {
-        KnnMethod::Auto if space.len() >= EXACT_BELOW => NnDescentParams::default(),
-        KnnMethod::NnDescent(params) => params.clone(),
+        KnnMethod::Auto if space.len() >= EXACT_BELOW => &NnDescentParams::default(),
+        KnnMethod::NnDescent(params) => params,
         KnnMethod::Exact | KnnMethod::Auto => {
             let graph = exact(space, k)?;
-            return match progress(1, 1) {
-                ControlFlow::Continue(()) => Ok(graph),
-                ControlFlow::Break(()) => Err(Error::Interrupted),
-            };
+            nndescent::check_progress(progress(1, 1))?;
+            return Ok(graph);
         }
     };
     let mut last = (0, 1);
-    let graph = nndescent::nn_descent_with_progress(space, k, &params, |done, total| {
+    let graph = nndescent::nn_descent_with_progress(space, k, params, |done, total| {
         last = (done, total);
         progress(done, total)
     })?;
     if last.0 < last.1 {
         // Stopped early by the convergence test: report the end.
-        if progress(last.1, last.1).is_break() {
-            return Err(Error::Interrupted);
-        }
+        nndescent::check_progress(progress(last.1, last.1))?;
     }
     Ok(graph)
 }

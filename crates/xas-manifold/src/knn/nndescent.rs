@@ -235,7 +235,7 @@ pub fn nn_descent_with_progress(
 }
 
 /// `Err(Interrupted)` on `Break`.
-fn check_progress(flow: ControlFlow<()>) -> Result<()> {
+pub(crate) fn check_progress(flow: ControlFlow<()>) -> Result<()> {
     match flow {
         ControlFlow::Continue(()) => Ok(()),
         ControlFlow::Break(()) => Err(Error::Interrupted),

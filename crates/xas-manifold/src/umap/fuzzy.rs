@@ -296,6 +296,13 @@ pub fn reset_local_connectivity(w: &Edges) -> Edges {
 mod tests {
     use super::*;
 
+    /// Weight of the edge `i -> j` of `w`, if present.
+    fn weight(w: &Edges, i: usize, j: usize) -> Option<f64> {
+        (0..w.len())
+            .find(|&e| w.head[e] == i && w.tail[e] == j)
+            .map(|e| w.weight[e])
+    }
+
     #[test]
     fn sigma_solves_the_target_sum() {
         let dists = [0.0, 0.5, 0.7, 1.0, 1.1, 1.6, 2.0];
@@ -318,11 +325,7 @@ mod tests {
     fn union_is_symmetric_probabilistic_or() {
         let a = Edges::from_triples(3, 3, vec![(0, 1, 0.5), (1, 0, 0.4), (1, 2, 1.0)]);
         let w = fuzzy_union(&a, 1.0);
-        let get = |i, j| {
-            (0..w.len())
-                .find(|&e| w.head[e] == i && w.tail[e] == j)
-                .map(|e| w.weight[e])
-        };
+        let get = |i, j| weight(&w, i, j);
         assert!((get(0, 1).expect("edge") - (0.5 + 0.4 - 0.2)).abs() < 1e-15);
         assert_eq!(get(0, 1), get(1, 0));
         assert_eq!(get(2, 1), Some(1.0));
@@ -350,12 +353,7 @@ mod tests {
         let a = Edges::from_triples(5, 5, triples);
         let labels = [Some(0), Some(0), Some(1), Some(1), None];
         let w = intersect_categorical(&a, &labels, 5.0).expect("labels");
-        let get = |i, j| {
-            (0..w.len())
-                .find(|&e| w.head[e] == i && w.tail[e] == j)
-                .map(|e| w.weight[e])
-                .expect("edge")
-        };
+        let get = |i, j| weight(&w, i, j).expect("edge");
         let close = |x: f64, y: f64| (x - y).abs() <= 1e-15 * y;
         assert_eq!(get(0, 1), 1.0);
         assert_eq!(get(2, 4), 1.0);

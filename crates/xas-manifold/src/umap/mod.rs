@@ -294,7 +294,6 @@ fn fit(
     let n = space.len();
     params.validate(n)?;
     let (a, b) = params.curve()?;
-    report(progress, Stage::Neighbors, 0, 1)?;
     let graph =
         knn::knn_graph_with_progress(space, params.n_neighbors - 1, &params.knn, |d, t| {
             progress(Stage::Neighbors, d, t)
